@@ -1,0 +1,41 @@
+#pragma once
+// ELF64 core files: Linux /proc/vmcore, QEMU dump-guest-memory (physical addresses only), other
+// kernels' ELF cores and user-space cores. Parsed by hand from a ByteSource so that the same code
+// reads a mapped file and a flattened stream.
+#include "coroner/dump/dump.hpp"
+
+namespace coroner {
+
+struct LoadSegment {
+  uint64_t file_offset = 0;
+  uint64_t vaddr = 0;
+  uint64_t paddr = 0;
+  uint64_t file_size = 0;
+  uint64_t mem_size = 0;
+};
+
+class ElfCore final : public Dump {
+ public:
+  static bool is_elf(const ByteSource& src);
+  static Result<std::unique_ptr<ElfCore>> open(std::shared_ptr<const ByteSource> file);
+
+  Status read_physical(uint64_t paddr, std::span<uint8_t> out) const override;
+  Status read_segment_virtual(uint64_t vaddr, std::span<uint8_t> out) const override;
+  bool has_virtual_segments() const override { return has_virtual_; }
+  const std::vector<LoadSegment>& segments() const { return segments_; }
+
+ private:
+  explicit ElfCore(std::shared_ptr<const ByteSource> file)
+      : Dump(file->name()), file_(std::move(file)) {}
+  Status load_program_headers();
+  void describe_producer();
+  Status read_by(uint64_t LoadSegment::*key, const std::vector<size_t>& order, uint64_t addr,
+                 std::span<uint8_t> out, const char* space) const;
+
+  std::shared_ptr<const ByteSource> file_;
+  std::vector<LoadSegment> segments_;
+  std::vector<size_t> by_paddr_, by_vaddr_;  // indexes into segments_, sorted by address
+  bool has_virtual_ = false;
+};
+
+}  // namespace coroner

@@ -1,0 +1,30 @@
+#pragma once
+// The kernel log from the lockless printk ring buffer (Linux 5.10+), located and decoded with the
+// offsets VMCOREINFO publishes, so it needs no vmlinux.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "coroner/target/kernel.hpp"
+
+namespace coroner::linux_kernel {
+
+struct LogRecord {
+  uint64_t seq = 0;
+  uint64_t timestamp_ns = 0;
+  uint32_t caller_id = 0;  // bit 31 set: CPU number; clear: task pid
+  std::string text;        // raw bytes as the kernel stored them
+};
+
+struct KernelLog {
+  std::vector<LogRecord> records;
+  std::vector<std::string> problems;  // records that could not be read, and why
+};
+
+Result<KernelLog> read_printk_log(const Kernel& kernel);
+
+// "[    4.074068] text" lines, one per line of each record, as `dmesg` and crash's `log` print.
+std::string format_log_line(const LogRecord& record);
+std::string caller_name(uint32_t caller_id);  // "T123" or "C1"
+
+}  // namespace coroner::linux_kernel

@@ -1,0 +1,19 @@
+#pragma once
+// `coroner info` and `coroner log` rendered for a terminal and as JSON.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "coroner/os/linux/kernel_summary.hpp"
+
+namespace coroner::report {
+
+nlohmann::json info_json(const Kernel& kernel, const linux_kernel::KernelSummary& summary);
+std::string info_text(const Kernel& kernel, const linux_kernel::KernelSummary& summary);
+
+nlohmann::json log_json(const linux_kernel::KernelLog& log);
+std::string log_text(const linux_kernel::KernelLog& log, bool with_caller);
+
+// JSON text that never throws on bytes from the dump.
+std::string to_json_text(const nlohmann::json& j);
+
+}  // namespace coroner::report

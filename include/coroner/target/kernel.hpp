@@ -1,0 +1,92 @@
+#pragma once
+// One crashed kernel: the dump, its VMCOREINFO, the vmlinux symbols (when given and matching),
+// KASLR, and virtual memory read through the dump's own page tables. Everything that reads kernel
+// memory goes through here.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/debuginfo/elf_symbols.hpp"
+#include "coroner/dump/dump.hpp"
+#include "coroner/dump/vmcoreinfo.hpp"
+
+namespace coroner {
+
+enum class VmlinuxMatch { not_given, match, mismatch, unverified };
+const char* vmlinux_match_name(VmlinuxMatch m);
+
+struct VmlinuxCheck {
+  VmlinuxMatch verdict = VmlinuxMatch::not_given;
+  std::string method;  // "build-id", "linux_banner"
+  std::string dump_build_id, vmlinux_build_id;
+  std::string detail;  // what differs, and what to do
+};
+
+// How the kernel's layout was found (for `info` and for error messages).
+struct KernelLayout {
+  uint64_t kaslr_offset = 0;
+  std::string kaslr_source;      // "VMCOREINFO KERNELOFFSET", "IDT base vs idt_table", "none"
+  std::optional<uint64_t> phys_base;
+  std::string phys_base_source;
+  uint64_t page_table_root = 0;  // physical
+  std::string page_table_source;
+  int paging_levels = 4;
+  uint64_t page_size = 4096;
+};
+
+struct KernelOpenOptions {
+  std::string dump_path;
+  std::optional<std::string> vmlinux_path;
+};
+
+class Kernel {
+ public:
+  static Result<std::unique_ptr<Kernel>> open(const KernelOpenOptions& options);
+
+  const Dump& dump() const { return *dump_; }
+  const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }
+  const KernelLayout& layout() const { return layout_; }
+  const VmlinuxCheck& vmlinux_check() const { return vmlinux_check_; }
+  // The vmlinux symbols, only when a vmlinux was given and does not contradict the dump.
+  const ElfSymbols* symbols() const { return symbols_usable_ ? symbols_.get() : nullptr; }
+  // Problems met while opening (missing notes, an unverifiable layout...), for the user.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // A kernel symbol's run-time address: vmlinux first, then VMCOREINFO's SYMBOL().
+  std::optional<uint64_t> symbol_address(std::string_view name) const;
+  std::string describe_address(uint64_t address) const;
+
+  Result<uint64_t> translate(uint64_t vaddr) const;
+  Status read(uint64_t vaddr, std::span<uint8_t> out) const;
+  template <class T>
+  Result<T> read_value(uint64_t vaddr) const {
+    T v{};
+    auto st = read(vaddr, {reinterpret_cast<uint8_t*>(&v), sizeof v});
+    if (!st) return st.error();
+    return v;
+  }
+  Result<uint64_t> read_u64(uint64_t vaddr) const { return read_value<uint64_t>(vaddr); }
+  Result<uint32_t> read_u32(uint64_t vaddr) const { return read_value<uint32_t>(vaddr); }
+  // A NUL-terminated string of at most `max` bytes.
+  Result<std::string> read_c_string(uint64_t vaddr, size_t max = 4096) const;
+
+ private:
+  Kernel() = default;
+  void find_layout();
+  void find_kaslr_without_vmcoreinfo();
+  void check_vmlinux();
+  std::optional<std::string> banner_from_dump() const;
+
+  std::unique_ptr<Dump> dump_;
+  VmcoreInfo vmcoreinfo_;
+  std::unique_ptr<ElfSymbols> symbols_;
+  bool symbols_usable_ = false;
+  KernelLayout layout_;
+  VmlinuxCheck vmlinux_check_;
+  std::unique_ptr<x86_64::PageTableWalker> walker_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace coroner

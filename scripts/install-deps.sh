@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything coroner needs to build, test and make real dumps, from Debian 12's packages.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libelf-dev libdwarf-dev libcapstone-dev nlohmann-json3-dev libcli11-dev
+  zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev
+  # real dumps: Debian's kernel booted under QEMU, and the oracles
+  qemu-system-x86 busybox-static cpio xz-utils zstd python3
+  crash makedumpfile python3-drgn
+  # benchmarks
+  hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,32 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "coroner/report/info_report.hpp"
+
+namespace coroner::cli {
+
+void register_info(CLI::App& app) {
+  struct Args {
+    DumpArgs dump;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("info", "what this dump is: format, kernel, KASLR, CPUs, panic, vmlinux match");
+  add_dump_args(*cmd, args->dump, false);
+  cmd->add_flag("--json", args->json, "print JSON (schema coroner.info)");
+  cmd->callback([args] {
+    auto kernel = open_kernel(args->dump);
+    if (!kernel) throw CLI::RuntimeError(1);
+    auto log = linux_kernel::read_printk_log(*kernel);
+    auto summary = linux_kernel::summarize(*kernel, log ? &*log : nullptr);
+    if (!log) summary.warnings.push_back("kernel log: " + log.error().message);
+    if (args->json) {
+      std::cout << report::to_json_text(report::info_json(*kernel, summary)) << '\n';
+    } else {
+      std::cout << report::info_text(*kernel, summary);
+    }
+    if (kernel->vmlinux_check().verdict == VmlinuxMatch::mismatch) throw CLI::RuntimeError(3);
+  });
+}
+
+}  // namespace coroner::cli

@@ -1,0 +1,17 @@
+#include <iostream>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"coroner: post-mortem analyzer for kernel crash dumps"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "coroner 0.1.0");
+  coroner::cli::register_info(app);
+  coroner::cli::register_log(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return 0;
+}

@@ -1,0 +1,165 @@
+#include "coroner/debuginfo/elf_symbols.hpp"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/format.hpp"
+
+namespace coroner {
+
+Result<std::unique_ptr<ElfSymbols>> ElfSymbols::open(const std::string& path) {
+  std::unique_ptr<ElfSymbols> syms(new ElfSymbols());
+  auto st = syms->load(path);
+  if (!st) return st.error();
+  return syms;
+}
+
+ElfSymbols::~ElfSymbols() {
+  if (elf_) elf_end(elf_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status ElfSymbols::load(const std::string& path) {
+  path_ = path;
+  elf_version(EV_CURRENT);
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return make_error(path + ": cannot open: " + std::strerror(errno));
+  elf_ = elf_begin(fd_, ELF_C_READ_MMAP, nullptr);
+  if (!elf_ || elf_kind(elf_) != ELF_K_ELF) {
+    return make_error(path + ": not an ELF file (" + elf_errmsg(-1) + "); give the kernel's vmlinux");
+  }
+  image_ = elf_rawfile(elf_, &image_size_);
+  auto st = load_symbols();
+  if (!st) return st;
+  load_build_id();
+  return ok_status();
+}
+
+Status ElfSymbols::load_symbols() {
+  Elf_Scn* symtab = nullptr;
+  size_t strtab_index = 0;
+  for (Elf_Scn* scn = elf_nextscn(elf_, nullptr); scn; scn = elf_nextscn(elf_, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) continue;
+    if (sh.sh_type == SHT_SYMTAB) {
+      symtab = scn;
+      strtab_index = sh.sh_link;
+    }
+    if ((sh.sh_flags & SHF_ALLOC) && sh.sh_type == SHT_PROGBITS && in_bounds(sh.sh_offset, sh.sh_size, image_size_)) {
+      sections_.push_back({sh.sh_addr, sh.sh_size, sh.sh_offset});
+    }
+  }
+  if (!symtab) return make_error(path_ + ": has no symbol table (.symtab); is it stripped? Use the -dbg vmlinux");
+  Elf_Data* data = elf_getdata(symtab, nullptr);
+  if (!data) return make_error(path_ + ": cannot read .symtab: " + elf_errmsg(-1));
+  GElf_Shdr sh;
+  gelf_getshdr(symtab, &sh);
+  size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+  by_address_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Sym sym;
+    if (!gelf_getsym(data, static_cast<int>(i), &sym)) continue;
+    int type = GELF_ST_TYPE(sym.st_info);
+    if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) continue;
+    if (sym.st_shndx == SHN_UNDEF) continue;
+    const char* name = elf_strptr(elf_, strtab_index, sym.st_name);
+    if (!name || !*name) continue;
+    by_address_.push_back({sym.st_value, sym.st_size, name, type == STT_FUNC,
+                           GELF_ST_BIND(sym.st_info) == STB_GLOBAL});
+  }
+  std::stable_sort(by_address_.begin(), by_address_.end(), [](const Symbol& a, const Symbol& b) {
+    if (a.address != b.address) return a.address < b.address;
+    return a.function > b.function;  // at one address, prefer the function, then the global name
+  });
+  by_name_.reserve(by_address_.size());
+  for (uint32_t i = 0; i < by_address_.size(); ++i) {
+    auto [it, inserted] = by_name_.emplace(by_address_[i].name, i);
+    if (!inserted && by_address_[i].global && !by_address_[it->second].global) it->second = i;
+  }
+  return ok_status();
+}
+
+void ElfSymbols::load_build_id() {
+  for (Elf_Scn* scn = elf_nextscn(elf_, nullptr); scn; scn = elf_nextscn(elf_, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (!data) continue;
+    GElf_Nhdr nhdr;
+    size_t pos = 0, name_at = 0, desc_at = 0;
+    while ((pos = gelf_getnote(data, pos, &nhdr, &name_at, &desc_at)) > 0) {
+      const char* base = static_cast<const char*>(data->d_buf);
+      if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 && std::memcmp(base + name_at, "GNU", 4) == 0) {
+        for (size_t i = 0; i < nhdr.n_descsz; ++i) {
+          char buf[3];
+          std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(base[desc_at + i]));
+          build_id_ += buf;
+        }
+        return;
+      }
+    }
+  }
+}
+
+const Symbol* ElfSymbols::find(std::string_view name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &by_address_[it->second];
+}
+
+uint64_t ElfSymbols::relocate(const Symbol& s) const {
+  // Per-CPU symbols (offsets from 0) and absolute ones do not move with KASLR.
+  return s.address >= x86_64::kStartKernelMap ? s.address + kaslr_offset_ : s.address;
+}
+
+std::optional<uint64_t> ElfSymbols::address_of(std::string_view name) const {
+  const Symbol* s = find(name);
+  if (!s) return std::nullopt;
+  return relocate(*s);
+}
+
+std::optional<SymbolHit> ElfSymbols::lookup(uint64_t runtime_address) const {
+  uint64_t link = runtime_address >= x86_64::kStartKernelMap + kaslr_offset_
+                      ? runtime_address - kaslr_offset_
+                      : runtime_address;
+  if (link < x86_64::kStartKernelMap) return std::nullopt;  // only the kernel image is covered
+  auto it = std::upper_bound(by_address_.begin(), by_address_.end(), link,
+                             [](uint64_t a, const Symbol& s) { return a < s.address; });
+  if (it == by_address_.begin()) return std::nullopt;
+  auto next = it;
+  --it;
+  // Among symbols at the chosen address, the first (a function, by the sort) wins.
+  uint64_t at = it->address;
+  while (it != by_address_.begin() && std::prev(it)->address == at) --it;
+  uint64_t size = it->size;
+  if (size == 0) {
+    while (next != by_address_.end() && next->address == at) ++next;
+    size = next == by_address_.end() ? 0 : next->address - at;
+  }
+  uint64_t offset = link - at;
+  if (size && offset >= size) return std::nullopt;
+  return SymbolHit{&*it, offset, size};
+}
+
+std::string ElfSymbols::describe(uint64_t runtime_address) const {
+  auto hit = lookup(runtime_address);
+  if (!hit) return hex(runtime_address);
+  return std::string(hit->symbol->name) + "+" + hex(hit->offset) + "/" + hex(hit->size);
+}
+
+Result<std::string_view> ElfSymbols::file_bytes(uint64_t link_address, uint64_t length) const {
+  for (const Section& s : sections_) {
+    if (link_address >= s.address && in_bounds(link_address - s.address, length, s.size)) {
+      return std::string_view(image_ + s.file_offset + (link_address - s.address), length);
+    }
+  }
+  return make_error(path_ + ": no section holds " + std::to_string(length) + " bytes at " + hex(link_address));
+}
+
+}  // namespace coroner

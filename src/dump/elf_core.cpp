@@ -1,0 +1,147 @@
+#include "coroner/dump/elf_core.hpp"
+
+#include <elf.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "coroner/format.hpp"
+
+namespace coroner {
+
+bool ElfCore::is_elf(const ByteSource& src) {
+  uint8_t ident[SELFMAG];
+  return src.read(0, ident) && std::memcmp(ident, ELFMAG, SELFMAG) == 0;
+}
+
+Result<std::unique_ptr<ElfCore>> ElfCore::open(std::shared_ptr<const ByteSource> file) {
+  std::unique_ptr<ElfCore> core(new ElfCore(std::move(file)));
+  auto st = core->load_program_headers();
+  if (!st) return st.error();
+  core->describe_producer();
+  return core;
+}
+
+Status ElfCore::load_program_headers() {
+  const ByteSource& f = *file_;
+  auto ehdr = f.read_value<Elf64_Ehdr>(0);
+  if (!ehdr) return f.error_at(0, "ELF header is truncated: " + ehdr.error().message);
+  if (ehdr->e_ident[EI_CLASS] != ELFCLASS64) {
+    return f.error_at(EI_CLASS, "only 64-bit ELF cores are supported (EI_CLASS is " +
+                                    std::to_string(ehdr->e_ident[EI_CLASS]) + ")");
+  }
+  if (ehdr->e_ident[EI_DATA] != ELFDATA2LSB) {
+    return f.error_at(EI_DATA, "only little-endian ELF cores are supported");
+  }
+  if (ehdr->e_type != ET_CORE) {
+    return f.error_at(16, "ELF type " + std::to_string(ehdr->e_type) +
+                              " is not ET_CORE; is this a vmlinux given where the dump belongs?");
+  }
+  if (ehdr->e_phentsize != sizeof(Elf64_Phdr)) {
+    return f.error_at(54, "program header size " + std::to_string(ehdr->e_phentsize) +
+                              " is not " + std::to_string(sizeof(Elf64_Phdr)));
+  }
+  uint64_t phnum = ehdr->e_phnum;
+  if (phnum == PN_XNUM) {  // QEMU writes this when there are many segments: count in shdr 0.
+    auto sh0 = f.read_value<Elf64_Shdr>(ehdr->e_shoff);
+    if (!sh0) return f.error_at(ehdr->e_shoff, "e_phnum is PN_XNUM but section header 0 is unreadable");
+    phnum = sh0->sh_info;
+  }
+  if (phnum > f.size() / sizeof(Elf64_Phdr)) {
+    return f.error_at(ehdr->e_phoff, std::to_string(phnum) + " program headers cannot fit in the file");
+  }
+  header_.format = "ELF core";
+  header_.compression = "none";
+  for (uint64_t i = 0; i < phnum; ++i) {
+    uint64_t at = ehdr->e_phoff + i * sizeof(Elf64_Phdr);
+    auto ph = f.read_value<Elf64_Phdr>(at);
+    if (!ph) return f.error_at(at, "program header " + std::to_string(i) + " is truncated");
+    if (ph->p_type == PT_LOAD) {
+      segments_.push_back({ph->p_offset, ph->p_vaddr, ph->p_paddr, ph->p_filesz, ph->p_memsz});
+    } else if (ph->p_type == PT_NOTE) {
+      auto bytes = f.read_bytes(ph->p_offset, ph->p_filesz);
+      if (!bytes) {
+        notes_.problems.push_back(f.name() + ": offset " + hex(ph->p_offset) +
+                                  ": PT_NOTE segment is unreadable (" + bytes.error().message + ")");
+        continue;
+      }
+      parse_notes(*bytes, f.name(), ph->p_offset, notes_);
+    }
+  }
+  by_paddr_.resize(segments_.size());
+  std::iota(by_paddr_.begin(), by_paddr_.end(), 0);
+  by_vaddr_ = by_paddr_;
+  std::sort(by_paddr_.begin(), by_paddr_.end(),
+            [&](size_t a, size_t b) { return segments_[a].paddr < segments_[b].paddr; });
+  std::sort(by_vaddr_.begin(), by_vaddr_.end(),
+            [&](size_t a, size_t b) { return segments_[a].vaddr < segments_[b].vaddr; });
+  for (size_t i : by_paddr_) ranges_.push_back({segments_[i].paddr, segments_[i].mem_size});
+  has_virtual_ = std::any_of(segments_.begin(), segments_.end(),
+                             [](const LoadSegment& s) { return s.vaddr != 0; });
+  return ok_status();
+}
+
+void ElfCore::describe_producer() {
+  header_.container = "file";
+  if (!notes_.qemu_cpus.empty()) {
+    header_.producer = "QEMU dump-guest-memory";
+  } else if (!notes_.vmcoreinfo.empty()) {
+    header_.producer = "kdump (/proc/vmcore)";
+  } else if (!notes_.files.empty() || notes_.prpsinfo) {
+    header_.producer = "user-space core";
+  } else {
+    header_.producer = "unknown";
+  }
+  if (!notes_.prstatus.empty() && header_.producer != "user-space core") {
+    header_.cpu_count = static_cast<int>(notes_.prstatus.size());
+  }
+}
+
+Status ElfCore::read_by(uint64_t LoadSegment::*key, const std::vector<size_t>& order, uint64_t addr,
+                        std::span<uint8_t> out, const char* space) const {
+  uint64_t done = 0;
+  while (done < out.size()) {
+    uint64_t at = addr + done;
+    // The last segment starting at or below `at`.
+    auto it = std::upper_bound(order.begin(), order.end(), at,
+                               [&](uint64_t a, size_t i) { return a < segments_[i].*key; });
+    const LoadSegment* seg = nullptr;
+    if (it != order.begin()) {
+      const LoadSegment& s = segments_[*std::prev(it)];
+      if (at - s.*key < s.mem_size) seg = &s;
+    }
+    if (!seg) {
+      return make_error(path_ + ": " + space + " address " + hex(at) + " is not in any PT_LOAD segment",
+                        ErrorKind::not_in_dump);
+    }
+    uint64_t within = at - seg->*key;
+    uint64_t n = std::min<uint64_t>(out.size() - done, seg->mem_size - within);
+    if (within >= seg->file_size) {
+      return make_error(path_ + ": " + space + " address " + hex(at) +
+                            " is past its segment's file size (the writer left it out)",
+                        ErrorKind::not_in_dump);
+    }
+    n = std::min(n, seg->file_size - within);
+    uint64_t file_at = seg->file_offset + within;
+    if (!in_bounds(file_at, n, file_->size())) {
+      return make_error(path_ + ": " + space + " address " + hex(at) + " maps to file offset " +
+                            hex(file_at) + ", past the end of the file (" + hex(file_->size()) +
+                            " bytes): the dump is truncated",
+                        ErrorKind::not_in_dump);
+    }
+    auto st = file_->read(file_at, out.subspan(done, n));
+    if (!st) return st;
+    done += n;
+  }
+  return ok_status();
+}
+
+Status ElfCore::read_physical(uint64_t paddr, std::span<uint8_t> out) const {
+  return read_by(&LoadSegment::paddr, by_paddr_, paddr, out, "physical");
+}
+
+Status ElfCore::read_segment_virtual(uint64_t vaddr, std::span<uint8_t> out) const {
+  return read_by(&LoadSegment::vaddr, by_vaddr_, vaddr, out, "virtual");
+}
+
+}  // namespace coroner

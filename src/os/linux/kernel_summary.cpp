@@ -1,0 +1,133 @@
+#include "coroner/os/linux/kernel_summary.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace coroner::linux_kernel {
+namespace {
+
+constexpr std::string_view kPanicPrefix = "Kernel panic - not syncing: ";
+// First lines of the reports that start a crash, most specific first.
+constexpr std::array<std::string_view, 9> kCausePrefixes = {
+    "sysrq: Trigger a crash", "BUG: ", "kernel BUG at ", "general protection fault",
+    "Oops: ", "list_add corruption", "list_del corruption", "watchdog: BUG: soft lockup",
+    "INFO: task "};
+
+std::string first_line(std::string_view text) { return std::string(text.substr(0, text.find('\n'))); }
+
+std::optional<int> cpu_from_dump_stack_line(std::string_view text) {
+  // dump_stack_print_info(): "CPU: 1 PID: 1 Comm: init Not tainted ..."
+  if (!text.starts_with("CPU: ")) return std::nullopt;
+  int cpu = 0;
+  auto [end, ec] = std::from_chars(text.data() + 5, text.data() + text.size(), cpu);
+  if (ec != std::errc() || !std::string_view(end, text.data() + text.size() - end).starts_with(" PID: ")) {
+    return std::nullopt;
+  }
+  return cpu;
+}
+
+void find_panic_in_log(const KernelLog& log, KernelSummary& s) {
+  const auto& r = log.records;
+  size_t panic_at = r.size();
+  for (size_t i = r.size(); i-- > 0;) {
+    if (std::string_view(r[i].text).starts_with(kPanicPrefix)) {
+      panic_at = i;
+      s.panic_message = {first_line(r[i].text), "kernel log"};
+      break;
+    }
+  }
+  // The cause is the last crash report at or before the panic line.
+  size_t end = panic_at == r.size() ? r.size() : panic_at + 1;
+  for (size_t i = end; i-- > 0;) {
+    std::string_view t = r[i].text;
+    for (std::string_view p : kCausePrefixes) {
+      if (t.starts_with(p)) {
+        s.panic_cause = {first_line(t), "kernel log"};
+        for (size_t j = i; j < r.size() && j < i + 8; ++j) {
+          if (auto cpu = cpu_from_dump_stack_line(r[j].text)) {
+            if (!s.crashing_cpu.value) s.crashing_cpu = {*cpu, "kernel log (\"CPU: N PID:\" after the report)"};
+            break;
+          }
+        }
+        return;
+      }
+    }
+  }
+}
+
+void find_release_and_version(const Kernel& k, const KernelLog* log, KernelSummary& s) {
+  if (auto rel = k.vmcoreinfo().osrelease()) s.release = {std::string(*rel), "VMCOREINFO OSRELEASE"};
+  else if (k.dump().header().release) s.release = {*k.dump().header().release, "dump header"};
+  if (const ElfSymbols* syms = k.symbols()) {
+    if (auto addr = syms->address_of("linux_banner")) {
+      if (auto banner = k.read_c_string(*addr, 512)) {
+        if (auto v = version_from_banner(*banner)) s.version = {*v, "linux_banner"};
+      }
+    }
+  }
+  if (!s.version.value && log) {
+    for (const auto& rec : log->records) {
+      if (auto v = version_from_banner(rec.text)) {
+        s.version = {*v, "kernel log banner"};
+        break;
+      }
+    }
+  }
+}
+
+void find_cpus(const Kernel& k, KernelSummary& s) {
+  const ElfSymbols* syms = k.symbols();
+  auto read_int = [&](const char* name) -> std::optional<int> {
+    if (!syms) return std::nullopt;
+    auto addr = syms->address_of(name);
+    if (!addr) return std::nullopt;
+    auto v = k.read_value<int32_t>(*addr);
+    return v ? std::optional<int>(*v) : std::nullopt;
+  };
+  if (auto n = read_int("nr_cpu_ids")) s.cpus = {*n, "nr_cpu_ids"};
+  else if (k.dump().header().cpu_count) s.cpus = {*k.dump().header().cpu_count, "dump notes/header"};
+  if (auto n = read_int("__num_online_cpus")) s.online_cpus = {*n, "__num_online_cpus"};
+  if (auto cpu = read_int("panic_cpu"); cpu && *cpu >= 0) s.crashing_cpu = {*cpu, "panic_cpu"};
+}
+
+}  // namespace
+
+std::optional<std::string> version_from_banner(std::string_view banner) {
+  constexpr std::string_view prefix = "Linux version ";
+  if (!banner.starts_with(prefix)) return std::nullopt;
+  size_t i = banner.find(' ', prefix.size());
+  // Skip "(who@host)" and "(compiler (with nested parentheses))".
+  for (int group = 0; group < 2; ++group) {
+    while (i < banner.size() && banner[i] == ' ') ++i;
+    if (i >= banner.size() || banner[i] != '(') return std::nullopt;
+    int depth = 0;
+    for (; i < banner.size(); ++i) {
+      if (banner[i] == '(') ++depth;
+      if (banner[i] == ')' && --depth == 0) break;
+    }
+    if (depth != 0) return std::nullopt;
+    ++i;
+  }
+  while (i < banner.size() && banner[i] == ' ') ++i;
+  std::string_view rest = banner.substr(std::min(i, banner.size()));
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' ')) rest.remove_suffix(1);
+  if (rest.empty()) return std::nullopt;
+  return std::string(rest);
+}
+
+KernelSummary summarize(const Kernel& k, const KernelLog* log) {
+  KernelSummary s;
+  s.dump_memory_bytes = k.dump().physical_memory_size();
+  find_release_and_version(k, log, s);
+  find_cpus(k, s);
+  if (log) find_panic_in_log(*log, s);
+  if (!s.crashing_cpu.value && k.dump().header().crashing_cpu && k.dump().header().producer == "makedumpfile") {
+    s.crashing_cpu = {*k.dump().header().crashing_cpu, "kdump header"};
+  }
+  if (auto t = k.vmcoreinfo().crash_time()) s.crash_time = {static_cast<int64_t>(*t), "VMCOREINFO CRASHTIME"};
+  else if (k.dump().header().timestamp) s.crash_time = {*k.dump().header().timestamp, "dump header"};
+  s.warnings = k.warnings();
+  return s;
+}
+
+}  // namespace coroner::linux_kernel

@@ -1,0 +1,220 @@
+#include "coroner/target/kernel.hpp"
+
+#include <algorithm>
+
+#include "coroner/format.hpp"
+
+namespace coroner {
+namespace {
+
+constexpr uint64_t kPhysAddrMask = 0x000ffffffffff000ull;
+constexpr uint64_t kPtiUserPgdBit = 0x1000;  // PTI: the user PGD is the kernel's plus one page
+constexpr uint64_t kCr4La57 = 1ull << 12;
+constexpr uint64_t kKaslrAlign = 0x200000;  // CONFIG_PHYSICAL_ALIGN
+
+}  // namespace
+
+const char* vmlinux_match_name(VmlinuxMatch m) {
+  switch (m) {
+    case VmlinuxMatch::not_given: return "not given";
+    case VmlinuxMatch::match: return "match";
+    case VmlinuxMatch::mismatch: return "MISMATCH";
+    case VmlinuxMatch::unverified: return "unverified";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<Kernel>> Kernel::open(const KernelOpenOptions& options) {
+  std::unique_ptr<Kernel> k(new Kernel());
+  auto dump = open_dump(options.dump_path);
+  if (!dump) return dump.error();
+  k->dump_ = std::move(*dump);
+  k->vmcoreinfo_ = VmcoreInfo(k->dump_->notes().vmcoreinfo);
+  for (const auto& p : k->dump_->notes().problems) k->warnings_.push_back(p);
+  if (options.vmlinux_path) {
+    auto syms = ElfSymbols::open(*options.vmlinux_path);
+    if (!syms) return syms.error();
+    k->symbols_ = std::move(*syms);
+    k->symbols_usable_ = true;
+  }
+  k->find_layout();
+  k->check_vmlinux();
+  return k;
+}
+
+void Kernel::find_layout() {
+  const auto& qemu = dump_->notes().qemu_cpus;
+  KernelLayout& L = layout_;
+  L.page_size = vmcoreinfo_.page_size().value_or(4096);
+  if (auto l5 = vmcoreinfo_.number("pgtable_l5_enabled")) {
+    L.paging_levels = *l5 ? 5 : 4;
+  } else if (!qemu.empty() && (qemu[0].cr[4] & kCr4La57)) {
+    L.paging_levels = 5;
+  }
+  if (auto off = vmcoreinfo_.kernel_offset()) {
+    L.kaslr_offset = *off;
+    L.kaslr_source = "VMCOREINFO KERNELOFFSET";
+  } else {
+    L.kaslr_source = "unknown";
+  }
+  if (auto pb = vmcoreinfo_.number("phys_base")) {
+    L.phys_base = static_cast<uint64_t>(*pb);
+    L.phys_base_source = "VMCOREINFO";
+  } else if (dump_->header().phys_base) {
+    L.phys_base = dump_->header().phys_base;
+    L.phys_base_source = "kdump header";
+  }
+  uint64_t sme_mask = static_cast<uint64_t>(vmcoreinfo_.number("sme_mask").value_or(0));
+  auto top = vmcoreinfo_.symbol("init_top_pgt");
+  if (top && L.phys_base && *top >= x86_64::kStartKernelMap) {
+    L.page_table_root = *top - x86_64::kStartKernelMap + *L.phys_base;
+    L.page_table_source = "VMCOREINFO init_top_pgt";
+  } else if (!qemu.empty()) {
+    L.page_table_root = qemu[0].cr[3] & kPhysAddrMask & ~kPtiUserPgdBit;
+    L.page_table_source = "CR3 of CPU 0 (QEMU note)";
+  } else {
+    L.page_table_source = "none";
+    if (!dump_->has_virtual_segments()) {
+      warnings_.push_back("no page-table root: VMCOREINFO lacks init_top_pgt and no QEMU CPU note "
+                          "gives CR3; kernel virtual addresses cannot be read");
+    }
+  }
+  if (L.page_table_source != "none") {
+    walker_ = std::make_unique<x86_64::PageTableWalker>(*dump_, L.page_table_root, L.paging_levels, sme_mask);
+  }
+  if (symbols_) {
+    if (L.kaslr_source == "unknown") find_kaslr_without_vmcoreinfo();
+    symbols_->set_kaslr_offset(L.kaslr_offset);
+    if (!L.phys_base && walker_) {
+      if (auto text = symbols_->address_of("_text")) {
+        if (auto t = walker_->translate(*text)) {
+          L.phys_base = t->paddr - (*text - x86_64::kStartKernelMap);
+          L.phys_base_source = "page tables (_text)";
+        }
+      }
+    }
+  }
+}
+
+// QEMU dumps of guests without the vmcoreinfo device: the IDTR holds idt_table's run-time address.
+void Kernel::find_kaslr_without_vmcoreinfo() {
+  const auto& qemu = dump_->notes().qemu_cpus;
+  const Symbol* idt = symbols_->find("idt_table");
+  if (qemu.empty() || !idt || qemu[0].idt_base < x86_64::kStartKernelMap) {
+    layout_.kaslr_source = "none (no VMCOREINFO, no IDT to measure it from): assuming 0";
+    return;
+  }
+  uint64_t offset = qemu[0].idt_base - idt->address;
+  if (offset % kKaslrAlign != 0) {
+    warnings_.push_back("IDT base " + hex(qemu[0].idt_base) + " is not idt_table plus an aligned KASLR "
+                        "offset; assuming no KASLR");
+    layout_.kaslr_source = "none (IDT base unusable): assuming 0";
+    return;
+  }
+  layout_.kaslr_offset = offset;
+  layout_.kaslr_source = "IDT base vs idt_table";
+}
+
+std::optional<std::string> Kernel::banner_from_dump() const {
+  auto addr = symbols_->address_of("linux_banner");
+  if (!addr) return std::nullopt;
+  auto s = read_c_string(*addr, 512);
+  if (!s) return std::nullopt;
+  return *s;
+}
+
+void Kernel::check_vmlinux() {
+  VmlinuxCheck& c = vmlinux_check_;
+  if (!symbols_) return;
+  c.vmlinux_build_id = symbols_->build_id();
+  c.dump_build_id = std::string(vmcoreinfo_.build_id().value_or(""));
+  auto fail = [&](std::string detail) {
+    c.verdict = VmlinuxMatch::mismatch;
+    c.detail = std::move(detail) + ". Symbols from " + symbols_->path() +
+               " are not used; give the vmlinux of this exact build (Debian: package "
+               "linux-image-<release>-dbg, file /usr/lib/debug/boot/vmlinux-<release>)";
+    symbols_usable_ = false;
+    warnings_.push_back("vmlinux does not match the dump: " + c.detail);
+  };
+  if (!c.dump_build_id.empty() && !c.vmlinux_build_id.empty()) {
+    c.method = "build-id";
+    if (c.dump_build_id.starts_with(c.vmlinux_build_id) || c.vmlinux_build_id.starts_with(c.dump_build_id)) {
+      c.verdict = VmlinuxMatch::match;
+    } else {
+      fail("the dump's kernel has build-id " + c.dump_build_id + ", the vmlinux has " + c.vmlinux_build_id);
+    }
+    return;
+  }
+  c.method = "linux_banner";
+  const Symbol* banner_sym = symbols_->find("linux_banner");
+  auto in_dump = banner_from_dump();
+  if (!banner_sym || !in_dump) {
+    c.verdict = VmlinuxMatch::unverified;
+    c.detail = "no build-id in the dump and linux_banner unreadable: cannot tell whether the vmlinux matches";
+    warnings_.push_back(c.detail);
+    return;
+  }
+  auto in_file = symbols_->file_bytes(banner_sym->address, in_dump->size());
+  if (in_file && *in_file == *in_dump) {
+    c.verdict = VmlinuxMatch::match;
+  } else {
+    fail("linux_banner differs: the dump says \"" + escape_bytes(*in_dump) + "\"");
+  }
+}
+
+std::optional<uint64_t> Kernel::symbol_address(std::string_view name) const {
+  if (const ElfSymbols* s = symbols()) {
+    if (auto a = s->address_of(name)) return a;
+  }
+  return vmcoreinfo_.symbol(name);
+}
+
+std::string Kernel::describe_address(uint64_t address) const {
+  return symbols() ? symbols()->describe(address) : hex(address);
+}
+
+Result<uint64_t> Kernel::translate(uint64_t vaddr) const {
+  if (!walker_) return make_error("no page tables known to translate " + hex(vaddr));
+  auto t = walker_->translate(vaddr);
+  if (!t) return t.error();
+  return t->paddr;
+}
+
+Status Kernel::read(uint64_t vaddr, std::span<uint8_t> out) const {
+  if (!walker_) return dump_->read_segment_virtual(vaddr, out);
+  uint64_t done = 0;
+  while (done < out.size()) {
+    uint64_t at = vaddr + done;
+    auto t = walker_->translate(at);
+    if (!t) return t.error();
+    uint64_t page_left = t->page_size - (t->paddr & (t->page_size - 1));
+    uint64_t n = std::min<uint64_t>(out.size() - done, std::min<uint64_t>(page_left, x86_64::kPageSize - (at & 0xfff)));
+    auto st = dump_->read_physical(t->paddr, out.subspan(done, n));
+    if (!st) {
+      return make_error("virtual address " + hex(at) + " (physical " + hex(t->paddr) + "): " + st.error().message,
+                        st.error().kind);
+    }
+    done += n;
+  }
+  return ok_status();
+}
+
+Result<std::string> Kernel::read_c_string(uint64_t vaddr, size_t max) const {
+  std::string s;
+  char chunk[64];
+  while (s.size() < max) {
+    size_t n = std::min<size_t>(sizeof chunk, max - s.size());
+    n = std::min<size_t>(n, x86_64::kPageSize - ((vaddr + s.size()) & 0xfff));  // stop at page ends
+    auto st = read(vaddr + s.size(), {reinterpret_cast<uint8_t*>(chunk), n});
+    if (!st) {
+      if (s.empty()) return st.error();
+      break;
+    }
+    auto nul = std::find(chunk, chunk + n, '\0');
+    s.append(chunk, nul);
+    if (nul != chunk + n) break;
+  }
+  return s;
+}
+
+}  // namespace coroner
