@@ -72,6 +72,7 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
               {"release", sourced(s.release)},
               {"version", sourced(s.version)},
               {"layout", layout},
+              {"kernel_memory_bytes", sourced(s.kernel_memory_bytes)},
               {"cpus", sourced(s.cpus)},
               {"online_cpus", sourced(s.online_cpus)},
               {"crashing_cpu", sourced(s.crashing_cpu)},
@@ -104,7 +105,8 @@ std::string info_text(const Kernel& k, const linux_kernel::KernelSummary& s) {
     cpus += " [OFFLINE: " + std::to_string(*s.cpus.value - *s.online_cpus.value) + "]";
   }
   row("CPUS", cpus);
-  row("MEMORY", human_bytes(s.dump_memory_bytes) + " in the dump");
+  std::string memory = s.kernel_memory_bytes.value ? human_bytes(*s.kernel_memory_bytes.value) + ", " : "";
+  row("MEMORY", memory + human_bytes(s.dump_memory_bytes) + " of physical address space in the dump");
   row("PAGE SIZE", std::to_string(L.page_size));
   row("KASLR OFFSET", hex(L.kaslr_offset) + " (" + L.kaslr_source + ")");
   row("PHYS_BASE", L.phys_base ? hex(*L.phys_base) + " (" + L.phys_base_source + ")" : "(unknown)");

@@ -90,6 +90,30 @@ void find_cpus(const Kernel& k, KernelSummary& s) {
   if (auto cpu = read_int("panic_cpu"); cpu && *cpu >= 0) s.crashing_cpu = {*cpu, "panic_cpu"};
 }
 
+// Sum of node_present_pages over online nodes, located from VMCOREINFO alone: node_present_pages
+// has sat between node_start_pfn and node_spanned_pages in pglist_data since Linux 2.6.
+void find_kernel_memory(const Kernel& k, KernelSummary& s) {
+  const VmcoreInfo& vi = k.vmcoreinfo();
+  auto node_data = vi.symbol("node_data");
+  auto online_map = vi.symbol("node_online_map");
+  auto start = vi.offset("pglist_data.node_start_pfn");
+  auto spanned = vi.offset("pglist_data.node_spanned_pages");
+  uint64_t nodes = vi.length("node_data").value_or(1);
+  if (!node_data || !online_map || !start || !spanned || *spanned != *start + 16 || nodes > 4096) return;
+  uint64_t pages = 0;
+  for (uint64_t node = 0; node < nodes; ++node) {
+    auto word = k.read_u64(*online_map + node / 64 * 8);
+    if (!word) return;
+    if (!((*word >> (node % 64)) & 1)) continue;
+    auto pgdat = k.read_u64(*node_data + node * 8);
+    if (!pgdat || *pgdat == 0) return;
+    auto present = k.read_u64(*pgdat + *start + 8);
+    if (!present) return;
+    pages += *present;
+  }
+  s.kernel_memory_bytes = {pages * k.layout().page_size, "pglist_data.node_present_pages"};
+}
+
 }  // namespace
 
 std::optional<std::string> version_from_banner(std::string_view banner) {
@@ -120,6 +144,7 @@ KernelSummary summarize(const Kernel& k, const KernelLog* log) {
   s.dump_memory_bytes = k.dump().physical_memory_size();
   find_release_and_version(k, log, s);
   find_cpus(k, s);
+  find_kernel_memory(k, s);
   if (log) find_panic_in_log(*log, s);
   if (!s.crashing_cpu.value && k.dump().header().crashing_cpu && k.dump().header().producer == "makedumpfile") {
     s.crashing_cpu = {*k.dump().header().crashing_cpu, "kdump header"};

@@ -132,9 +132,8 @@ Result<Ring> read_ring_header(const Kernel& k, const PrbLayout& L, uint64_t prb,
 // The text block a descriptor points at, as (offset in the data ring, length), or nothing.
 std::optional<std::pair<uint64_t, uint64_t>> text_block(const Ring& r, uint64_t begin, uint64_t next) {
   if ((begin & 1) || (next & 1)) return std::nullopt;  // data-less record
-  if (next < begin || next - begin > r.data_size) return std::nullopt;
   uint64_t start, len;
-  if ((begin >> r.size_bits) == (next >> r.size_bits)) {
+  if ((begin >> r.size_bits) == (next >> r.size_bits) && begin < next) {
     start = begin & (r.data_size - 1);
     len = next - begin;
   } else if ((begin >> r.size_bits) + 1 == (next >> r.size_bits)) {

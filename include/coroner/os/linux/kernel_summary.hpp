@@ -20,6 +20,7 @@ struct KernelSummary {
   Sourced<std::string> release, version;
   Sourced<int> cpus, online_cpus, crashing_cpu;
   uint64_t dump_memory_bytes = 0;  // physical memory the dump describes
+  Sourced<uint64_t> kernel_memory_bytes;  // present pages of all online nodes, as crash's MEMORY
   Sourced<std::string> panic_message;  // "Kernel panic - not syncing: ..."
   Sourced<std::string> panic_cause;    // the first report of the crash (oops, BUG, sysrq, ...)
   Sourced<int64_t> crash_time;
