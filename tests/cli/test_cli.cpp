@@ -1,0 +1,89 @@
+// The coroner command line on synthetic dumps: output, JSON, exit status and error messages.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/dump_builder.hpp"
+#include "../support/run_command.hpp"
+#include "../support/temp_file.hpp"
+
+using namespace coroner;
+using namespace coroner::testing;
+
+namespace {
+
+const std::string kCoroner = CORONER_BINARY;
+
+Bytes synthetic_kdump() {
+  SyntheticKernel k(4);
+  k.write_log({{1000, "Linux version 6.1.0-synthetic (a@b) (gcc (X) 1.0) #7 SMP Synthetic"},
+               {2000, "sysrq: Trigger a crash"},
+               {3000, "Kernel panic - not syncing: sysrq triggered crash"}},
+              4, 10);
+  std::string vi = k.vmcoreinfo();
+  return build_kdump(k.memory(), 1024, build_notes({{1, 0, 0, 0}, {2, 0, 0, 0}}, vi), vi, {});
+}
+
+}  // namespace
+
+TEST(Cli, InfoJsonDescribesTheDump) {
+  TempFile dump(synthetic_kdump());
+  auto r = run_command(kCoroner + " info --json " + dump.path());
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["schema"], "coroner.info");
+  EXPECT_EQ(j["dump"]["format"], "kdump-compressed");
+  EXPECT_EQ(j["dump"]["compression"], "zlib");
+  EXPECT_EQ(j["release"]["value"], "6.1.0-synthetic");
+  EXPECT_EQ(j["version"]["value"], "#7 SMP Synthetic");
+  EXPECT_EQ(j["cpus"]["value"], 2);
+  EXPECT_EQ(j["panic_message"]["value"], "Kernel panic - not syncing: sysrq triggered crash");
+  EXPECT_EQ(j["panic_cause"]["value"], "sysrq: Trigger a crash");
+  EXPECT_EQ(j["vmlinux"]["verdict"], "not given");
+}
+
+TEST(Cli, LogPrintsLikeDmesg) {
+  TempFile dump(synthetic_kdump());
+  auto r = run_command(kCoroner + " log " + dump.path());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output,
+            "[    0.000001] Linux version 6.1.0-synthetic (a@b) (gcc (X) 1.0) #7 SMP Synthetic\n"
+            "[    0.000002] sysrq: Trigger a crash\n"
+            "[    0.000003] Kernel panic - not syncing: sysrq triggered crash\n");
+  auto t = run_command(kCoroner + " log -T " + dump.path());
+  EXPECT_NE(t.output.find("[    0.000002] [C1] sysrq: Trigger a crash\n"), std::string::npos) << t.output;
+  auto j = run_command(kCoroner + " log --json " + dump.path());
+  auto parsed = nlohmann::json::parse(j.output);
+  EXPECT_EQ(parsed["records"].size(), 3u);
+  EXPECT_EQ(parsed["records"][2]["timestamp_ns"], 3000);
+}
+
+TEST(Cli, MissingDumpFailsNamingTheFile) {
+  auto r = run_command(kCoroner + " info /nonexistent/vmcore");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("/nonexistent/vmcore: cannot open"), std::string::npos) << r.output;
+}
+
+TEST(Cli, GarbageFileFailsWithWhatWasExpected) {
+  TempFile junk(Bytes(4096, 'x'));
+  auto r = run_command(kCoroner + " info " + junk.path());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(junk.path() + ": offset 0x0: not a crash dump"), std::string::npos) << r.output;
+}
+
+TEST(Cli, VmlinuxThatIsNotElfFailsNamingIt) {
+  TempFile dump(synthetic_kdump());
+  TempFile junk(Bytes(100, 'x'));
+  auto r = run_command(kCoroner + " info " + dump.path() + " --vmlinux " + junk.path());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(junk.path() + ": not an ELF file"), std::string::npos) << r.output;
+}
+
+TEST(Cli, WrongVmlinuxIsReportedAndExitsWithStatus3) {
+  SyntheticKernel k(4);
+  std::string vi = k.vmcoreinfo() + "BUILD-ID=00112233445566778899aabbccddeeff00112233\n";
+  TempFile dump(build_kdump(k.memory(), 1024, build_notes({{1, 0, 0, 0}}, vi), vi, {}));
+  auto r = run_command(kCoroner + " info " + dump.path() + " --vmlinux " + CORONER_FAKE_VMLINUX);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.output.find("VMLINUX: MISMATCH (by build-id)"), std::string::npos) << r.output;
+}
