@@ -16,6 +16,9 @@ packages=(
   hyperfine
 )
 
+# A fresh machine has no package lists; scripts/real-dumps.sh needs them for apt-cache too.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then apt-get update -qq; fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
