@@ -9,6 +9,8 @@ packages=(
   libelf-dev libdwarf-dev libcapstone-dev nlohmann-json3-dev libcli11-dev
   zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
+  # fuzzing the dump parsers (libFuzzer comes with clang's runtime)
+  clang libclang-rt-14-dev
   # real dumps: Debian's kernel booted under QEMU, and the oracles
   qemu-system-x86 busybox-static cpio xz-utils zstd python3
   crash makedumpfile python3-drgn

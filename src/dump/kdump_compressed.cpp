@@ -61,7 +61,7 @@ Status KdumpCompressed::load() {
   KdumpSubHeader sub{};
   auto sub_bytes = f.read_bytes(block_size_, std::min<uint64_t>(sizeof sub, uint64_t(hdr->sub_hdr_size) * block_size_));
   if (!sub_bytes) return f.error_at(block_size_, "kdump_sub_header is truncated");
-  std::memcpy(&sub, sub_bytes->data(), sub_bytes->size());
+  if (!sub_bytes->empty()) std::memcpy(&sub, sub_bytes->data(), sub_bytes->size());
 
   max_mapnr_ = hdr->header_version >= 6 ? sub.max_mapnr_64 : hdr->max_mapnr;
   header_.format = "kdump-compressed";
@@ -91,6 +91,13 @@ Status KdumpCompressed::load() {
 
 Status KdumpCompressed::load_bitmaps(uint64_t bitmap_offset, uint64_t bitmap_bytes) {
   const ByteSource& f = *file_;
+  if (max_mapnr_ == 0 || max_mapnr_ > (uint64_t{1} << 52)) {  // 2^52 pages: x86-64's physical limit
+    return f.error_at(0, "max_mapnr " + std::to_string(max_mapnr_) + " is not a possible number of pages");
+  }
+  if (!in_bounds(bitmap_offset, bitmap_bytes, f.size())) {
+    return f.error_at(bitmap_offset, "page bitmaps of " + std::to_string(bitmap_bytes) +
+                                         " bytes run past the end of the file: the dump is truncated or corrupt");
+  }
   uint64_t half = bitmap_bytes / 2;
   uint64_t needed = (max_mapnr_ + 7) / 8;
   if (needed > half) {

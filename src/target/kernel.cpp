@@ -25,14 +25,19 @@ const char* vmlinux_match_name(VmlinuxMatch m) {
 }
 
 Result<std::unique_ptr<Kernel>> Kernel::open(const KernelOpenOptions& options) {
-  std::unique_ptr<Kernel> k(new Kernel());
   auto dump = open_dump(options.dump_path);
   if (!dump) return dump.error();
-  k->dump_ = std::move(*dump);
+  return open(std::move(*dump), options.vmlinux_path);
+}
+
+Result<std::unique_ptr<Kernel>> Kernel::open(std::unique_ptr<Dump> dump,
+                                             const std::optional<std::string>& vmlinux_path) {
+  std::unique_ptr<Kernel> k(new Kernel());
+  k->dump_ = std::move(dump);
   k->vmcoreinfo_ = VmcoreInfo(k->dump_->notes().vmcoreinfo);
   for (const auto& p : k->dump_->notes().problems) k->warnings_.push_back(p);
-  if (options.vmlinux_path) {
-    auto syms = ElfSymbols::open(*options.vmlinux_path);
+  if (vmlinux_path) {
+    auto syms = ElfSymbols::open(*vmlinux_path);
     if (!syms) return syms.error();
     k->symbols_ = std::move(*syms);
     k->symbols_usable_ = true;

@@ -44,6 +44,9 @@ struct KernelOpenOptions {
 class Kernel {
  public:
   static Result<std::unique_ptr<Kernel>> open(const KernelOpenOptions& options);
+  // Over a dump already open (from a buffer, in tests and fuzzing).
+  static Result<std::unique_ptr<Kernel>> open(std::unique_ptr<Dump> dump,
+                                              const std::optional<std::string>& vmlinux_path);
 
   const Dump& dump() const { return *dump_; }
   const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }

@@ -11,8 +11,11 @@ namespace {
 constexpr int kStateShift = 62;  // DESC_SV_BITS - 2 on 64-bit
 constexpr uint64_t kIdMask = (uint64_t{1} << kStateShift) - 1;
 enum DescState { reserved = 0, committed = 1, finalized = 2, reusable = 3 };
-constexpr uint32_t kMaxCountBits = 24;  // 16 M descriptors: far above any real log
-constexpr uint32_t kMaxSizeBits = 31;   // 2 GiB of text
+// Bounds on what a hostile dump can make coroner allocate; real kernels stay far below
+// (CONFIG_LOG_BUF_SHIFT tops out at 25, and count_bits is size_bits - 5).
+constexpr uint32_t kMaxCountBits = 22;
+constexpr uint32_t kMaxSizeBits = 28;
+constexpr uint64_t kMaxRecordStructSize = 1024;
 
 // Where the ring's parts are: every offset comes from VMCOREINFO.
 struct PrbLayout {
@@ -51,6 +54,10 @@ Result<PrbLayout> prb_layout(const VmcoreInfo& vi) {
   L.size_bits = need(vi.offset("prb_data_ring.size_bits"), "OFFSET(prb_data_ring.size_bits)");
   L.data = need(vi.offset("prb_data_ring.data"), "OFFSET(prb_data_ring.data)");
   if (!missing.empty()) return make_error("VMCOREINFO lacks " + missing);
+  if (L.desc_size > kMaxRecordStructSize || L.info_size > kMaxRecordStructSize) {
+    return make_error("VMCOREINFO's SIZE(prb_desc) " + std::to_string(L.desc_size) + " or SIZE(printk_info) " +
+                      std::to_string(L.info_size) + " is implausible");
+  }
   return L;
 }
 
