@@ -29,6 +29,13 @@ std::string human_bytes(uint64_t bytes) {
   return buf;
 }
 
+void append_hex_escape(std::string& out, unsigned char c) {
+  static const char digits[] = "0123456789abcdef";
+  out += "\\x";
+  out += digits[c >> 4];
+  out += digits[c & 0xf];
+}
+
 std::string escape_bytes(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
@@ -38,9 +45,7 @@ std::string escape_bytes(std::string_view bytes) {
     } else if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
     } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
+      append_hex_escape(out, c);
     }
   }
   return out;
@@ -66,9 +71,7 @@ std::string sanitize_utf8(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {
     size_t len = utf8_sequence_length(bytes, i);
     if (len == 0) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(bytes[i]));
-      out += buf;
+      append_hex_escape(out, static_cast<unsigned char>(bytes[i]));
       ++i;
     } else {
       out.append(bytes.substr(i, len));

@@ -239,9 +239,7 @@ std::string format_log_line(const LogRecord& r) {
     } else if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
       out += static_cast<char>(c);
     } else {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\x%02x", c);
-      out += esc;
+      append_hex_escape(out, c);
     }
   }
   return out;
