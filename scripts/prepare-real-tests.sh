@@ -6,7 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 out_file=$1
 dir=$("$here/real-dumps.sh")
 commands=$here/../tests/realkernel/crash-commands.txt
-for scenario in "$dir"/sysrq-*/; do
+for scenario in "$dir"/*/; do
+  [[ -f $scenario/vmcore.kdump-zlib ]] || continue
   scenario=${scenario%/}
   "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$scenario/vmcore.kdump-zlib" "$commands" "$scenario/oracle-kdump"
 done

@@ -55,9 +55,11 @@ make_initramfs() {
   rm -rf "$root"
 }
 
-# boot_and_dump KERNEL_DIR OUT_DIR SCENARIO CPU APPEND
+# boot_and_dump KERNEL_DIR OUT_DIR SCENARIO CPU APPEND VMCOREINFO(yes|no)
 boot_and_dump() {
-  local kdir=$1 out=$2 scenario=$3 cpu=$4 append=$5
+  local kdir=$1 out=$2 scenario=$3 cpu=$4 append=$5 vmcoreinfo=$6
+  local devices=()
+  [[ $vmcoreinfo == yes ]] && devices=(-device vmcoreinfo)
   local work
   work=$(mktemp -d)
   make_initramfs "$kdir" "$scenario" "$work/initramfs.gz"
@@ -66,7 +68,7 @@ boot_and_dump() {
   qemu-system-x86_64 -machine pc -accel tcg -cpu "$cpu" -smp 2 -m 512 \
     -kernel "$kdir/vmlinuz" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 panic=0 loglevel=7 $append" \
-    -device vmcoreinfo -display none -serial "file:$work/console.log" \
+    "${devices[@]}" -display none -serial "file:$work/console.log" \
     -qmp "unix:$work/qmp.sock,server=on,wait=off" -no-reboot &
   local qemu=$!
   trap "kill $qemu 2>/dev/null || true" RETURN
@@ -109,18 +111,21 @@ main() {
   fetch_kernel "$pkg" "$kdir"
   key=$(cat "$here/real-dumps.sh" "$here/guest-init.sh" "$here/qmp.py" | sha256sum | cut -c1-12)
   local ddir=$cache/dumps/$version-$key
-  # scenario name, QEMU CPU model, extra kernel arguments
+  # scenario name, QEMU CPU model, VMCOREINFO device, extra kernel arguments
   local scenarios=(
-    "sysrq-nokaslr qemu64 nokaslr"
-    "sysrq-kaslr qemu64 kaslr"
-    "sysrq-la57 qemu64,+la57 kaslr"
+    "sysrq-nokaslr qemu64 yes nokaslr"
+    "sysrq-kaslr qemu64 yes kaslr"
+    "sysrq-la57 qemu64,+la57 yes kaslr"
+    "novmcoreinfo-kaslr qemu64 no kaslr"
   )
-  local s name cpu args
+  local s name cpu vmcoreinfo args
   for s in "${scenarios[@]}"; do
-    read -r name cpu args <<<"$s"
-    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" sysrq "$cpu" "$args"
+    read -r name cpu vmcoreinfo args <<<"$s"
+    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" sysrq "$cpu" "$args" "$vmcoreinfo"
   done
   ln -sfn "$kdir" "$ddir/kernel"
+  # Dumps made by older versions of these scripts are stale: keep only this set.
+  find "$cache/dumps" -mindepth 1 -maxdepth 1 -type d ! -path "$ddir" -exec rm -rf {} +
   echo "$ddir"
 }
 

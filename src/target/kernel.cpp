@@ -65,7 +65,8 @@ void Kernel::find_layout() {
   if (auto pb = vmcoreinfo_.number("phys_base")) {
     L.phys_base = static_cast<uint64_t>(*pb);
     L.phys_base_source = "VMCOREINFO";
-  } else if (dump_->header().phys_base) {
+  } else if (dump_->header().phys_base && dump_->header().producer == "makedumpfile") {
+    // QEMU fills this field with a guess (0) when the guest gave it no VMCOREINFO.
     L.phys_base = dump_->header().phys_base;
     L.phys_base_source = "kdump header";
   }
@@ -101,23 +102,34 @@ void Kernel::find_layout() {
   }
 }
 
-// QEMU dumps of guests without the vmcoreinfo device: the IDTR holds idt_table's run-time address.
+// QEMU dumps of guests without the vmcoreinfo device: IDT vector 0 holds the run-time address of
+// asm_exc_divide_error; the vmlinux holds its link-time one. (The IDTR itself points at the fixed
+// CPU entry area, so its base says nothing about KASLR.) check_vmlinux() then confirms the result
+// by comparing linux_banner.
 void Kernel::find_kaslr_without_vmcoreinfo() {
   const auto& qemu = dump_->notes().qemu_cpus;
-  const Symbol* idt = symbols_->find("idt_table");
-  if (qemu.empty() || !idt || qemu[0].idt_base < x86_64::kStartKernelMap) {
-    layout_.kaslr_source = "none (no VMCOREINFO, no IDT to measure it from): assuming 0";
+  const Symbol* handler = symbols_->find("asm_exc_divide_error");
+  layout_.kaslr_source = "none (no VMCOREINFO, no IDT to measure it from): assuming 0";
+  if (qemu.empty() || !handler || !walker_) return;
+  struct {
+    uint16_t offset_low, segment, bits, offset_middle;
+    uint32_t offset_high, reserved;
+  } gate{};
+  auto st = read(qemu[0].idt_base, {reinterpret_cast<uint8_t*>(&gate), sizeof gate});
+  if (!st) {
+    warnings_.push_back("cannot read the IDT at " + hex(qemu[0].idt_base) + ": " + st.error().message);
     return;
   }
-  uint64_t offset = qemu[0].idt_base - idt->address;
-  if (offset % kKaslrAlign != 0) {
-    warnings_.push_back("IDT base " + hex(qemu[0].idt_base) + " is not idt_table plus an aligned KASLR "
-                        "offset; assuming no KASLR");
-    layout_.kaslr_source = "none (IDT base unusable): assuming 0";
+  uint64_t target = gate.offset_low | (uint64_t{gate.offset_middle} << 16) | (uint64_t{gate.offset_high} << 32);
+  uint64_t offset = target - handler->address;
+  if (target < handler->address || offset % kKaslrAlign != 0) {
+    warnings_.push_back("IDT vector 0 points at " + hex(target) + ", not asm_exc_divide_error (" +
+                        hex(handler->address) + ") plus an aligned KASLR offset; assuming no KASLR");
+    layout_.kaslr_source = "none (IDT unusable): assuming 0";
     return;
   }
   layout_.kaslr_offset = offset;
-  layout_.kaslr_source = "IDT base vs idt_table";
+  layout_.kaslr_source = "IDT vector 0 vs asm_exc_divide_error";
 }
 
 std::optional<std::string> Kernel::banner_from_dump() const {

@@ -225,3 +225,35 @@ TEST(RealDumpCli, WrongVmlinuxOnARealDumpIsAMismatchNotGarbage) {
   EXPECT_NE(r.output.find("RELEASE: 6.1.0-"), std::string::npos);  // VMCOREINFO answers still come
   EXPECT_EQ(r.output.find("6.1.0-fake"), std::string::npos);       // nothing from the wrong vmlinux
 }
+
+// A QEMU dump of a guest without the vmcoreinfo device: KASLR from the IDT, phys_base and the page
+// tables from the CPU state, the vmlinux checked by linux_banner.
+TEST(RealDumpWithoutVmcoreinfo, LayoutFromTheIdtAgreesWithCrashAndTheKernel) {
+  std::string dir = dumps_dir() + "/novmcoreinfo-kaslr";
+  KernelOpenOptions opt{dir + "/vmcore.kdump-zlib", dumps_dir() + "/kernel/vmlinux"};
+  auto k = Kernel::open(opt);
+  ASSERT_TRUE(k) << k.error().message;
+  const Kernel& kernel = **k;
+  EXPECT_TRUE(kernel.vmcoreinfo().empty());
+  EXPECT_EQ(kernel.layout().kaslr_source, "IDT vector 0 vs asm_exc_divide_error");
+  std::smatch m;
+  std::string console = slurp(dir + "/console.log");
+  ASSERT_TRUE(std::regex_search(console, m, std::regex("Kernel Offset: 0x([0-9a-f]+) from")));
+  EXPECT_EQ(kernel.layout().kaslr_offset, std::stoull(m[1], nullptr, 16));
+  EXPECT_EQ(kernel.vmlinux_check().verdict, VmlinuxMatch::match);
+  EXPECT_EQ(kernel.vmlinux_check().method, "linux_banner");
+  std::string oracle = dir + "/oracle-kdump";
+  EXPECT_EQ(kernel.symbol_address("panic").value_or(0), crash_sym(oracle, "panic"));
+  auto [start, values] = crash_rd(oracle, "init_task");
+  ASSERT_FALSE(values.empty());
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(kernel.read_u64(start + 8 * i).value_or(~0ull), values[i]);
+  auto summary = summarize(kernel, nullptr);
+  auto sys = crash_sys(oracle);
+  EXPECT_EQ(summary.release.value.value_or(""), sys["RELEASE"]);
+  EXPECT_EQ(summary.version.value.value_or(""), sys["VERSION"]);
+  // Without VMCOREINFO the ring buffer's layout needs DWARF, which coroner does not read yet: it
+  // must say so, naming what is missing.
+  auto log = read_printk_log(kernel);
+  ASSERT_FALSE(log);
+  EXPECT_NE(log.error().message.find("VMCOREINFO lacks"), std::string::npos);
+}

@@ -62,6 +62,10 @@ void find_release_and_version(const Kernel& k, const KernelLog* log, KernelSumma
     if (auto addr = syms->address_of("linux_banner")) {
       if (auto banner = k.read_c_string(*addr, 512)) {
         if (auto v = version_from_banner(*banner)) s.version = {*v, "linux_banner"};
+        if (!s.release.value && banner->starts_with("Linux version ")) {
+          std::string_view rest = std::string_view(*banner).substr(14);
+          s.release = {std::string(rest.substr(0, rest.find(' '))), "linux_banner"};
+        }
       }
     }
   }
