@@ -14,8 +14,8 @@ packages=(
   # real dumps: Debian's kernel booted under QEMU, and the oracles
   qemu-system-x86 busybox-static cpio xz-utils zstd python3
   crash makedumpfile python3-drgn
-  # benchmarks
-  hyperfine
+  # benchmarks; gdb's gcore makes the user-space core of a test
+  hyperfine gdb
 )
 
 # A fresh machine has no package lists; scripts/real-dumps.sh needs them for apt-cache too.

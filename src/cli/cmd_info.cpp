@@ -17,6 +17,11 @@ void register_info(CLI::App& app) {
   cmd->callback([args] {
     auto kernel = open_kernel(args->dump);
     if (!kernel) throw CLI::RuntimeError(1);
+    if (kernel->dump().header().producer == "user-space core") {
+      const Dump& d = kernel->dump();
+      std::cout << (args->json ? report::to_json_text(report::user_core_json(d)) + "\n" : report::user_core_text(d));
+      return;
+    }
     auto log = linux_kernel::read_printk_log(*kernel);
     auto summary = linux_kernel::summarize(*kernel, log ? &*log : nullptr);
     if (!log) summary.warnings.push_back("kernel log: " + log.error().message);

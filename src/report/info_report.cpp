@@ -124,6 +124,50 @@ std::string info_text(const Kernel& k, const linux_kernel::KernelSummary& s) {
   return o.str();
 }
 
+json user_core_json(const Dump& d) {
+  const DumpNotes& n = d.notes();
+  json threads = json::array();
+  for (const auto& t : n.prstatus) {
+    threads.push_back({{"tid", t.pid}, {"signal", t.signal}, {"rip", hex(t.reg(Reg::rip))}, {"rsp", hex(t.reg(Reg::rsp))}});
+  }
+  json files = json::array();
+  for (const auto& f : n.files) {
+    files.push_back({{"start", hex(f.start)}, {"end", hex(f.end)}, {"offset", f.file_offset}, {"path", sanitize_utf8(f.path)}});
+  }
+  json process = nullptr;
+  if (n.prpsinfo) {
+    process = {{"pid", n.prpsinfo->pid}, {"command", sanitize_utf8(n.prpsinfo->fname)},
+               {"arguments", sanitize_utf8(n.prpsinfo->args)}};
+  }
+  return json{{"schema", "coroner.info"},
+              {"schema_version", kInfoSchemaVersion},
+              {"dump", {{"path", d.path()}, {"format", d.header().format}, {"producer", d.header().producer},
+                        {"segments_bytes", d.physical_memory_size()}}},
+              {"process", process},
+              {"threads", threads},
+              {"mapped_files", files},
+              {"warnings", n.problems}};
+}
+
+std::string user_core_text(const Dump& d) {
+  const DumpNotes& n = d.notes();
+  std::ostringstream o;
+  o << "      DUMPFILE: " << d.path() << "\n        FORMAT: " << d.header().format << " by " << d.header().producer << '\n';
+  if (n.prpsinfo) {
+    o << "       PROCESS: " << n.prpsinfo->pid << " " << escape_bytes(n.prpsinfo->fname) << "  (" << escape_bytes(n.prpsinfo->args)
+      << ")\n";
+  }
+  o << "       THREADS: " << n.prstatus.size() << '\n';
+  for (const auto& t : n.prstatus) {
+    o << "                tid " << t.pid << "  signal " << t.signal << "  rip " << hex(t.reg(Reg::rip)) << "  rsp "
+      << hex(t.reg(Reg::rsp)) << '\n';
+  }
+  o << "  MAPPED FILES: " << n.files.size() << '\n';
+  for (const auto& f : n.files) o << "                " << hex(f.start) << "-" << hex(f.end) << "  " << escape_bytes(f.path) << '\n';
+  for (const auto& p : n.problems) o << "warning: " << p << '\n';
+  return o.str();
+}
+
 json log_json(const linux_kernel::KernelLog& log) {
   json records = json::array();
   for (const auto& r : log.records) {

@@ -87,3 +87,22 @@ TEST(Cli, WrongVmlinuxIsReportedAndExitsWithStatus3) {
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.output.find("VMLINUX: MISMATCH (by build-id)"), std::string::npos) << r.output;
 }
+
+TEST(Cli, UserSpaceCoreFromGcoreShowsTheProcess) {
+  std::string base = "/tmp/coroner-gcore-test";
+  auto made = run_command("sleep 30 & pid=$!; gcore -o " + base + " $pid >/dev/null 2>&1; kill $pid; echo $pid");
+  int pid = std::stoi(made.output);
+  std::string core = base + "." + std::to_string(pid);
+  auto r = run_command(kCoroner + " info --json " + core);
+  std::remove(core.c_str());
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["dump"]["producer"], "user-space core");
+  EXPECT_EQ(j["process"]["pid"], pid);
+  EXPECT_EQ(j["process"]["command"], "sleep");
+  ASSERT_EQ(j["threads"].size(), 1u);
+  EXPECT_EQ(j["threads"][0]["tid"], pid);
+  bool maps_sleep = false;
+  for (const auto& f : j["mapped_files"]) maps_sleep |= f["path"].get<std::string>().ends_with("/sleep");
+  EXPECT_TRUE(maps_sleep) << j["mapped_files"].dump();
+}

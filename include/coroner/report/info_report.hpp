@@ -10,6 +10,10 @@ namespace coroner::report {
 nlohmann::json info_json(const Kernel& kernel, const linux_kernel::KernelSummary& summary);
 std::string info_text(const Kernel& kernel, const linux_kernel::KernelSummary& summary);
 
+// A user-space core: the process, its threads and mapped files.
+nlohmann::json user_core_json(const Dump& dump);
+std::string user_core_text(const Dump& dump);
+
 nlohmann::json log_json(const linux_kernel::KernelLog& log);
 std::string log_text(const linux_kernel::KernelLog& log, bool with_caller);
 
