@@ -24,7 +24,9 @@ fetch_kernel() {
   [[ -s $dir/vmlinux && -s $dir/vmlinuz && -s $dir/modules/qemu_fw_cfg.ko ]] && return 0
   log "fetching $pkg and $pkg-dbg (about 930 MB) into $cache/debs"
   mkdir -p "$cache/debs" "$dir/modules"
-  (cd "$cache/debs" && apt-get download "$pkg" "$pkg-dbg" >/dev/null)
+  # Stale package lists name versions the mirror no longer has: refresh once and retry.
+  (cd "$cache/debs" && { apt-get download "$pkg" "$pkg-dbg" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get download "$pkg" "$pkg-dbg" >/dev/null; }; })
   local release=${pkg#linux-image-}
   local image dbg tmp
   image=$(ls "$cache/debs/${pkg}_"*.deb | tail -n1)

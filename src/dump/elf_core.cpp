@@ -82,7 +82,6 @@ Status ElfCore::load_program_headers() {
 }
 
 void ElfCore::describe_producer() {
-  header_.container = "file";
   if (!notes_.qemu_cpus.empty()) {
     header_.producer = "QEMU dump-guest-memory";
   } else if (!notes_.vmcoreinfo.empty()) {

@@ -65,7 +65,6 @@ Status KdumpCompressed::load() {
 
   max_mapnr_ = hdr->header_version >= 6 ? sub.max_mapnr_64 : hdr->max_mapnr;
   header_.format = "kdump-compressed";
-  header_.container = "file";
   header_.producer = "makedumpfile";
   header_.compression = header_compression(hdr->status);
   header_.incomplete = (hdr->status & kCompressedIncomplete) != 0;
