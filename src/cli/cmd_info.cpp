@@ -17,7 +17,7 @@ void register_info(CLI::App& app) {
   cmd->callback([args] {
     auto kernel = open_kernel(args->dump);
     if (!kernel) throw CLI::RuntimeError(1);
-    if (kernel->dump().header().producer == "user-space core") {
+    if (kernel->dump().header().producer == DumpProducer::user_space) {
       const Dump& d = kernel->dump();
       std::cout << (args->json ? report::to_json_text(report::user_core_json(d)) + "\n" : report::user_core_text(d));
       return;

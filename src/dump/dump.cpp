@@ -7,6 +7,17 @@
 
 namespace coroner {
 
+const char* producer_name(DumpProducer p) {
+  switch (p) {
+    case DumpProducer::unknown: return "unknown";
+    case DumpProducer::qemu: return "QEMU dump-guest-memory";
+    case DumpProducer::proc_vmcore: return "kdump (/proc/vmcore)";
+    case DumpProducer::makedumpfile: return "makedumpfile";
+    case DumpProducer::user_space: return "user-space core";
+  }
+  return "?";
+}
+
 uint64_t Dump::physical_memory_size() const {
   uint64_t total = 0;
   for (const auto& r : ranges_) total += r.size;

@@ -83,15 +83,13 @@ Status ElfCore::load_program_headers() {
 
 void ElfCore::describe_producer() {
   if (!notes_.qemu_cpus.empty()) {
-    header_.producer = "QEMU dump-guest-memory";
+    header_.producer = DumpProducer::qemu;
   } else if (!notes_.vmcoreinfo.empty()) {
-    header_.producer = "kdump (/proc/vmcore)";
+    header_.producer = DumpProducer::proc_vmcore;
   } else if (!notes_.files.empty() || notes_.prpsinfo) {
-    header_.producer = "user-space core";
-  } else {
-    header_.producer = "unknown";
+    header_.producer = DumpProducer::user_space;
   }
-  if (!notes_.prstatus.empty() && header_.producer != "user-space core") {
+  if (!notes_.prstatus.empty() && header_.producer != DumpProducer::user_space) {
     header_.cpu_count = static_cast<int>(notes_.prstatus.size());
   }
 }

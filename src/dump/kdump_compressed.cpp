@@ -65,7 +65,7 @@ Status KdumpCompressed::load() {
 
   max_mapnr_ = hdr->header_version >= 6 ? sub.max_mapnr_64 : hdr->max_mapnr;
   header_.format = "kdump-compressed";
-  header_.producer = "makedumpfile";
+  header_.producer = DumpProducer::makedumpfile;
   header_.compression = header_compression(hdr->status);
   header_.incomplete = (hdr->status & kCompressedIncomplete) != 0;
   header_.crashing_cpu = static_cast<int>(hdr->current_cpu);
@@ -84,7 +84,7 @@ Status KdumpCompressed::load() {
   if (!st) return st;
   descs_offset_ = bitmap_offset + bitmap_bytes;
   load_notes(sub, hdr->header_version);
-  if (!notes_.qemu_cpus.empty()) header_.producer = "QEMU dump-guest-memory";
+  if (!notes_.qemu_cpus.empty()) header_.producer = DumpProducer::qemu;
   return ok_status();
 }
 

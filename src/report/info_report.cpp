@@ -47,7 +47,7 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
   const VmlinuxCheck& v = k.vmlinux_check();
   json dump = {{"path", k.dump().path()},       {"format", h.format},
                {"container", h.container},      {"compression", h.compression},
-               {"producer", h.producer},        {"physical_memory_bytes", s.dump_memory_bytes},
+               {"producer", producer_name(h.producer)},        {"physical_memory_bytes", s.dump_memory_bytes},
                {"incomplete", h.incomplete},    {"has_vmcoreinfo", !k.vmcoreinfo().empty()}};
   if (h.dump_level) dump["dump_level"] = *h.dump_level;
   json layout = {{"page_size", L.page_size},
@@ -96,7 +96,7 @@ std::string info_text(const Kernel& k, const linux_kernel::KernelSummary& s) {
   if (h.dump_level) format += ", dump level " + std::to_string(*h.dump_level);
   if (h.incomplete) format += ", INCOMPLETE";
   row("DUMPFILE", k.dump().path());
-  row("FORMAT", format + " by " + h.producer);
+  row("FORMAT", format + " by " + producer_name(h.producer));
   row("ARCH", s.arch);
   row("RELEASE", text_of(s.release));
   row("VERSION", text_of(s.version));
@@ -141,7 +141,7 @@ json user_core_json(const Dump& d) {
   }
   return json{{"schema", "coroner.info"},
               {"schema_version", kInfoSchemaVersion},
-              {"dump", {{"path", d.path()}, {"format", d.header().format}, {"producer", d.header().producer},
+              {"dump", {{"path", d.path()}, {"format", d.header().format}, {"producer", producer_name(d.header().producer)},
                         {"segments_bytes", d.physical_memory_size()}}},
               {"process", process},
               {"threads", threads},
@@ -152,7 +152,7 @@ json user_core_json(const Dump& d) {
 std::string user_core_text(const Dump& d) {
   const DumpNotes& n = d.notes();
   std::ostringstream o;
-  o << "      DUMPFILE: " << d.path() << "\n        FORMAT: " << d.header().format << " by " << d.header().producer << '\n';
+  o << "      DUMPFILE: " << d.path() << "\n        FORMAT: " << d.header().format << " by " << producer_name(d.header().producer) << '\n';
   if (n.prpsinfo) {
     o << "       PROCESS: " << n.prpsinfo->pid << " " << escape_bytes(n.prpsinfo->fname) << "  (" << escape_bytes(n.prpsinfo->args)
       << ")\n";

@@ -56,22 +56,22 @@ void Kernel::find_layout() {
   } else if (!qemu.empty() && (qemu[0].cr[4] & kCr4La57)) {
     L.paging_levels = 5;
   }
-  if (auto off = vmcoreinfo_.kernel_offset()) {
-    L.kaslr_offset = *off;
+  auto kernel_offset = vmcoreinfo_.kernel_offset();
+  if (kernel_offset) {
+    L.kaslr_offset = *kernel_offset;
     L.kaslr_source = "VMCOREINFO KERNELOFFSET";
-  } else {
-    L.kaslr_source = "unknown";
   }
   if (auto pb = vmcoreinfo_.number("phys_base")) {
     L.phys_base = static_cast<uint64_t>(*pb);
     L.phys_base_source = "VMCOREINFO";
-  } else if (dump_->header().phys_base && dump_->header().producer == "makedumpfile") {
+  } else if (dump_->header().phys_base && dump_->header().producer == DumpProducer::makedumpfile) {
     // QEMU fills this field with a guess (0) when the guest gave it no VMCOREINFO.
     L.phys_base = dump_->header().phys_base;
     L.phys_base_source = "kdump header";
   }
   uint64_t sme_mask = static_cast<uint64_t>(vmcoreinfo_.number("sme_mask").value_or(0));
   auto top = vmcoreinfo_.symbol("init_top_pgt");
+  bool have_root = true;
   if (top && L.phys_base && *top >= x86_64::kStartKernelMap) {
     L.page_table_root = *top - x86_64::kStartKernelMap + *L.phys_base;
     L.page_table_source = "VMCOREINFO init_top_pgt";
@@ -79,17 +79,18 @@ void Kernel::find_layout() {
     L.page_table_root = qemu[0].cr[3] & kPhysAddrMask & ~kPtiUserPgdBit;
     L.page_table_source = "CR3 of CPU 0 (QEMU note)";
   } else {
+    have_root = false;
     L.page_table_source = "none";
     if (!dump_->has_virtual_segments()) {
       warnings_.push_back("no page-table root: VMCOREINFO lacks init_top_pgt and no QEMU CPU note "
                           "gives CR3; kernel virtual addresses cannot be read");
     }
   }
-  if (L.page_table_source != "none") {
+  if (have_root) {
     walker_ = std::make_unique<x86_64::PageTableWalker>(*dump_, L.page_table_root, L.paging_levels, sme_mask);
   }
   if (symbols_) {
-    if (L.kaslr_source == "unknown") find_kaslr_without_vmcoreinfo();
+    if (!kernel_offset) find_kaslr_without_vmcoreinfo();
     symbols_->set_kaslr_offset(L.kaslr_offset);
     if (!L.phys_base && walker_) {
       if (auto text = symbols_->address_of("_text")) {
@@ -204,8 +205,8 @@ Status Kernel::read(uint64_t vaddr, std::span<uint8_t> out) const {
     uint64_t at = vaddr + done;
     auto t = walker_->translate(at);
     if (!t) return t.error();
-    uint64_t page_left = t->page_size - (t->paddr & (t->page_size - 1));
-    uint64_t n = std::min<uint64_t>(out.size() - done, std::min<uint64_t>(page_left, x86_64::kPageSize - (at & 0xfff)));
+    // Within one 4 KiB page: contiguous physically whatever the size of the mapping around it.
+    uint64_t n = std::min<uint64_t>(out.size() - done, x86_64::kPageSize - (at & 0xfff));
     auto st = dump_->read_physical(t->paddr, out.subspan(done, n));
     if (!st) {
       return make_error("virtual address " + hex(at) + " (physical " + hex(t->paddr) + "): " + st.error().message,

@@ -41,7 +41,8 @@ TEST(ElfCore, ReadsPhysicalMemoryAndNotes) {
   ASSERT_TRUE(dump) << dump.error().message;
   const Dump& d = **dump;
   EXPECT_EQ(d.header().format, "ELF core");
-  EXPECT_EQ(d.header().producer, "QEMU dump-guest-memory");
+  EXPECT_EQ(d.header().producer, DumpProducer::qemu);
+  EXPECT_STREQ(producer_name(d.header().producer), "QEMU dump-guest-memory");
   ASSERT_EQ(d.notes().prstatus.size(), 2u);
   EXPECT_EQ(d.notes().prstatus[0].pid, 100);
   EXPECT_EQ(d.notes().prstatus[0].reg(Reg::rip), 0xffffffff81000010u);

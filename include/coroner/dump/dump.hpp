@@ -19,12 +19,16 @@ struct PhysicalRange {
   uint64_t size = 0;
 };
 
+// Who wrote the dump: decides which header fields can be trusted and how `info` reads it.
+enum class DumpProducer { unknown, qemu, proc_vmcore, makedumpfile, user_space };
+const char* producer_name(DumpProducer p);  // "QEMU dump-guest-memory", "user-space core", ...
+
 // Facts a dump's own header states, when it states them.
 struct DumpHeader {
   std::string format;       // "ELF core", "kdump-compressed"
   std::string container;    // "file" or "makedumpfile flattened stream"
   std::string compression;  // "none", "zlib", "lzo", "snappy", "zstd"
-  std::string producer;     // "QEMU dump-guest-memory", "kdump (/proc/vmcore)", "user-space core", ...
+  DumpProducer producer = DumpProducer::unknown;
   std::optional<int> crashing_cpu;
   std::optional<int> cpu_count;
   std::optional<uint64_t> phys_base;

@@ -150,7 +150,7 @@ KernelSummary summarize(const Kernel& k, const KernelLog* log) {
   find_cpus(k, s);
   find_kernel_memory(k, s);
   if (log) find_panic_in_log(*log, s);
-  if (!s.crashing_cpu.value && k.dump().header().crashing_cpu && k.dump().header().producer == "makedumpfile") {
+  if (!s.crashing_cpu.value && k.dump().header().crashing_cpu && k.dump().header().producer == DumpProducer::makedumpfile) {
     s.crashing_cpu = {*k.dump().header().crashing_cpu, "kdump header"};
   }
   if (auto t = k.vmcoreinfo().crash_time()) s.crash_time = {static_cast<int64_t>(*t), "VMCOREINFO CRASHTIME"};
