@@ -30,7 +30,7 @@ void register_log(CLI::App& app) {
       std::cout << report::log_text(*log, args->caller);
     }
     for (const auto& p : log->problems) std::cerr << "coroner: warning: " << p << '\n';
-    for (const auto& w : kernel->warnings()) std::cerr << "coroner: warning: " << w << '\n';
+    print_warnings(*kernel);
   });
 }
 

@@ -22,4 +22,29 @@ std::unique_ptr<Kernel> open_kernel(const DumpArgs& args) {
   return std::move(*kernel);
 }
 
+std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux) {
+  auto debug = DebugInfo::open(vmlinux);
+  if (!debug) {
+    std::cerr << "coroner: " << debug.error().message << '\n';
+    return nullptr;
+  }
+  for (const auto& p : (*debug)->index().problems()) std::cerr << "coroner: warning: " << p << '\n';
+  return std::move(*debug);
+}
+
+std::unique_ptr<Kernel> open_kernel_for_types(const DumpArgs& args) {
+  auto kernel = open_kernel(args);
+  if (!kernel) return nullptr;
+  if (!kernel->symbols()) {
+    std::cerr << "coroner: " << args.vmlinux << " does not match " << args.dump << ": "
+              << kernel->vmlinux_check().detail << "\n(run `coroner info` for details)\n";
+    return nullptr;
+  }
+  return kernel;
+}
+
+void print_warnings(const Kernel& kernel) {
+  for (const auto& w : kernel.warnings()) std::cerr << "coroner: warning: " << w << '\n';
+}
+
 }  // namespace coroner::cli

@@ -8,6 +8,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "coroner 0.1.0");
   coroner::cli::register_info(app);
   coroner::cli::register_log(app);
+  coroner::cli::register_struct(app);
+  coroner::cli::register_print(app);
+  coroner::cli::register_list(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,80 @@
+#pragma once
+// The kernel's debug info as one object: the name index, libdwarf for DIE details, and the types
+// built from them on demand (memoised by DIE, declarations resolved to their definitions).
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "coroner/debuginfo/dwarf_dies.hpp"
+#include "coroner/debuginfo/dwarf_index.hpp"
+#include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/debuginfo/types.hpp"
+#include "coroner/result.hpp"
+
+namespace coroner {
+
+struct Variable {
+  std::string name;
+  const Type* type = nullptr;
+  uint64_t die = 0;
+};
+
+struct EnumeratorHit {
+  const Type* type = nullptr;
+  Enumerator enumerator;
+};
+
+class DebugInfo {
+ public:
+  // `threads` for indexing; 0 means one per core.
+  static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0);
+
+  const std::string& path() const { return sections_->path(); }
+  const DwarfIndex& index() const { return index_; }
+
+  // A type by its C spelling: "struct dentry", "union {...}" is not one; "dentry" (tried as struct,
+  // union, typedef, base type, enum), "unsigned long", "struct page *", "char [16]", "const u8 *".
+  Result<const Type*> find_type(std::string_view spelling);
+  Result<Variable> find_variable(std::string_view name);
+  std::optional<EnumeratorHit> find_enumerator(std::string_view name);
+  Result<const Type*> type_at(uint64_t die);
+
+  // A struct's or union's members (loaded on first use); empty for other kinds.
+  const std::vector<Member>& members(const Type* t);
+  // A member by name, looking inside anonymous structs and unions; its offsets are from the start
+  // of `t`.
+  std::optional<Member> find_member(const Type* t, std::string_view name);
+  const Type* pointer_to(const Type* t);
+  const Type* array_of(const Type* element, uint64_t count);
+  const Type* void_type() { return &void_; }
+  // A base type by C name ("unsigned long", "int", "char"), or a stand-in of the right size.
+  const Type* base_type(std::string_view c_name);
+
+ private:
+  DebugInfo() = default;
+  Result<const Type*> build(uint64_t die, int depth);
+  Result<const Type*> build_from(const DieFacts& f, int depth);
+  Result<const Type*> referenced(const std::optional<uint64_t>& die, int depth);
+  Result<const Type*> parse_spelling(std::string_view spelling);
+  const Type* find_named(NameKind kind, std::string_view name);
+  Type& make(TypeKind kind, uint64_t die);
+
+  std::unique_ptr<DwarfSections> sections_;
+  DwarfIndex index_;
+  std::unique_ptr<DieReader> dies_;
+  std::deque<Type> types_;
+  std::unordered_map<uint64_t, const Type*> by_die_;
+  std::map<const Type*, const Type*> pointers_;
+  std::map<std::pair<const Type*, uint64_t>, const Type*> arrays_;
+  std::map<std::string, const Type*, std::less<>> synthetic_bases_;
+  Type void_;
+  std::vector<Member> no_members_;
+};
+
+}  // namespace coroner

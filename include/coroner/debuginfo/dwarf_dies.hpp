@@ -1,0 +1,52 @@
+#pragma once
+// DIE details through libdwarf, over the mapped sections (libdwarf's object-access interface, no
+// copy of the 174 MB .debug_info). Only what building types needs, as plain values.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/result.hpp"
+
+namespace coroner {
+
+struct DieFacts {
+  uint64_t offset = 0;
+  uint16_t tag = 0;
+  std::string name;
+  std::optional<uint64_t> byte_size, bit_size;
+  std::optional<uint64_t> type;             // .debug_info offset of DW_AT_type
+  std::optional<uint64_t> specification;    // DW_AT_specification or DW_AT_abstract_origin
+  std::optional<uint64_t> member_location;  // constant or DW_OP_plus_uconst
+  std::optional<uint64_t> data_bit_offset;  // DWARF 4+ bit fields
+  std::optional<uint64_t> bit_offset;       // DWARF 2/3 bit fields (from the storage unit's MSB)
+  std::optional<uint64_t> const_value;      // enumerators, as bits
+  bool const_value_signed = false;          // DW_FORM_sdata
+  std::optional<uint64_t> upper_bound, count;
+  uint64_t lower_bound = 0;
+  uint64_t encoding = 0;                    // DW_ATE_*
+  bool declaration = false;
+  bool prototyped = false;
+  bool has_children = false;
+};
+
+class DieReader {
+ public:
+  static Result<std::unique_ptr<DieReader>> open(const DwarfSections& sections);
+  ~DieReader();
+  DieReader(const DieReader&) = delete;
+  DieReader& operator=(const DieReader&) = delete;
+
+  Result<DieFacts> read(uint64_t offset) const;
+  // The children's facts, in order (members, enumerators, parameters, subranges).
+  Result<std::vector<DieFacts>> children(uint64_t offset) const;
+
+ private:
+  struct Impl;
+  explicit DieReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace coroner

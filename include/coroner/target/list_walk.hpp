@@ -1,0 +1,33 @@
+#pragma once
+// Walking the kernel's linked lists from one entry or head to the containing structs:
+// list_head (circular), hlist_head/hlist_node (NULL-terminated), and plain `struct T *next`
+// chains. Every step is checked: a cycle that does not come back to the start, an unreadable
+// link, or the length limit ends the walk and says so.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "coroner/target/object.hpp"
+
+namespace coroner {
+
+struct ListRequest {
+  const Type* container = nullptr;  // struct task_struct
+  std::string member;               // "tasks" (a path: "se.group_node" works too)
+  uint64_t start = 0;
+  bool start_is_head = false;       // `start` is a list_head/hlist_head that is not an entry
+  size_t limit = 100000;
+};
+
+enum class ListEnd { back_at_start, null_pointer, cycle, unreadable, limit };
+const char* list_end_name(ListEnd e);
+
+struct ListWalk {
+  std::vector<uint64_t> entries;  // container addresses, in list order
+  ListEnd end = ListEnd::back_at_start;
+  std::string detail;             // for cycle/unreadable: where and why
+};
+
+Result<ListWalk> walk_list(Objects& objects, const ListRequest& request);
+
+}  // namespace coroner

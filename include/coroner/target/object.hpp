@@ -1,0 +1,55 @@
+#pragma once
+// Typed objects in the dumped kernel's memory: a Value is an lvalue (address + type, maybe a bit
+// field) or an rvalue (bytes + type). Reads go through Kernel and can fail per page: a struct
+// whose second page is missing still shows its first.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/target/kernel.hpp"
+
+namespace coroner {
+
+struct Value {
+  const Type* type = nullptr;
+  std::optional<uint64_t> address;  // set for lvalues
+  std::vector<uint8_t> bytes;       // rvalues: the value itself
+  uint32_t bit_size = 0;            // bit field: `bit_offset` bits past `address`
+  uint32_t bit_offset = 0;
+};
+
+// Bytes of an object read page by page; `missing` says why the unreadable ranges are unreadable.
+struct ObjectBytes {
+  uint64_t address = 0;
+  std::vector<uint8_t> data;
+  std::vector<std::pair<uint64_t, uint64_t>> missing;  // [start, end) offsets into data
+  std::string why_missing;                             // the first read error
+  bool readable(uint64_t offset, uint64_t length) const;
+};
+
+class Objects {
+ public:
+  Objects(const Kernel& kernel, DebugInfo& debug) : kernel_(kernel), debug_(debug) {}
+  const Kernel& kernel() const { return kernel_; }
+  DebugInfo& debug() { return debug_; }
+
+  ObjectBytes read_object(uint64_t address, uint64_t size) const;
+  // The value as an integer (sign-extended for signed types; bit fields extracted).
+  Result<uint64_t> integer(const Value& v) const;
+  Result<std::vector<uint8_t>> bytes(const Value& v) const;
+  Value lvalue(const Type* t, uint64_t address) const { return Value{t, address, {}, 0, 0}; }
+  Value rvalue(const Type* t, uint64_t bits) const;
+  // A global variable, typed from DWARF and placed from the symbol table (KASLR applied).
+  Result<Value> variable(std::string_view name);
+
+ private:
+  const Kernel& kernel_;
+  DebugInfo& debug_;
+};
+
+// Bits [bit_offset, bit_offset+bit_size) of little-endian `bytes`, sign-extended when asked.
+uint64_t extract_bits(const uint8_t* bytes, size_t length, uint64_t bit_offset, uint32_t bit_size, bool sign);
+
+}  // namespace coroner

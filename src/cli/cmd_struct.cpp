@@ -1,0 +1,91 @@
+#include <iostream>
+#include <sys/stat.h>
+
+#include "commands.hpp"
+#include "coroner/report/object_report.hpp"
+#include "coroner/report/type_layout.hpp"
+#include "coroner/report/info_report.hpp"
+#include "coroner/target/expression.hpp"
+
+namespace coroner::cli {
+
+namespace {
+
+bool is_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+void register_struct(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> positional;
+    std::string vmlinux;
+    bool offsets = false;
+    bool json = false;
+    int depth = 16;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "struct",
+      "a type's layout, or an object in the dump: `struct [DUMP] TYPE [ADDR]` (like crash's struct; "
+      "union and enum types work too)");
+  cmd->add_option("args", args->positional, "[DUMP] TYPE [ADDR]: TYPE alone (or with -o) needs no dump; ADDR is an address or expression")
+      ->required()->expected(1, 3);
+  cmd->add_option("--vmlinux,-k", args->vmlinux, "the kernel's vmlinux with debug info")->required();
+  cmd->add_flag("-o,--offsets", args->offsets, "the layout with member offsets, as crash's struct -o");
+  cmd->add_flag("--json", args->json, "print JSON (schema coroner.layout or coroner.object)");
+  cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
+  cmd->callback([args] {
+    auto& pos = args->positional;
+    // [DUMP] TYPE [ADDR]: with two words, the first is the dump when it is a file.
+    std::string dump, type, address;
+    if (pos.size() == 3) dump = pos[0], type = pos[1], address = pos[2];
+    else if (pos.size() == 2 && is_file(pos[0])) dump = pos[0], type = pos[1];
+    else if (pos.size() == 2) type = pos[0], address = pos[1];
+    else type = pos[0];
+    if (!address.empty() && dump.empty()) {
+      std::cerr << "coroner: struct " << type << " " << address << ": an address needs a dump: coroner struct DUMP "
+                << type << " " << address << " -k VMLINUX\n";
+      throw CLI::RuntimeError(2);
+    }
+    std::unique_ptr<Kernel> kernel;
+    if (!dump.empty()) {
+      kernel = open_kernel_for_types({dump, args->vmlinux});
+      if (!kernel) throw CLI::RuntimeError(1);
+    }
+    auto debug = open_debug_info(args->vmlinux);
+    if (!debug) throw CLI::RuntimeError(1);
+    auto t = debug->find_type(type);
+    if (!t) {
+      std::cerr << "coroner: " << t.error().message << '\n';
+      throw CLI::RuntimeError(1);
+    }
+    if (address.empty()) {
+      if (args->json) std::cout << report::to_json_text(report::layout_json(*debug, *t)) << '\n';
+      else std::cout << report::layout_text(*debug, *t);
+      return;
+    }
+    Objects objects(*kernel, *debug);
+    auto where = evaluate_address(objects, address);
+    if (!where) {
+      std::cerr << "coroner: " << where.error().message << '\n';
+      throw CLI::RuntimeError(1);
+    }
+    Value v = objects.lvalue(*t, *where);
+    report::ValueFormat format;
+    format.depth = args->depth;
+    if (args->json) {
+      auto j = report::value_json(objects, v, format);
+      j["schema"] = "coroner.object/1";
+      std::cout << report::to_json_text(j) << '\n';
+    } else {
+      if (args->offsets) std::cout << report::layout_text(*debug, *t);
+      std::cout << type_name(*t) << " " << report::value_text(objects, v, format) << '\n';
+    }
+    print_warnings(*kernel);
+  });
+}
+
+}  // namespace coroner::cli

@@ -1,0 +1,393 @@
+#include "coroner/debuginfo/debug_info.hpp"
+
+#include <libdwarf/dwarf.h>
+
+#include <cctype>
+
+#include "coroner/format.hpp"
+
+namespace coroner {
+
+namespace {
+
+constexpr int kMaxBuildDepth = 256;
+
+BaseEncoding encoding_of(uint64_t ate, uint64_t size) {
+  switch (ate) {
+    case DW_ATE_signed: return BaseEncoding::signed_int;
+    case DW_ATE_unsigned: return BaseEncoding::unsigned_int;
+    case DW_ATE_signed_char: return size == 1 ? BaseEncoding::signed_char : BaseEncoding::signed_int;
+    case DW_ATE_unsigned_char: return size == 1 ? BaseEncoding::unsigned_char : BaseEncoding::unsigned_int;
+    case DW_ATE_boolean: return BaseEncoding::boolean;
+    case DW_ATE_float: return BaseEncoding::floating;
+    case DW_ATE_UTF: return BaseEncoding::unsigned_int;
+    default: return BaseEncoding::other;
+  }
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool take_word(std::string_view& s, std::string_view word) {
+  if (s.substr(0, word.size()) != word) return false;
+  if (s.size() > word.size() && (std::isalnum(static_cast<unsigned char>(s[word.size()])) || s[word.size()] == '_')) {
+    return false;
+  }
+  s = trim(s.substr(word.size()));
+  return true;
+}
+
+// C spellings of base types to the name GCC gives them in DWARF.
+std::string dwarf_base_name(std::string_view c) {
+  static const std::map<std::string, std::string, std::less<>> kDwarf = {
+      {"unsigned long", "long unsigned int"},   {"unsigned long int", "long unsigned int"},
+      {"long", "long int"},                     {"signed long", "long int"},
+      {"unsigned", "unsigned int"},             {"signed", "int"},
+      {"unsigned short", "short unsigned int"}, {"short", "short int"},
+      {"unsigned long long", "long long unsigned int"}, {"long long", "long long int"},
+      {"bool", "_Bool"},
+  };
+  auto it = kDwarf.find(c);
+  return it == kDwarf.end() ? std::string(c) : it->second;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsigned threads) {
+  std::unique_ptr<DebugInfo> info(new DebugInfo());
+  auto sections = DwarfSections::open(path);
+  if (!sections) return sections.error();
+  info->sections_ = std::move(*sections);
+  info->index_ = DwarfIndex::build(*info->sections_, threads);
+  auto dies = DieReader::open(*info->sections_);
+  if (!dies) return dies.error();
+  info->dies_ = std::move(*dies);
+  info->void_.kind = TypeKind::void_type;
+  return info;
+}
+
+Type& DebugInfo::make(TypeKind kind, uint64_t die) {
+  Type& t = types_.emplace_back();
+  t.kind = kind;
+  t.die = die;
+  if (die) by_die_[die] = &t;
+  return t;
+}
+
+Result<const Type*> DebugInfo::type_at(uint64_t die) { return build(die, 0); }
+
+Result<const Type*> DebugInfo::referenced(const std::optional<uint64_t>& die, int depth) {
+  if (!die) return const_cast<const Type*>(&void_);
+  return build(*die, depth + 1);
+}
+
+Result<const Type*> DebugInfo::build(uint64_t die, int depth) {
+  if (auto it = by_die_.find(die); it != by_die_.end()) return it->second;
+  if (depth > kMaxBuildDepth) {
+    return make_error(path() + ": .debug_info+" + hex(die) + ": types nest more than " +
+                      std::to_string(kMaxBuildDepth) + " deep; the debug info looks corrupt");
+  }
+  auto facts = dies_->read(die);
+  if (!facts) return facts.error();
+  return build_from(*facts, depth);
+}
+
+Result<const Type*> DebugInfo::build_from(const DieFacts& f, int depth) {
+  auto fail = [&](const std::string& what) {
+    return make_error(path() + ": .debug_info+" + hex(f.offset) + ": " + what);
+  };
+  switch (f.tag) {
+    case DW_TAG_base_type: {
+      Type& t = make(TypeKind::base, f.offset);
+      t.name = f.name;
+      t.size = f.byte_size.value_or(0);
+      t.encoding = encoding_of(f.encoding, t.size);
+      return &t;
+    }
+    case DW_TAG_unspecified_type: return const_cast<const Type*>(&void_);
+    case DW_TAG_pointer_type: case DW_TAG_reference_type: case DW_TAG_rvalue_reference_type: {
+      Type& t = make(TypeKind::pointer, f.offset);
+      t.size = f.byte_size.value_or(8);
+      auto target = referenced(f.type, depth);
+      if (!target) return target.error();
+      t.target = *target;
+      return &t;
+    }
+    case DW_TAG_typedef: {
+      Type& t = make(TypeKind::typedef_name, f.offset);
+      t.name = f.name;
+      auto target = referenced(f.type, depth);
+      if (!target) return target.error();
+      t.target = *target;
+      t.size = strip_typedefs(&t) ? strip_typedefs(&t)->size : 0;
+      return &t;
+    }
+    case DW_TAG_const_type: case DW_TAG_volatile_type: case DW_TAG_restrict_type: case DW_TAG_atomic_type: {
+      Type& t = make(TypeKind::qualified, f.offset);
+      t.is_const = f.tag == DW_TAG_const_type;
+      t.is_volatile = f.tag == DW_TAG_volatile_type;
+      t.is_restrict = f.tag == DW_TAG_restrict_type;
+      auto target = referenced(f.type, depth);
+      if (!target) return target.error();
+      t.target = *target;
+      t.size = t.target->size;
+      return &t;
+    }
+    case DW_TAG_structure_type: case DW_TAG_union_type: case DW_TAG_class_type: {
+      bool is_union = f.tag == DW_TAG_union_type;
+      if (f.declaration && !f.name.empty()) {
+        auto def = index_.find(is_union ? NameKind::union_type : NameKind::structure, f.name);
+        if (def && !def->declaration && def->die != f.offset) {
+          auto resolved = build(def->die, depth + 1);
+          if (resolved) by_die_[f.offset] = *resolved;
+          return resolved;
+        }
+      }
+      Type& t = make(is_union ? TypeKind::union_type : TypeKind::structure, f.offset);
+      t.name = f.name;
+      t.size = f.byte_size.value_or(0);
+      t.incomplete = f.declaration;
+      return &t;
+    }
+    case DW_TAG_enumeration_type: {
+      if (f.declaration && !f.name.empty()) {
+        auto def = index_.find(NameKind::enumeration, f.name);
+        if (def && !def->declaration && def->die != f.offset) return build(def->die, depth + 1);
+      }
+      Type& t = make(TypeKind::enumeration, f.offset);
+      t.name = f.name;
+      t.size = f.byte_size.value_or(4);
+      t.incomplete = f.declaration;
+      if (f.type) {
+        auto underlying = build(*f.type, depth + 1);
+        if (underlying) t.target = *underlying;
+      }
+      auto children = dies_->children(f.offset);
+      if (!children) return children.error();
+      for (const auto& c : *children) {
+        if (c.tag == DW_TAG_enumerator) t.enumerators.push_back({c.name, c.const_value.value_or(0), c.const_value_signed});
+      }
+      return &t;
+    }
+    case DW_TAG_array_type: {
+      auto children = dies_->children(f.offset);
+      if (!children) return children.error();
+      std::vector<std::optional<uint64_t>> dims;
+      for (const auto& c : *children) {
+        if (c.tag != DW_TAG_subrange_type && c.tag != DW_TAG_enumeration_type) continue;
+        if (c.count) {
+          dims.push_back(*c.count);
+        } else if (c.upper_bound) {
+          // GCC writes [0] as upper bound -1 (all ones in whatever width it chose).
+          bool minus_one = *c.upper_bound == UINT64_MAX || *c.upper_bound == UINT32_MAX;
+          dims.push_back(minus_one ? 0 : *c.upper_bound - c.lower_bound + 1);
+        } else {
+          dims.push_back(std::nullopt);  // flexible array member
+        }
+      }
+      if (dims.empty()) dims.push_back(std::nullopt);
+      auto element = referenced(f.type, depth);
+      if (!element) return element.error();
+      // int a[2][3]: an array of 2 arrays of 3; the DIE's own type is the outermost.
+      const Type* inner = *element;
+      for (size_t i = dims.size(); i-- > 0;) {
+        Type& t = make(TypeKind::array, i == 0 ? f.offset : 0);
+        t.target = inner;
+        t.count = dims[i];
+        t.size = dims[i].value_or(0) * strip_typedefs(inner)->size;
+        inner = &t;
+      }
+      return inner;
+    }
+    case DW_TAG_subroutine_type: case DW_TAG_subprogram: {
+      if (f.tag == DW_TAG_subprogram && !f.type && f.specification) return build(*f.specification, depth + 1);
+      Type& t = make(TypeKind::function, f.offset);
+      t.name = f.tag == DW_TAG_subprogram ? f.name : "";
+      t.prototyped = f.prototyped;
+      auto ret = referenced(f.type, depth);
+      if (!ret) return ret.error();
+      t.target = *ret;
+      if (f.has_children) {
+        auto children = dies_->children(f.offset);
+        if (!children) return children.error();
+        for (const auto& c : *children) {
+          if (c.tag == DW_TAG_unspecified_parameters) t.variadic = true;
+          if (c.tag != DW_TAG_formal_parameter) continue;
+          auto p = referenced(c.type, depth);
+          if (!p) return p.error();
+          t.parameters.push_back(*p);
+        }
+      }
+      return &t;
+    }
+    case DW_TAG_variable: case DW_TAG_member: case DW_TAG_formal_parameter:
+      // A definition often carries only DW_AT_specification; the declaration has the type.
+      if (!f.type && f.specification) return build(*f.specification, depth + 1);
+      return referenced(f.type, depth);
+    default: return fail("DIE tag " + hex(f.tag) + " is not a type");
+  }
+}
+
+const std::vector<Member>& DebugInfo::members(const Type* t) {
+  if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type)) return no_members_;
+  if (t->members_loaded) return t->members;
+  t->members_loaded = true;
+  if (t->incomplete) return t->members;
+  auto children = dies_->children(t->die);
+  if (!children) return t->members;
+  for (const auto& c : *children) {
+    if (c.tag != DW_TAG_member) continue;
+    Member m;
+    m.name = c.name;
+    auto type = referenced(c.type, 0);
+    m.type = type ? *type : &void_;
+    m.offset = c.member_location.value_or(0);
+    if (c.bit_size) {
+      m.bit_size = static_cast<uint32_t>(*c.bit_size);
+      if (c.data_bit_offset) {
+        m.bit_offset = *c.data_bit_offset;
+      } else {
+        // DWARF 2/3: bit offset from the most significant bit of a storage unit of byte_size.
+        uint64_t storage = c.byte_size.value_or(strip_typedefs(m.type)->size);
+        m.bit_offset = m.offset * 8 + storage * 8 - c.bit_offset.value_or(0) - m.bit_size;
+      }
+      m.offset = m.bit_offset / 8;
+    }
+    t->members.push_back(std::move(m));
+  }
+  return t->members;
+}
+
+std::optional<Member> DebugInfo::find_member(const Type* t, std::string_view name) {
+  t = strip_typedefs(t);
+  for (const Member& m : members(t)) {
+    if (m.name == name) return m;
+    if (!m.name.empty()) continue;
+    if (auto inner = find_member(m.type, name)) {
+      inner->offset += m.offset;
+      inner->bit_offset += m.offset * 8;
+      return inner;
+    }
+  }
+  return std::nullopt;
+}
+
+const Type* DebugInfo::pointer_to(const Type* t) {
+  auto& p = pointers_[t];
+  if (!p) {
+    Type& made = make(TypeKind::pointer, 0);
+    made.size = 8;
+    made.target = t;
+    p = &made;
+  }
+  return p;
+}
+
+const Type* DebugInfo::array_of(const Type* element, uint64_t count) {
+  auto& a = arrays_[{element, count}];
+  if (!a) {
+    Type& made = make(TypeKind::array, 0);
+    made.target = element;
+    made.count = count;
+    made.size = count * strip_typedefs(element)->size;
+    a = &made;
+  }
+  return a;
+}
+
+const Type* DebugInfo::base_type(std::string_view c_name) {
+  if (const Type* t = find_named(NameKind::base, dwarf_base_name(c_name))) return t;
+  auto it = synthetic_bases_.find(c_name);
+  if (it != synthetic_bases_.end()) return it->second;
+  Type& t = make(TypeKind::base, 0);
+  t.name = dwarf_base_name(c_name);
+  t.size = c_name == "char" || c_name == "_Bool" ? 1 : c_name == "int" || c_name == "unsigned int" ? 4 : 8;
+  t.encoding = c_name.find("unsigned") != std::string_view::npos ? BaseEncoding::unsigned_int : BaseEncoding::signed_int;
+  synthetic_bases_.emplace(std::string(c_name), &t);
+  return &t;
+}
+
+const Type* DebugInfo::find_named(NameKind kind, std::string_view name) {
+  auto entry = index_.find(kind, name);
+  if (!entry) return nullptr;
+  auto t = build(entry->die, 0);
+  return t ? *t : nullptr;
+}
+
+Result<const Type*> DebugInfo::find_type(std::string_view spelling) { return parse_spelling(trim(spelling)); }
+
+Result<const Type*> DebugInfo::parse_spelling(std::string_view s) {
+  // Declarator suffixes first: trailing '*' and "[N]".
+  if (!s.empty() && s.back() == '*') {
+    auto inner = parse_spelling(trim(s.substr(0, s.size() - 1)));
+    if (!inner) return inner;
+    return pointer_to(*inner);
+  }
+  if (!s.empty() && s.back() == ']') {
+    auto open = s.rfind('[');
+    if (open == std::string_view::npos) return make_error("type '" + std::string(s) + "': unbalanced '['");
+    std::string digits(trim(s.substr(open + 1, s.size() - open - 2)));
+    auto inner = parse_spelling(trim(s.substr(0, open)));
+    if (!inner) return inner;
+    char* end = nullptr;
+    uint64_t count = std::strtoull(digits.c_str(), &end, 0);
+    if (digits.empty() || *end) return make_error("type '" + std::string(s) + "': array size '" + digits + "' is not a number");
+    return array_of(*inner, count);
+  }
+  bool is_const = false;
+  for (;;) {
+    if (take_word(s, "const")) is_const = true;
+    else if (!take_word(s, "volatile")) break;
+  }
+  (void)is_const;  // qualifiers do not change how an object is read or shown
+  std::string name(s);
+  auto not_found = [&](const char* what) {
+    return make_error("no " + std::string(what) + " '" + name + "' in the debug info of " + path() +
+                      "; check the spelling, or that this vmlinux is the dumped kernel's");
+  };
+  if (take_word(s, "struct")) {
+    if (const Type* t = find_named(NameKind::structure, s)) return t;
+    return not_found("struct");
+  }
+  if (take_word(s, "union")) {
+    if (const Type* t = find_named(NameKind::union_type, s)) return t;
+    return not_found("union");
+  }
+  if (take_word(s, "enum")) {
+    if (const Type* t = find_named(NameKind::enumeration, s)) return t;
+    return not_found("enum");
+  }
+  if (s == "void") return const_cast<const Type*>(&void_);
+  for (NameKind kind : {NameKind::structure, NameKind::union_type, NameKind::typedef_name, NameKind::enumeration}) {
+    if (const Type* t = find_named(kind, s)) return t;
+  }
+  if (const Type* t = find_named(NameKind::base, dwarf_base_name(s))) return t;
+  return not_found("type");
+}
+
+Result<Variable> DebugInfo::find_variable(std::string_view name) {
+  auto entry = index_.find(NameKind::variable, name);
+  if (!entry) entry = index_.find(NameKind::function, name);
+  if (!entry) {
+    return make_error("no variable or function '" + std::string(name) + "' in the debug info of " + path());
+  }
+  auto type = build(entry->die, 0);
+  if (!type) return type.error();
+  return Variable{std::string(name), *type, entry->die};
+}
+
+std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
+  auto entry = index_.find(NameKind::enumerator, name);
+  if (!entry) return std::nullopt;
+  auto type = build(entry->die, 0);
+  if (!type) return std::nullopt;
+  for (const auto& e : (*type)->enumerators) {
+    if (e.name == name) return EnumeratorHit{*type, e};
+  }
+  return std::nullopt;
+}
+
+}  // namespace coroner

@@ -1,0 +1,98 @@
+#include "coroner/target/object.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "coroner/format.hpp"
+
+namespace coroner {
+
+bool ObjectBytes::readable(uint64_t offset, uint64_t length) const {
+  if (offset + length > data.size()) return false;
+  for (const auto& [start, end] : missing) {
+    if (offset < end && start < offset + length) return false;
+  }
+  return true;
+}
+
+ObjectBytes Objects::read_object(uint64_t address, uint64_t size) const {
+  ObjectBytes out;
+  out.address = address;
+  out.data.assign(size, 0);
+  uint64_t page = kernel_.layout().page_size ? kernel_.layout().page_size : 4096;
+  uint64_t done = 0;
+  while (done < size) {
+    uint64_t at = address + done;
+    uint64_t chunk = std::min(size - done, page - at % page);
+    auto st = kernel_.read(at, {out.data.data() + done, chunk});
+    if (!st) {
+      if (out.why_missing.empty()) out.why_missing = st.error().message;
+      if (!out.missing.empty() && out.missing.back().second == done) {
+        out.missing.back().second = done + chunk;
+      } else {
+        out.missing.emplace_back(done, done + chunk);
+      }
+    }
+    done += chunk;
+  }
+  return out;
+}
+
+uint64_t extract_bits(const uint8_t* bytes, size_t length, uint64_t bit_offset, uint32_t bit_size, bool sign) {
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < bit_size && i < 64; ++i) {
+    uint64_t bit = bit_offset + i;
+    if (bit / 8 >= length) break;
+    if (bytes[bit / 8] >> (bit % 8) & 1) v |= uint64_t{1} << i;
+  }
+  if (sign && bit_size > 0 && bit_size < 64 && (v >> (bit_size - 1) & 1)) v |= ~uint64_t{0} << bit_size;
+  return v;
+}
+
+Result<std::vector<uint8_t>> Objects::bytes(const Value& v) const {
+  if (!v.address) return v.bytes;
+  const Type* t = strip_typedefs(v.type);
+  uint64_t size = t ? t->size : 0;
+  if (v.bit_size) size = (v.bit_offset + v.bit_size + 7) / 8;
+  if (size > (64u << 20)) return make_error("object of " + std::to_string(size) + " bytes is too large to read");
+  std::vector<uint8_t> out(size);
+  auto st = kernel_.read(*v.address, out);
+  if (!st) return st.error();
+  return out;
+}
+
+Result<uint64_t> Objects::integer(const Value& v) const {
+  auto b = bytes(v);
+  if (!b) return b.error();
+  bool sign = is_signed(v.type);
+  if (v.bit_size) return extract_bits(b->data(), b->size(), v.bit_offset, v.bit_size, sign);
+  const Type* t = strip_typedefs(v.type);
+  size_t n = std::min<size_t>(b->size(), 8);
+  if (t && (t->kind == TypeKind::structure || t->kind == TypeKind::union_type || t->kind == TypeKind::array)) {
+    return make_error("a " + type_name(v.type) + " is not a number");
+  }
+  return extract_bits(b->data(), n, 0, static_cast<uint32_t>(n * 8), sign);
+}
+
+Value Objects::rvalue(const Type* t, uint64_t bits) const {
+  Value v;
+  v.type = t;
+  const Type* s = strip_typedefs(t);
+  size_t n = std::clamp<size_t>(s ? s->size : 8, 1, 8);
+  v.bytes.resize(n);
+  std::memcpy(v.bytes.data(), &bits, n);
+  return v;
+}
+
+Result<Value> Objects::variable(std::string_view name) {
+  auto var = debug_.find_variable(name);
+  auto address = kernel_.symbol_address(name);
+  if (!address) {
+    return make_error("no symbol '" + std::string(name) + "' in the vmlinux symbol table or VMCOREINFO" +
+                      (var ? " (it is in the debug info; a per-CPU or optimised-out variable?)" : ""));
+  }
+  if (!var) return var.error();
+  return lvalue(var->type, *address);
+}
+
+}  // namespace coroner
