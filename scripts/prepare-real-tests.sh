@@ -12,5 +12,8 @@ for scenario in "$dir"/*/; do
   "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$scenario/vmcore.kdump-zlib" "$commands" "$scenario/oracle-kdump"
 done
 "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-nokaslr/vmcore.elf" "$commands" "$dir/sysrq-nokaslr/oracle-elf"
+# Types and values: one vmlinux, so one dump is enough.
+"$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-kaslr/vmcore.kdump-zlib" \
+  "$here/../tests/realkernel/crash-types-commands.txt" "$dir/sysrq-kaslr/oracle-types"
 echo "$dir" > "$out_file"
 echo "real dumps and crash oracles ready in $dir"

@@ -343,9 +343,8 @@ Result<const Type*> DebugInfo::parse_spelling(std::string_view s) {
     else if (!take_word(s, "volatile")) break;
   }
   (void)is_const;  // qualifiers do not change how an object is read or shown
-  std::string name(s);
   auto not_found = [&](const char* what) {
-    return make_error("no " + std::string(what) + " '" + name + "' in the debug info of " + path() +
+    return make_error("no " + std::string(what) + " '" + std::string(s) + "' in the debug info of " + path() +
                       "; check the spelling, or that this vmlinux is the dumped kernel's");
   };
   if (take_word(s, "struct")) {

@@ -21,28 +21,27 @@ class LayoutPrinter {
     width_ = std::to_string(top->size).size() + 4;  // as crash: room for "[SIZE]" plus two
   }
 
-  // Inside a named anonymous aggregate (`union {...} d_u`) crash shows no offsets but the
-  // aggregate's own, on its closing line; `offsets` is false there.
-  void body(const Type* t, uint64_t base, int level, bool offsets = true, int guard = 0) {
+  // Offsets are from the start of the outermost struct, also inside named anonymous aggregates
+  // (`union {...} d_u`), where crash shows none because it looks members up by name.
+  void body(const Type* t, uint64_t base, int level, int guard = 0) {
     if (guard > 32) return line(std::nullopt, level, "/* nested too deep */");
-    auto at_if = [&](uint64_t at) { return offsets ? std::optional(at) : std::nullopt; };
     for (const Member& m : debug_.members(t)) {
       uint64_t at = base + m.offset;
       if (const Type* leaf = anonymous_leaf(m.type)) {
         line(std::nullopt, level, leaf->kind == TypeKind::union_type ? "union {" : "struct {");
-        body(leaf, at, level + 1, offsets && m.name.empty(), guard + 1);
+        body(leaf, at, level + 1, guard + 1);
         if (m.name.empty()) {
           line(std::nullopt, level, "};");
         } else {
           std::string decl = declaration(m.type, m.name);
           auto brace = decl.find("{...}");
-          line(at_if(at), level, "} " + (brace == std::string::npos ? m.name : decl.substr(brace + 6)) + ";");
+          line(at, level, "} " + (brace == std::string::npos ? m.name : decl.substr(brace + 6)) + ";");
         }
         continue;
       }
       std::string text = declaration(m.type, m.name);
       if (m.is_bit_field()) text += " : " + std::to_string(m.bit_size);
-      line(at_if(at), level, text + ";");
+      line(at, level, text + ";");
     }
   }
 
