@@ -68,11 +68,26 @@ std::string leaf_name(const Type* t) {
   }
 }
 
-std::string qualifier_words(const Type* t) {
+// A run of qualifiers (DWARF nests volatile(const(int))) as C writes it: "const volatile".
+struct Qualifiers {
+  bool is_const = false, is_volatile = false, is_restrict = false;
+  const Type* under = nullptr;  // the first non-qualifier type
+};
+Qualifiers collect_qualifiers(const Type* t) {
+  Qualifiers q;
+  for (int guard = 0; t && t->kind == TypeKind::qualified && guard < kMaxDepth; ++guard, t = t->target) {
+    q.is_const |= t->is_const;
+    q.is_volatile |= t->is_volatile;
+    q.is_restrict |= t->is_restrict;
+  }
+  q.under = t;
+  return q;
+}
+std::string words(const Qualifiers& q) {
   std::string s;
-  if (t->is_const) s += "const";
-  if (t->is_volatile) s += s.empty() ? "volatile" : " volatile";
-  if (t->is_restrict) s += s.empty() ? "restrict" : " restrict";
+  if (q.is_const) s += "const";
+  if (q.is_volatile) s += s.empty() ? "volatile" : " volatile";
+  if (q.is_restrict) s += s.empty() ? "restrict" : " restrict";
   return s;
 }
 
@@ -85,11 +100,17 @@ std::string render(const Type* t, std::string inner, int depth) {
   auto wrapped = [&] { return !inner.empty() && inner[0] == '*' ? "(" + inner + ")" : inner; };
   switch (t->kind) {
     case TypeKind::pointer: return render(t->target, "*" + inner, depth + 1);
-    case TypeKind::qualified:
-      if (t->target && t->target->kind == TypeKind::pointer) {
-        return render(t->target->target, "* " + qualifier_words(t) + (inner.empty() ? "" : " " + inner), depth + 1);
+    case TypeKind::qualified: {
+      Qualifiers q = collect_qualifiers(t);
+      if (!q.under) return words(q) + " void" + (inner.empty() ? "" : " " + inner);
+      if (q.under->kind == TypeKind::pointer) {
+        return render(q.under->target, "* " + words(q) + (inner.empty() ? "" : " " + inner), depth + 1);
       }
-      return qualifier_words(t) + " " + render(t->target, inner, depth + 1);
+      // GCC qualifies arrays of qualified elements twice; C has no qualified arrays, so the
+      // qualifier belongs to (and is already on) the element.
+      if (q.under->kind == TypeKind::array) return render(q.under, inner, depth + 1);
+      return words(q) + " " + render(q.under, inner, depth + 1);
+    }
     case TypeKind::array:
       return render(t->target, wrapped() + "[" + (t->count ? std::to_string(*t->count) : "") + "]", depth + 1);
     case TypeKind::function: return render(t->target, wrapped() + "(" + parameters(t, depth) + ")", depth + 1);

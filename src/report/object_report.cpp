@@ -217,7 +217,7 @@ class Formatter {
     } else if (t->kind == TypeKind::enumeration) {
       j["value"] = is_signed(t) ? nlohmann::ordered_json(static_cast<int64_t>(bits)) : nlohmann::ordered_json(bits);
       std::string name = scalar_text(declared, bits);
-      if (!name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) && name[0] != '-') j["name"] = name;
+      if (!name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) && name[0] != '-') j["enumerator"] = name;
     } else if (t->kind == TypeKind::base && t->encoding == BaseEncoding::boolean) {
       j["value"] = bits != 0;
     } else if (t->kind == TypeKind::base && t->encoding == BaseEncoding::floating) {

@@ -1,0 +1,368 @@
+// The type system on small C programs compiled with gcc -g as DWARF 4 and DWARF 5
+// (fixtures/types), and values read back through a synthetic dump holding their data.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/report/object_report.hpp"
+#include "coroner/report/type_layout.hpp"
+#include "coroner/target/expression.hpp"
+#include "coroner/target/list_walk.hpp"
+#include "../support/dump_builder.hpp"
+#include "../support/temp_file.hpp"
+
+using namespace coroner;
+using namespace coroner::testing;
+
+namespace {
+
+class Fixture : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto d = DebugInfo::open(GetParam());
+    ASSERT_TRUE(d) << d.error().message;
+    debug = std::move(*d);
+  }
+  const Type* type(const std::string& spelling) {
+    auto t = debug->find_type(spelling);
+    EXPECT_TRUE(t) << spelling << ": " << (t ? "" : t.error().message);
+    return t ? *t : nullptr;
+  }
+  Member member(const std::string& spelling, const std::string& name) {
+    auto m = debug->find_member(type(spelling), name);
+    EXPECT_TRUE(m) << spelling << " has no " << name;
+    return m.value_or(Member{});
+  }
+  std::unique_ptr<DebugInfo> debug;
+};
+
+std::string fixture(const char* version) { return std::string(CORONER_TYPES_FIXTURE_PREFIX) + version; }
+std::string dwarf_version_name(const ::testing::TestParamInfo<std::string>& p) {
+  return "dwarf" + p.param.substr(p.param.size() - 1);
+}
+
+TEST_P(Fixture, StructWithAnonymousUnionsBitFieldsAndArrays) {
+  const Type* node = type("struct node");
+  ASSERT_TRUE(node);
+  EXPECT_EQ(node->size, 152u);
+  EXPECT_EQ(member("struct node", "link").offset, 8u);
+  EXPECT_EQ(member("struct node", "word").offset, 24u);  // inside an anonymous union
+  EXPECT_EQ(member("struct node", "hi").offset, 26u);    // anonymous struct in the anonymous union
+  Member flag = member("struct node", "flag_a"), level = member("struct node", "level"), delta = member("struct node", "delta");
+  EXPECT_EQ(flag.bit_size, 1u);
+  EXPECT_EQ(flag.bit_offset, 224u);  // DWARF 4 says DW_AT_bit_offset 31 from the MSB; DWARF 5 says 224
+  EXPECT_EQ(level.bit_offset, 225u);
+  EXPECT_EQ(level.bit_size, 3u);
+  EXPECT_EQ(delta.bit_offset, 228u);
+  EXPECT_TRUE(is_signed(delta.type));
+  EXPECT_EQ(type_name(member("struct node", "grid").type), "int [2][3]");
+  EXPECT_EQ(strip_typedefs(member("struct node", "grid").type)->size, 24u);
+  EXPECT_EQ(declaration(member("struct node", "callback").type, "callback"), "void (*callback)(void *, ...)");
+  EXPECT_EQ(declaration(strip_typedefs(member("struct node", "handler").type), "h"), "int (*h)(struct list_head *, int)");
+  EXPECT_EQ(declaration(member("struct node", "fixed_name").type, "fixed_name"), "char * const fixed_name");
+  EXPECT_EQ(declaration(member("struct node", "counter").type, "counter"), "volatile long counter");
+  EXPECT_EQ(member("struct node", "u").offset, 136u);
+  EXPECT_FALSE(debug->find_member(node, "no_such_member"));
+}
+
+TEST_P(Fixture, TypedefChainsBaseTypesAndQualifiers) {
+  const Type* big = member("struct node", "big").type;
+  EXPECT_EQ(type_name(big), "my_u64");
+  EXPECT_EQ(type_name(big->target), "u64_t");
+  EXPECT_EQ(type_name(strip_typedefs(big)), "unsigned long");
+  EXPECT_FALSE(is_signed(big));
+  auto cv = debug->find_variable("cv_int");
+  ASSERT_TRUE(cv);
+  EXPECT_EQ(type_name(cv->type), "const volatile int");
+  auto restricted = debug->find_variable("restricted");
+  ASSERT_TRUE(restricted);
+  EXPECT_EQ(type_name(restricted->type), "int * restrict");
+  auto matrix = debug->find_variable("matrix3");
+  ASSERT_TRUE(matrix);
+  EXPECT_EQ(type_name(matrix->type), "unsigned long long [2][3][4]");
+  EXPECT_EQ(matrix->type->size, 192u);
+  auto callbacks = debug->find_variable("callbacks");
+  ASSERT_TRUE(callbacks);
+  EXPECT_EQ(declaration(callbacks->type, "callbacks"), "void (* const callbacks[2])(void *, ...)");
+  EXPECT_EQ(type("unsigned long"), strip_typedefs(big));
+  EXPECT_EQ(type("long unsigned int"), strip_typedefs(big));
+  EXPECT_EQ(type("u8")->size, 1u);
+  EXPECT_EQ(type_name(type("struct node *")), "struct node *");
+  EXPECT_EQ(type("char [16]")->size, 16u);
+}
+
+TEST_P(Fixture, EnumsWithNegativeValues) {
+  const Type* color = type("enum color");
+  ASSERT_TRUE(color);
+  ASSERT_EQ(color->enumerators.size(), 3u);
+  EXPECT_EQ(color->enumerators[1].name, "GREEN");
+  EXPECT_EQ(color->enumerators[1].value, 5u);
+  EXPECT_EQ(color->enumerators[2].value, 6u);
+  const Type* sign = type("enum sign");
+  ASSERT_TRUE(sign);
+  EXPECT_EQ(static_cast<int64_t>(sign->enumerators[0].value), -2);
+  EXPECT_TRUE(is_signed(sign));
+  auto e = debug->find_enumerator("BLUE");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type, color);
+  EXPECT_EQ(e->enumerator.value, 6u);
+}
+
+TEST_P(Fixture, FlexibleAndZeroLengthArrays) {
+  const Type* payload = member("struct packet", "payload").type;
+  EXPECT_FALSE(payload->count.has_value());
+  EXPECT_EQ(declaration(payload, "payload"), "unsigned char payload[]");
+  const Type* data = member("struct zero_len", "data").type;
+  ASSERT_TRUE(data->count.has_value());
+  EXPECT_EQ(*data->count, 0u);
+  EXPECT_EQ(declaration(data, "data"), "char data[0]");
+  EXPECT_EQ(type("struct packet")->size, 4u);
+}
+
+TEST_P(Fixture, ForwardDeclarationResolvesToTheDefinitionInAnotherUnit) {
+  const Type* opaque = strip_typedefs(member("struct node", "opaque").type)->target;
+  ASSERT_TRUE(opaque);
+  EXPECT_FALSE(opaque->incomplete);
+  EXPECT_EQ(opaque->size, 16u);
+  EXPECT_EQ(debug->members(opaque).size(), 2u);
+}
+
+TEST_P(Fixture, LayoutPrintsAsCrashDoes) {
+  std::string text = report::layout_text(*debug, type("struct node"));
+  EXPECT_NE(text.find("   [28] unsigned int level : 3;\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("        union {\n   [24]     unsigned int word;\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  [136] } u;\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nSIZE: 152\n"), std::string::npos);
+  auto j = report::layout_json(*debug, type("struct node"));
+  EXPECT_EQ(j["size"], 152);
+  EXPECT_EQ(j["members"][4]["name"], "level");
+  EXPECT_EQ(j["members"][4]["bit_offset"], 225);
+}
+
+INSTANTIATE_TEST_SUITE_P(GccDwarf, Fixture, ::testing::Values(fixture("4"), fixture("5")),
+                         dwarf_version_name);
+
+TEST(Index, SameAnswersWithOneThreadOrMany) {
+  auto sections = DwarfSections::open(fixture("5"));
+  ASSERT_TRUE(sections);
+  auto one = DwarfIndex::build(**sections, 1), many = DwarfIndex::build(**sections, 4);
+  for (auto [kind, name] : std::vector<std::pair<NameKind, std::string>>{
+           {NameKind::structure, "node"}, {NameKind::structure, "opaque"}, {NameKind::typedef_name, "u8"},
+           {NameKind::variable, "nodes"}, {NameKind::function, "handle"}, {NameKind::enumerator, "GREEN"},
+           {NameKind::enumeration, "sign"}, {NameKind::base, "int"}}) {
+    auto a = one.find(kind, name), b = many.find(kind, name);
+    ASSERT_TRUE(a) << name;
+    ASSERT_TRUE(b) << name;
+    EXPECT_EQ(a->die, b->die) << name;
+    EXPECT_FALSE(a->declaration) << name;
+  }
+  EXPECT_FALSE(one.find(NameKind::structure, "u8"));  // kinds are separate name spaces
+  EXPECT_TRUE(one.problems().empty());
+}
+
+TEST(Index, CorruptDebugInfoIsReportedNotFatal) {
+  std::ifstream in(fixture("5"), std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  auto sections = DwarfSections::open(fixture("5"));
+  ASSERT_TRUE(sections);
+  auto info = (*sections)->get(".debug_info");
+  size_t info_offset = 0;
+  {
+    // The section's file offset: find its bytes in the file image.
+    auto pos = std::search(bytes.begin(), bytes.end(), info.begin(), info.begin() + 64);
+    ASSERT_NE(pos, bytes.end());
+    info_offset = static_cast<size_t>(pos - bytes.begin());
+  }
+  for (size_t i = info.size() / 3; i < info.size() * 2 / 3; ++i) bytes[info_offset + i] = 0xff;
+  TempFile corrupt(bytes);
+  auto debug = DebugInfo::open(corrupt.path());
+  ASSERT_TRUE(debug) << debug.error().message;
+  EXPECT_FALSE((*debug)->index().problems().empty());
+  for (const char* name : {"node", "list_head", "opaque", "packet", "snode"}) {
+    auto t = (*debug)->find_type(std::string("struct ") + name);  // whatever is found must not crash
+    if (t) (void)report::layout_text(**debug, *t);
+  }
+}
+
+// --- values, through a synthetic dump that holds the fixture's loaded segments ---
+
+class Values : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    auto d = DebugInfo::open(GetParam());
+    ASSERT_TRUE(d) << d.error().message;
+    debug = std::move(*d);
+    auto sections = DwarfSections::open(GetParam());
+    ASSERT_TRUE(sections);
+    SyntheticKernel k;
+    for (const auto& s : (*sections)->all()) {
+      if (s.address < SyntheticKernel::kDataVa || s.bytes.empty() || s.type == 8 /* SHT_NOBITS */) continue;
+      ASSERT_LT(s.address + s.bytes.size(), SyntheticKernel::kDataVa + (2u << 20));
+      k.memory().write(s.address - SyntheticKernel::kDataVa + SyntheticKernel::kDataPa, s.bytes);
+    }
+    std::string vi = k.vmcoreinfo();
+    dump = std::make_unique<TempFile>(build_kdump(k.memory(), 1024, build_notes({{1, 0, 0, 0}}, vi), vi, {}));
+    auto kernel_or = Kernel::open({dump->path(), GetParam()});
+    ASSERT_TRUE(kernel_or) << kernel_or.error().message;
+    kernel = std::move(*kernel_or);
+    ASSERT_TRUE(kernel->symbols());
+    objects = std::make_unique<Objects>(*kernel, *debug);
+  }
+  std::string text(const std::string& expression) {
+    auto v = evaluate(*objects, expression);
+    if (!v) return "ERROR: " + v.error().message;
+    return report::value_text(*objects, *v);
+  }
+  int64_t number(const std::string& expression) {
+    auto v = evaluate(*objects, expression);
+    EXPECT_TRUE(v) << expression << ": " << (v ? "" : v.error().message);
+    if (!v) return INT64_MIN;
+    auto n = objects->integer(*v);
+    EXPECT_TRUE(n) << expression << ": " << (n ? "" : n.error().message);
+    return n ? static_cast<int64_t>(*n) : INT64_MIN;
+  }
+  uint64_t address_of(const std::string& symbol) { return *kernel->symbol_address(symbol); }
+  const Type* type(const std::string& spelling) {
+    auto t = debug->find_type(spelling);
+    EXPECT_TRUE(t) << spelling;
+    return t ? *t : nullptr;
+  }
+
+  std::unique_ptr<DebugInfo> debug;
+  std::unique_ptr<TempFile> dump;
+  std::unique_ptr<Kernel> kernel;
+  std::unique_ptr<Objects> objects;
+};
+
+TEST_P(Values, MembersBitFieldsAndAnonymousUnions) {
+  EXPECT_EQ(number("nodes[0].id"), 1);
+  EXPECT_EQ(number("nodes[2].id"), 3);
+  EXPECT_EQ(number("nodes[0].flag_a"), 1);
+  EXPECT_EQ(number("nodes[0].level"), 5);
+  EXPECT_EQ(number("nodes[0].delta"), -3);
+  EXPECT_EQ(number("nodes[0].lo"), 1);
+  EXPECT_EQ(number("nodes[0].hi"), 2);
+  EXPECT_EQ(number("nodes[0].counter"), -42);
+  EXPECT_EQ(number("nodes[0].grid[1][2]"), 6);
+  EXPECT_EQ(static_cast<uint64_t>(number("nodes[0].big")), 0xfedcba9876543210ull);
+  EXPECT_EQ(number("nodes[0].u.cookie"), 0xc00c1e);
+  EXPECT_EQ(number("small"), 200);
+  EXPECT_EQ(number("schar"), -5);
+  EXPECT_EQ(number("nodes[0].opaque->secret"), 0x5ec12e7);
+  EXPECT_EQ(number("BLUE"), 6);
+}
+
+TEST_P(Values, PointersCastsAddressesAndContainerOf) {
+  uint64_t nodes = address_of("nodes");
+  EXPECT_EQ(static_cast<uint64_t>(number("&nodes[1]")), nodes + 152);
+  EXPECT_EQ(number("(&nodes[1])->id"), 2);
+  EXPECT_EQ(number("(*(&nodes[1])).id"), 2);
+  EXPECT_EQ(number("container_of(node_list.next, struct node, link)->id"), 1);
+  EXPECT_EQ(number("container_of(nodes[0].link.next, struct node, link)->id"), 2);
+  char cast[96];
+  std::snprintf(cast, sizeof cast, "((struct node *)0x%llx)->id", static_cast<unsigned long long>(nodes + 2 * 152));
+  EXPECT_EQ(number(cast), 3);
+  std::snprintf(cast, sizeof cast, "(struct node *)0x%llx + 1", static_cast<unsigned long long>(nodes));
+  EXPECT_EQ(static_cast<uint64_t>(number(cast)), nodes + 152);
+  EXPECT_EQ(text("nodes[1].id == 0").rfind("ERROR", 0), 0u);  // no comparisons: an error, not a guess
+  auto addr = evaluate_address(*objects, "nodes[1]");
+  ASSERT_TRUE(addr);
+  EXPECT_EQ(*addr, nodes + 152);
+}
+
+TEST_P(Values, TextShowsStringsEnumsSymbolsAndNestedStructs) {
+  EXPECT_EQ(text("nodes[0].label"), "\"one\"");
+  EXPECT_EQ(text("nodes[1].label"), "\"two\\x01\\xff\"");
+  EXPECT_EQ(text("nodes[0].color"), "GREEN");
+  EXPECT_EQ(text("nodes[2].color"), "7");  // no enumerator has that value
+  EXPECT_EQ(text("nodes[0].sign"), "NEG");
+  EXPECT_EQ(text("nodes[0].ok"), "true");
+  EXPECT_EQ(text("nodes[0].grid"), "{{1, 2, 3}, {4, 5, 6}}");
+  EXPECT_NE(text("nodes[0].name").find("\"first\""), std::string::npos) << text("nodes[0].name");
+  EXPECT_NE(text("nodes[0].handler").find("<handle>"), std::string::npos) << text("nodes[0].handler");
+  EXPECT_NE(text("nodes[0].opaque").find("<the_opaque>"), std::string::npos);
+  std::string whole = text("nodes[0]");
+  EXPECT_NE(whole.find("  link = {\n    next = 0x"), std::string::npos) << whole;
+  EXPECT_NE(whole.find("  level = 5,\n"), std::string::npos) << whole;
+  EXPECT_NE(whole.find("    word = 131073,\n"), std::string::npos) << whole;
+  report::ValueFormat shallow;
+  shallow.depth = 1;
+  auto v = evaluate(*objects, "nodes[0]");
+  ASSERT_TRUE(v);
+  EXPECT_NE(report::value_text(*objects, *v, shallow).find("link = {...}"), std::string::npos);
+  auto j = report::value_json(*objects, *v);
+  EXPECT_EQ(j["type"], "struct node");
+  EXPECT_EQ(j["members"][0]["value"], 1);
+  EXPECT_EQ(j["members"][4]["name"], "level");
+  EXPECT_EQ(j["members"][4]["value"], 5);
+  EXPECT_EQ(j["members"][8]["name"], "color");
+  EXPECT_EQ(j["members"][8]["value"], 5);
+  EXPECT_EQ(j["members"][8]["enumerator"], "GREEN");
+  EXPECT_EQ(j["members"][9]["value"], -2);
+}
+
+TEST_P(Values, UnreadableMemoryShowsInPlaceAndNeverAborts) {
+  // The fixture's data is mapped in a 2 MiB page; what lies past it is not in the dump.
+  uint64_t end_of_map = SyntheticKernel::kDataVa + (2u << 20);
+  char expr[96];
+  std::snprintf(expr, sizeof expr, "*(struct node *)0x%llx", static_cast<unsigned long long>(end_of_map - 16));
+  std::string straddling = text(expr);
+  EXPECT_NE(straddling.find("id = 0,"), std::string::npos) << straddling;  // the first 16 bytes read
+  EXPECT_NE(straddling.find("name = <unreadable:"), std::string::npos) << straddling;
+  std::snprintf(expr, sizeof expr, "((struct node *)0x%llx)->id", static_cast<unsigned long long>(end_of_map + 64));
+  EXPECT_EQ(text(expr).rfind("<unreadable:", 0), 0u) << text(expr);
+  auto v = evaluate(*objects, expr);
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(objects->integer(*v));
+}
+
+TEST_P(Values, ExpressionErrorsSayWhatAndWhere) {
+  EXPECT_NE(text("nodes[0].nope").find("struct node has no member 'nope'"), std::string::npos) << text("nodes[0].nope");
+  EXPECT_NE(text("nodes[0].id.x").find("has no members"), std::string::npos);
+  EXPECT_NE(text("no_such_symbol").find("no symbol 'no_such_symbol'"), std::string::npos);
+  EXPECT_NE(text("nodes[0").find("missing ']'"), std::string::npos);
+  EXPECT_NE(text("*nodes[0].id").find("cannot dereference"), std::string::npos);
+  EXPECT_NE(text("nodes[0] )").find("column"), std::string::npos);
+}
+
+TEST_P(Values, ListsCircularNullTerminatedAndCyclic) {
+  ListRequest circular{type("struct node"), "link", address_of("node_list"), true, 100};
+  auto walk = walk_list(*objects, circular);
+  ASSERT_TRUE(walk) << walk.error().message;
+  ASSERT_EQ(walk->entries.size(), 3u);
+  EXPECT_EQ(walk->end, ListEnd::back_at_start);
+  EXPECT_EQ(walk->entries[2], address_of("nodes") + 2 * 152);
+
+  ListRequest from_entry{type("struct node"), "link", address_of("nodes") + 152, false, 100};
+  auto entry_walk = walk_list(*objects, from_entry);
+  ASSERT_TRUE(entry_walk);
+  EXPECT_EQ(entry_walk->entries.size(), 4u);  // nodes[1], nodes[2], the head seen as an entry, nodes[0]
+
+  ListRequest chain{type("struct snode"), "next", address_of("chain"), false, 100};
+  auto chain_walk = walk_list(*objects, chain);
+  ASSERT_TRUE(chain_walk);
+  EXPECT_EQ(chain_walk->entries.size(), 3u);
+  EXPECT_EQ(chain_walk->end, ListEnd::null_pointer);
+
+  ListRequest loop{type("struct snode"), "next", address_of("loop"), false, 100};
+  auto loop_walk = walk_list(*objects, loop);
+  ASSERT_TRUE(loop_walk);
+  EXPECT_EQ(loop_walk->end, ListEnd::cycle);
+  EXPECT_EQ(loop_walk->entries.size(), 3u);
+
+  ListRequest limited{type("struct node"), "link", address_of("node_list"), true, 2};
+  auto limited_walk = walk_list(*objects, limited);
+  ASSERT_TRUE(limited_walk);
+  EXPECT_EQ(limited_walk->end, ListEnd::limit);
+  EXPECT_EQ(limited_walk->entries.size(), 2u);
+
+  ListRequest wrong{type("struct node"), "id", address_of("nodes"), false, 10};
+  EXPECT_FALSE(walk_list(*objects, wrong));
+}
+
+INSTANTIATE_TEST_SUITE_P(GccDwarf, Values, ::testing::Values(fixture("4"), fixture("5")),
+                         dwarf_version_name);
+
+}  // namespace
