@@ -71,7 +71,7 @@ void register_list(CLI::App& app) {
         }
         entries.push_back(std::move(j));
       }
-      nlohmann::ordered_json out{{"schema", "coroner.list/1"}, {"type", type_name(*container)},
+      nlohmann::ordered_json out{{"schema", "coroner.list"}, {"type", type_name(*container)},
                                  {"member", args->member}, {"count", walk->entries.size()},
                                  {"end", list_end_name(walk->end)}};
       if (!walk->detail.empty()) out["detail"] = walk->detail;

@@ -48,7 +48,7 @@ void register_print(CLI::App& app) {
         std::cout << e << " = " << report::value_text(objects, *v, format) << '\n';
       }
     }
-    if (args->json) std::cout << report::to_json_text({{"schema", "coroner.print/1"}, {"results", results}}) << '\n';
+    if (args->json) std::cout << report::to_json_text({{"schema", "coroner.print"}, {"results", results}}) << '\n';
     print_warnings(*kernel);
     if (failed) throw CLI::RuntimeError(1);
   });

@@ -78,7 +78,7 @@ void register_struct(CLI::App& app) {
     format.depth = args->depth;
     if (args->json) {
       auto j = report::value_json(objects, v, format);
-      j["schema"] = "coroner.object/1";
+      j["schema"] = "coroner.object";
       std::cout << report::to_json_text(j) << '\n';
     } else {
       if (args->offsets) std::cout << report::layout_text(*debug, *t);

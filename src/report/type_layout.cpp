@@ -95,7 +95,7 @@ std::string layout_text(DebugInfo& debug, const Type* type) {
 nlohmann::ordered_json layout_json(DebugInfo& debug, const Type* type) {
   const Type* t = strip_typedefs(type);
   nlohmann::ordered_json j;
-  j["schema"] = "coroner.layout/1";
+  j["schema"] = "coroner.layout";
   j["type"] = type_name(type);
   j["size"] = t ? t->size : 0;
   if (t && t->incomplete) j["incomplete"] = true;

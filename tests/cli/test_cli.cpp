@@ -106,3 +106,29 @@ TEST(Cli, UserSpaceCoreFromGcoreShowsTheProcess) {
   for (const auto& f : j["mapped_files"]) maps_sleep |= f["path"].get<std::string>().ends_with("/sleep");
   EXPECT_TRUE(maps_sleep) << j["mapped_files"].dump();
 }
+
+TEST(Cli, StructLayoutNeedsOnlyTheVmlinux) {
+  auto r = run_command(kCoroner + " struct -k " + CORONER_TYPES_FIXTURE + " node -o");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("struct node {\n    [0] int id;\n", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("\nSIZE: 152\n"), std::string::npos);
+  auto j = run_command(kCoroner + " struct --json -k " + CORONER_TYPES_FIXTURE + " 'struct list_head'");
+  ASSERT_EQ(j.status, 0) << j.output;
+  auto layout = nlohmann::json::parse(j.output);
+  EXPECT_EQ(layout["schema"], "coroner.layout");
+  EXPECT_EQ(layout["members"][1]["name"], "prev");
+  EXPECT_EQ(layout["members"][1]["offset"], 8);
+}
+
+TEST(Cli, StructErrorsSayWhatToDo) {
+  auto no_dump = run_command(kCoroner + " struct -k " + CORONER_TYPES_FIXTURE + " node ffffffff81003000");
+  EXPECT_EQ(no_dump.status, 2) << no_dump.output;
+  EXPECT_NE(no_dump.output.find("an address needs a dump"), std::string::npos) << no_dump.output;
+  auto unknown = run_command(kCoroner + " struct -k " + CORONER_TYPES_FIXTURE + " no_such_struct");
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_NE(unknown.output.find("no type 'no_such_struct' in the debug info of " + std::string(CORONER_TYPES_FIXTURE)),
+            std::string::npos) << unknown.output;
+  auto stripped = run_command(kCoroner + " struct -k /dev/null node");
+  EXPECT_EQ(stripped.status, 1);
+  EXPECT_NE(stripped.output.find("/dev/null"), std::string::npos) << stripped.output;
+}

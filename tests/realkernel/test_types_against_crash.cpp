@@ -204,7 +204,7 @@ TEST(TypesCli, StructAtAnAddressShowsTheObject) {
   char address[32];
   std::snprintf(address, sizeof address, "%lx", static_cast<unsigned long>(crash[1].first));
   auto j = run_json("struct " + dump() + " task_struct " + address + " -k " + vmlinux() + " --json --depth 2");
-  EXPECT_EQ(j["schema"], "coroner.object/1");
+  EXPECT_EQ(j["schema"], "coroner.object");
   EXPECT_EQ(j["type"], "struct task_struct");
   bool saw_comm = false;
   for (const auto& m : j["members"]) {
