@@ -43,7 +43,8 @@ Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
   DebugInfo& debug = objects.debug();
   auto path = member_path(debug, request.container, request.member);
   if (!path) return path.error();
-  auto [offset, member_type] = *path;
+  const uint64_t offset = path->first;  // not a structured binding: clang 14 cannot capture those
+  const Type* member_type = path->second;
   const Type* link_type = strip_typedefs(member_type);
   LinkKind kind;
   if (link_type->kind == TypeKind::structure && link_type->name == "list_head") {
