@@ -85,7 +85,9 @@ class Formatter {
     if (!syms) return std::nullopt;
     auto hit = syms->lookup(address);
     if (!hit || !hit->symbol) return std::nullopt;
-    return std::string(hit->symbol->name) + (hit->offset ? "+" + std::to_string(hit->offset) : "");
+    std::string s(hit->symbol->name);
+    if (hit->offset) s.append("+").append(std::to_string(hit->offset));
+    return s;
   }
 
   static std::string char_array_text(const std::vector<uint8_t>& b) {
