@@ -93,7 +93,9 @@ class Formatter {
   static std::string char_array_text(const std::vector<uint8_t>& b) {
     size_t n = 0;
     while (n < b.size() && b[n]) ++n;
-    return "\"" + escape_bytes({reinterpret_cast<const char*>(b.data()), n}) + "\"";
+    std::string s = "\"";  // appended, not concatenated: GCC 12's -Wrestrict misfires on that at -O3
+    s.append(escape_bytes({reinterpret_cast<const char*>(b.data()), n})).append("\"");
+    return s;
   }
 
   // --- text ---
