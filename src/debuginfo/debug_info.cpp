@@ -275,6 +275,21 @@ std::optional<Member> DebugInfo::find_member(const Type* t, std::string_view nam
   return std::nullopt;
 }
 
+Result<Member> DebugInfo::find_member_path(const Type* t, std::string_view path) {
+  Member at{std::string(), t, 0, 0, 0};
+  for (size_t from = 0;;) {
+    size_t dot = path.find('.', from);
+    std::string_view name = trim(path.substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from));
+    auto m = find_member(at.type, name);
+    if (!m) return make_error(type_name(at.type) + " has no member '" + std::string(name) + "'");
+    m->offset += at.offset;
+    m->bit_offset += at.offset * 8;
+    at = std::move(*m);
+    if (dot == std::string_view::npos) return at;
+    from = dot + 1;
+  }
+}
+
 const Type* DebugInfo::pointer_to(const Type* t) {
   auto& p = pointers_[t];
   if (!p) {
@@ -337,12 +352,9 @@ Result<const Type*> DebugInfo::parse_spelling(std::string_view s) {
     if (digits.empty() || *end) return make_error("type '" + std::string(s) + "': array size '" + digits + "' is not a number");
     return array_of(*inner, count);
   }
-  bool is_const = false;
-  for (;;) {
-    if (take_word(s, "const")) is_const = true;
-    else if (!take_word(s, "volatile")) break;
+  // Qualifiers do not change how an object is read or shown.
+  while (take_word(s, "const") || take_word(s, "volatile")) {
   }
-  (void)is_const;  // qualifiers do not change how an object is read or shown
   auto not_found = [&](const char* what) {
     return make_error("no " + std::string(what) + " '" + std::string(s) + "' in the debug info of " + path() +
                       "; check the spelling, or that this vmlinux is the dumped kernel's");

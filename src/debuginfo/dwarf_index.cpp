@@ -17,20 +17,6 @@
 
 namespace coroner {
 
-const char* name_kind_label(NameKind k) {
-  switch (k) {
-    case NameKind::structure: return "struct";
-    case NameKind::union_type: return "union";
-    case NameKind::enumeration: return "enum";
-    case NameKind::typedef_name: return "typedef";
-    case NameKind::base: return "base type";
-    case NameKind::variable: return "variable";
-    case NameKind::function: return "function";
-    case NameKind::enumerator: return "enumerator";
-  }
-  return "?";
-}
-
 namespace {
 
 using dwarf::AbbrevTable;

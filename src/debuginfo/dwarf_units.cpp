@@ -47,20 +47,7 @@ uint16_t Cursor::u16() { return static_cast<uint16_t>(uint(2)); }
 uint32_t Cursor::u32() { return static_cast<uint32_t>(uint(4)); }
 uint64_t Cursor::u64() { return uint(8); }
 
-uint64_t Cursor::uleb() {
-  uint64_t v = 0;
-  unsigned shift = 0;
-  while (p_ < end_) {
-    uint8_t b = *p_++;
-    if (shift < 64) v |= static_cast<uint64_t>(b & 0x7f) << shift;
-    shift += 7;
-    if (!(b & 0x80)) return v;
-  }
-  ok_ = false;
-  return 0;
-}
-
-int64_t Cursor::sleb() {
+uint64_t Cursor::leb(bool is_signed) {
   uint64_t v = 0;
   unsigned shift = 0;
   while (p_ < end_) {
@@ -68,13 +55,16 @@ int64_t Cursor::sleb() {
     if (shift < 64) v |= static_cast<uint64_t>(b & 0x7f) << shift;
     shift += 7;
     if (!(b & 0x80)) {
-      if (shift < 64 && (b & 0x40)) v |= ~uint64_t{0} << shift;
-      return static_cast<int64_t>(v);
+      if (is_signed && shift < 64 && (b & 0x40)) v |= ~uint64_t{0} << shift;
+      return v;
     }
   }
   ok_ = false;
   return 0;
 }
+
+uint64_t Cursor::uleb() { return leb(false); }
+int64_t Cursor::sleb() { return static_cast<int64_t>(leb(true)); }
 
 void Cursor::skip(uint64_t n) {
   if (need(n)) p_ += n;

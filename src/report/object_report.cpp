@@ -128,13 +128,7 @@ class Formatter {
     for (size_t i = 0; i < members.size(); ++i) {
       const Member& m = members[i];
       out += indent + (m.name.empty() ? "" : m.name + " = ");
-      Value mv;
-      mv.type = m.type;
-      if (m.is_bit_field()) {
-        mv.bit_size = m.bit_size;
-        mv.bit_offset = static_cast<uint32_t>(m.bit_offset - m.offset * 8);
-      }
-      text(mv, m.type, Frame{frame.object, frame.offset + m.offset}, level + 1, out);
+      text(member_value(m, std::nullopt), m.type, Frame{frame.object, frame.offset + m.offset}, level + 1, out);
       out += i + 1 < members.size() ? ",\n" : "\n";
     }
     out += std::string(2 * level, ' ') + "}";
@@ -174,13 +168,7 @@ class Formatter {
       }
       auto members = nlohmann::ordered_json::array();
       for (const Member& m : o_.debug().members(t)) {
-        Value mv;
-        mv.type = m.type;
-        if (m.is_bit_field()) {
-          mv.bit_size = m.bit_size;
-          mv.bit_offset = static_cast<uint32_t>(m.bit_offset - m.offset * 8);
-        }
-        auto mj = json(mv, m.type, Frame{frame.object, frame.offset + m.offset}, level + 1);
+        auto mj = json(member_value(m, std::nullopt), m.type, Frame{frame.object, frame.offset + m.offset}, level + 1);
         nlohmann::ordered_json named;
         named["name"] = m.name;
         named["offset"] = m.offset;

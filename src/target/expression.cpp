@@ -199,19 +199,12 @@ class Evaluator {
     }
     auto m = d_.find_member(t, name);
     if (!m) return fail(type_name(v.type) + " has no member '" + std::string(name) + "'");
-    Value out;
-    out.type = m->type;
-    if (v.address) {
-      out.address = *v.address + m->offset;
-    } else {
+    Value out = member_value(*m, v.address);
+    if (!v.address) {
       uint64_t size = strip_typedefs(m->type)->size;
       if (m->offset + size > v.bytes.size() && !m->is_bit_field()) return fail("member outside the value");
       out.bytes.assign(v.bytes.begin() + static_cast<long>(std::min<uint64_t>(m->offset, v.bytes.size())),
                        v.bytes.begin() + static_cast<long>(std::min<uint64_t>(m->offset + size, v.bytes.size())));
-    }
-    if (m->is_bit_field()) {
-      out.bit_size = m->bit_size;
-      out.bit_offset = static_cast<uint32_t>(m->bit_offset - m->offset * 8);
     }
     return out;
   }
@@ -276,24 +269,11 @@ class Evaluator {
     skip_space();
     while (pos_ < text_.size() && text_[pos_] != ')') path += text_[pos_++];
     if (!eat(")")) return fail("container_of: missing ')'");
-    uint64_t offset = 0;
-    const Type* at = type;
-    size_t from = 0;
-    std::string_view p = path;
-    while (from <= p.size()) {
-      size_t dot = p.find('.', from);
-      std::string_view name = p.substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from);
-      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.remove_suffix(1);
-      auto m = d_.find_member(at, name);
-      if (!m) return fail("container_of: " + type_name(at) + " has no member '" + std::string(name) + "'");
-      offset += m->offset;
-      at = m->type;
-      if (dot == std::string_view::npos) break;
-      from = dot + 1;
-    }
+    auto member = d_.find_member_path(type, path);
+    if (!member) return fail("container_of: " + member.error().message);
     auto address = o_.integer(*ptr);
     if (!address) return address.error();
-    return o_.rvalue(d_.pointer_to(type), *address - offset);
+    return o_.rvalue(d_.pointer_to(type), *address - member->offset);
   }
 
   Objects& o_;

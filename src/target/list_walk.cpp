@@ -21,30 +21,14 @@ namespace {
 
 enum class LinkKind { list_head, hlist, pointer };
 
-Result<std::pair<uint64_t, const Type*>> member_path(DebugInfo& debug, const Type* container, const std::string& path) {
-  uint64_t offset = 0;
-  const Type* at = container;
-  size_t from = 0;
-  for (;;) {
-    size_t dot = path.find('.', from);
-    std::string name = path.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
-    auto m = debug.find_member(at, name);
-    if (!m) return make_error(type_name(at) + " has no member '" + name + "'");
-    offset += m->offset;
-    at = m->type;
-    if (dot == std::string::npos) return std::pair{offset, at};
-    from = dot + 1;
-  }
-}
-
 }  // namespace
 
 Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
   DebugInfo& debug = objects.debug();
-  auto path = member_path(debug, request.container, request.member);
+  auto path = debug.find_member_path(request.container, request.member);
   if (!path) return path.error();
-  const uint64_t offset = path->first;  // not a structured binding: clang 14 cannot capture those
-  const Type* member_type = path->second;
+  const uint64_t offset = path->offset;
+  const Type* member_type = path->type;
   const Type* link_type = strip_typedefs(member_type);
   LinkKind kind;
   if (link_type->kind == TypeKind::structure && link_type->name == "list_head") {

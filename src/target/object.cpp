@@ -39,13 +39,27 @@ ObjectBytes Objects::read_object(uint64_t address, uint64_t size) const {
 }
 
 uint64_t extract_bits(const uint8_t* bytes, size_t length, uint64_t bit_offset, uint32_t bit_size, bool sign) {
-  uint64_t v = 0;
-  for (uint32_t i = 0; i < bit_size && i < 64; ++i) {
-    uint64_t bit = bit_offset + i;
-    if (bit / 8 >= length) break;
-    if (bytes[bit / 8] >> (bit % 8) & 1) v |= uint64_t{1} << i;
+  // One 16-byte window covers any field of up to 64 bits at any bit position; bits past
+  // `length` read as zero. This runs for every scalar a struct print shows.
+  bit_size = std::min<uint32_t>(bit_size, 64);
+  uint64_t first = bit_offset / 8;
+  if (bit_size == 0 || first >= length) return 0;
+  unsigned __int128 window = 0;
+  std::memcpy(&window, bytes + first, std::min<uint64_t>(length - first, sizeof window));
+  uint64_t v = static_cast<uint64_t>(window >> (bit_offset % 8));
+  if (bit_size < 64) v &= (uint64_t{1} << bit_size) - 1;
+  if (sign && bit_size < 64 && (v >> (bit_size - 1) & 1)) v |= ~uint64_t{0} << bit_size;
+  return v;
+}
+
+Value member_value(const Member& m, std::optional<uint64_t> container) {
+  Value v;
+  v.type = m.type;
+  if (container) v.address = *container + m.offset;
+  if (m.is_bit_field()) {
+    v.bit_size = m.bit_size;
+    v.bit_offset = static_cast<uint32_t>(m.bit_offset - m.offset * 8);
   }
-  if (sign && bit_size > 0 && bit_size < 64 && (v >> (bit_size - 1) & 1)) v |= ~uint64_t{0} << bit_size;
   return v;
 }
 

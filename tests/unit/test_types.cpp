@@ -160,6 +160,10 @@ TEST(Index, SameAnswersWithOneThreadOrMany) {
   }
   EXPECT_FALSE(one.find(NameKind::structure, "u8"));  // kinds are separate name spaces
   EXPECT_TRUE(one.problems().empty());
+  EXPECT_EQ(one.stats().units, 2u);  // types_main.c and types_other.c
+  EXPECT_EQ(many.stats().units, 2u);
+  EXPECT_EQ(many.stats().threads, 2u);  // never more threads than units
+  EXPECT_EQ(one.stats().dies_seen, many.stats().dies_seen);
 }
 
 TEST(Index, CorruptDebugInfoIsReportedNotFatal) {

@@ -50,9 +50,10 @@ class DebugInfo {
   // A member by name, looking inside anonymous structs and unions; its offsets are from the start
   // of `t`.
   std::optional<Member> find_member(const Type* t, std::string_view name);
+  // A dotted path of members ("se.group_node"): the last member, its offsets from the start of `t`.
+  Result<Member> find_member_path(const Type* t, std::string_view path);
   const Type* pointer_to(const Type* t);
   const Type* array_of(const Type* element, uint64_t count);
-  const Type* void_type() { return &void_; }
   // A base type by C name ("unsigned long", "int", "char"), or a stand-in of the right size.
   const Type* base_type(std::string_view c_name);
 

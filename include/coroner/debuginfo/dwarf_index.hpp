@@ -13,7 +13,6 @@
 namespace coroner {
 
 enum class NameKind : uint8_t { structure, union_type, enumeration, typedef_name, base, variable, function, enumerator };
-const char* name_kind_label(NameKind k);
 
 struct DwarfIndexStats {
   size_t units = 0;

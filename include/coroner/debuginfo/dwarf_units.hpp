@@ -33,6 +33,7 @@ class Cursor {
 
  private:
   bool need(uint64_t n);
+  uint64_t leb(bool is_signed);
   const uint8_t* begin_ = nullptr;
   const uint8_t* p_ = nullptr;
   const uint8_t* end_ = nullptr;

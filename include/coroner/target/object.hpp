@@ -49,6 +49,10 @@ class Objects {
   DebugInfo& debug_;
 };
 
+// A member of a struct at `container` (nullopt: no address yet) as a Value: its type, its
+// address, and for a bit field the bits past that address.
+Value member_value(const Member& m, std::optional<uint64_t> container);
+
 // Bits [bit_offset, bit_offset+bit_size) of little-endian `bytes`, sign-extended when asked.
 uint64_t extract_bits(const uint8_t* bytes, size_t length, uint64_t bit_offset, uint32_t bit_size, bool sign);
 
