@@ -35,15 +35,8 @@ void register_list(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "stop after this many entries (default 100000)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.list)");
   cmd->callback([args] {
-    auto kernel = open_kernel_for_types(args->dump);
-    if (!kernel) throw CLI::RuntimeError(1);
-    auto debug = open_debug_info(args->dump.vmlinux);
-    if (!debug) throw CLI::RuntimeError(1);
-    Objects objects(*kernel, *debug);
-    auto fail = [](const std::string& message) {
-      std::cerr << "coroner: " << message << '\n';
-      throw CLI::RuntimeError(1);
-    };
+    auto [kernel, debug, objects_owner] = open_typed_dump(args->dump);
+    Objects& objects = *objects_owner;
     auto container = debug->find_type(args->type);
     if (!container) fail(container.error().message);
     auto start_value = evaluate(objects, args->start);

@@ -22,11 +22,8 @@ void register_print(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.print)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
   cmd->callback([args] {
-    auto kernel = open_kernel_for_types(args->dump);
-    if (!kernel) throw CLI::RuntimeError(1);
-    auto debug = open_debug_info(args->dump.vmlinux);
-    if (!debug) throw CLI::RuntimeError(1);
-    Objects objects(*kernel, *debug);
+    auto [kernel, debug, objects_owner] = open_typed_dump(args->dump);
+    Objects& objects = *objects_owner;
     report::ValueFormat format;
     format.depth = args->depth;
     nlohmann::ordered_json results = nlohmann::ordered_json::array();

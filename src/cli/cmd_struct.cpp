@@ -50,29 +50,24 @@ void register_struct(CLI::App& app) {
                 << type << " " << address << " -k VMLINUX\n";
       throw CLI::RuntimeError(2);
     }
-    std::unique_ptr<Kernel> kernel;
-    if (!dump.empty()) {
-      kernel = open_kernel_for_types({dump, args->vmlinux});
-      if (!kernel) throw CLI::RuntimeError(1);
+    TypedDump target;
+    if (dump.empty()) {
+      target.debug = open_debug_info(args->vmlinux);
+      if (!target.debug) throw CLI::RuntimeError(1);
+    } else {
+      target = open_typed_dump({dump, args->vmlinux});
     }
-    auto debug = open_debug_info(args->vmlinux);
-    if (!debug) throw CLI::RuntimeError(1);
+    DebugInfo* debug = target.debug.get();
     auto t = debug->find_type(type);
-    if (!t) {
-      std::cerr << "coroner: " << t.error().message << '\n';
-      throw CLI::RuntimeError(1);
-    }
+    if (!t) fail(t.error().message);
     if (address.empty()) {
       if (args->json) std::cout << report::to_json_text(report::layout_json(*debug, *t)) << '\n';
       else std::cout << report::layout_text(*debug, *t);
       return;
     }
-    Objects objects(*kernel, *debug);
+    Objects& objects = *target.objects;
     auto where = evaluate_address(objects, address);
-    if (!where) {
-      std::cerr << "coroner: " << where.error().message << '\n';
-      throw CLI::RuntimeError(1);
-    }
+    if (!where) fail(where.error().message);
     Value v = objects.lvalue(*t, *where);
     report::ValueFormat format;
     format.depth = args->depth;
@@ -84,7 +79,7 @@ void register_struct(CLI::App& app) {
       if (args->offsets) std::cout << report::layout_text(*debug, *t);
       std::cout << type_name(*t) << " " << report::value_text(objects, v, format) << '\n';
     }
-    print_warnings(*kernel);
+    print_warnings(*target.kernel);
   });
 }
 

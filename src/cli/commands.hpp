@@ -6,6 +6,7 @@
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/target/kernel.hpp"
+#include "coroner/target/object.hpp"
 
 namespace coroner::cli {
 
@@ -17,10 +18,17 @@ void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required);
 // Opens the dump; on failure prints the error and returns nullptr.
 std::unique_ptr<Kernel> open_kernel(const DumpArgs& args);
 
+// Prints "coroner: MESSAGE" and ends the command with exit status 1.
+[[noreturn]] void fail(const std::string& message);
 // The vmlinux's debug info; on failure prints the error and returns nullptr.
 std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux);
-// A kernel whose symbols can be trusted with the vmlinux's types; nullptr (after saying why) if not.
-std::unique_ptr<Kernel> open_kernel_for_types(const DumpArgs& args);
+// A dump with the types of a vmlinux whose symbols match it; fails the command (saying why) if not.
+struct TypedDump {
+  std::unique_ptr<Kernel> kernel;
+  std::unique_ptr<DebugInfo> debug;
+  std::unique_ptr<Objects> objects;
+};
+TypedDump open_typed_dump(const DumpArgs& args);
 void print_warnings(const Kernel& kernel);
 
 void register_info(CLI::App& app);

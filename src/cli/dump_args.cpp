@@ -32,15 +32,23 @@ std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux) {
   return std::move(*debug);
 }
 
-std::unique_ptr<Kernel> open_kernel_for_types(const DumpArgs& args) {
-  auto kernel = open_kernel(args);
-  if (!kernel) return nullptr;
-  if (!kernel->symbols()) {
-    std::cerr << "coroner: " << args.vmlinux << " does not match " << args.dump << ": "
-              << kernel->vmlinux_check().detail << "\n(run `coroner info` for details)\n";
-    return nullptr;
+void fail(const std::string& message) {
+  std::cerr << "coroner: " << message << '\n';
+  throw CLI::RuntimeError(1);
+}
+
+TypedDump open_typed_dump(const DumpArgs& args) {
+  TypedDump t;
+  t.kernel = open_kernel(args);
+  if (!t.kernel) throw CLI::RuntimeError(1);
+  if (!t.kernel->symbols()) {
+    fail(args.vmlinux + " does not match " + args.dump + ": " + t.kernel->vmlinux_check().detail +
+         "\n(run `coroner info` for details)");
   }
-  return kernel;
+  t.debug = open_debug_info(args.vmlinux);
+  if (!t.debug) throw CLI::RuntimeError(1);
+  t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
+  return t;
 }
 
 void print_warnings(const Kernel& kernel) {
