@@ -12,24 +12,15 @@
 #include "coroner/os/linux/printk_log.hpp"
 #include "coroner/report/info_report.hpp"
 #include "../support/run_command.hpp"
+#include "real_dumps.hpp"
 
 using namespace coroner;
 using namespace coroner::linux_kernel;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string dumps_dir() {
-  std::string dir = slurp(CORONER_REAL_DUMPS_FILE);
-  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
-  return dir;
-}
+using coroner::testing::dumps_dir;
+using coroner::testing::slurp;
 
 const std::vector<std::string> kScenarios = {"sysrq-nokaslr", "sysrq-kaslr", "sysrq-la57"};
 const std::vector<std::string> kFormats = {"vmcore.elf", "vmcore.kdump-zlib", "vmcore.kdump-zlib.flat"};

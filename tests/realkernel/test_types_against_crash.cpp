@@ -11,23 +11,14 @@
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/report/type_layout.hpp"
 #include "../support/run_command.hpp"
+#include "real_dumps.hpp"
 
 using namespace coroner;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string dumps_dir() {
-  std::string dir = slurp(CORONER_REAL_DUMPS_FILE);
-  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
-  return dir;
-}
+using coroner::testing::dumps_dir;
+using coroner::testing::slurp;
 
 std::string oracle() { return dumps_dir() + "/sysrq-kaslr/oracle-types"; }
 std::string vmlinux() { return dumps_dir() + "/kernel/vmlinux"; }

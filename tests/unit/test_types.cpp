@@ -192,12 +192,10 @@ TEST(Index, CorruptDebugInfoIsReportedNotFatal) {
 
 // --- values, through a synthetic dump that holds the fixture's loaded segments ---
 
-class Values : public ::testing::TestWithParam<std::string> {
+class Values : public Fixture {
  protected:
   void SetUp() override {
-    auto d = DebugInfo::open(GetParam());
-    ASSERT_TRUE(d) << d.error().message;
-    debug = std::move(*d);
+    Fixture::SetUp();
     auto sections = DwarfSections::open(GetParam());
     ASSERT_TRUE(sections);
     SyntheticKernel k;
@@ -228,13 +226,7 @@ class Values : public ::testing::TestWithParam<std::string> {
     return n ? static_cast<int64_t>(*n) : INT64_MIN;
   }
   uint64_t address_of(const std::string& symbol) { return *kernel->symbol_address(symbol); }
-  const Type* type(const std::string& spelling) {
-    auto t = debug->find_type(spelling);
-    EXPECT_TRUE(t) << spelling;
-    return t ? *t : nullptr;
-  }
 
-  std::unique_ptr<DebugInfo> debug;
   std::unique_ptr<TempFile> dump;
   std::unique_ptr<Kernel> kernel;
   std::unique_ptr<Objects> objects;
