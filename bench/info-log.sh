@@ -4,16 +4,10 @@
 #
 #   bench/info-log.sh [SCENARIO] [FORMAT]      defaults: sysrq-kaslr vmcore.kdump-zlib
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 scenario=${1:-sysrq-kaslr}
 format=${2:-vmcore.kdump-zlib}
-dir=$("$root/scripts/real-dumps.sh")
+source "$(dirname "$0")/lib.sh"
 dump=$dir/$scenario/$format
-vmlinux=$dir/kernel/vmlinux
-cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$root/build-release" -j"$(nproc)" --target coroner >/dev/null
-coroner=$root/build-release/src/coroner
-out=$(mktemp -d)
 printf 'sys\nquit\n' > "$out/sys.cmd"
 printf 'log\nquit\n' > "$out/log.cmd"
 
@@ -38,17 +32,6 @@ PY
 cold_prepare=true
 if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then cold_prepare='sync; echo 3 > /proc/sys/vm/drop_caches'; fi
 
-run() {  # name, hyperfine options..., command
-  local name=$1; shift
-  hyperfine --style none --export-json "$out/$name.json" "$@" >/dev/null 2>&1 || true
-  /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f" % (r["mean"], r["stddev"] or 0))' "$out/$name.json"
-}
-declare -A mean
-report() {  # name, label, result
-  read -r m s <<<"$3"
-  mean[$1]=$m
-  printf '%-44s %9.4f s  ± %.4f\n' "$2" "$m" "$s"
-}
 echo "dump: $dump ($(du -h "$dump" | cut -f1)), vmlinux $(du -h "$vmlinux" | cut -f1)"
 report info_warm  "coroner info (warm)"            "$(run info_warm --warmup 2 --runs 20 "$coroner info $dump --vmlinux $vmlinux")"
 report info_cold  "coroner info (cold page cache)" "$(run info_cold --runs 5 --prepare "$cold_prepare" "$coroner info $dump --vmlinux $vmlinux")"
@@ -57,8 +40,6 @@ report crash_sys  "crash -s sys (warm)"            "$(run crash_sys --warmup 1 -
 report crash_log  "crash -s log (warm)"            "$(run crash_log --warmup 1 --runs 5 "crash -s $vmlinux $dump -i $out/log.cmd")"
 report drgn_load  "drgn load_debug_info + a type (warm)" "$(run drgn_load --warmup 1 --runs 5 "/usr/bin/python3 $out/drgn_load.py $vmlinux")"
 echo "drgn $(/usr/bin/python3 -c 'import drgn; print(drgn.__version__)') on this dump: $drgn_open"
-ratio() { /usr/bin/python3 -c "print(f'{float($1)/float($2):.1f}x')"; }
-echo "crash sys / coroner info:  $(ratio "${mean[crash_sys]}" "${mean[info_warm]}")"
-echo "crash log / coroner log:   $(ratio "${mean[crash_log]}" "${mean[log_warm]}")"
-echo "drgn ready / coroner info: $(ratio "${mean[drgn_load]}" "${mean[info_warm]}")"
-rm -rf "$out"
+echo "crash sys / coroner info:  $(ratio "${mean[crash_sys]}" "${mean[info_warm]}" 1)"
+echo "crash log / coroner log:   $(ratio "${mean[crash_log]}" "${mean[log_warm]}" 1)"
+echo "drgn ready / coroner info: $(ratio "${mean[drgn_load]}" "${mean[info_warm]}" 1)"

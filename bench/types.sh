@@ -7,16 +7,10 @@
 #
 #   bench/types.sh [SCENARIO]      default: sysrq-kaslr
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 scenario=${1:-sysrq-kaslr}
-dir=$("$root/scripts/real-dumps.sh")
+source "$(dirname "$0")/lib.sh"
 dump=$dir/$scenario/vmcore.kdump-zlib
 elf_dump=$dir/$scenario/vmcore.elf
-vmlinux=$dir/kernel/vmlinux
-cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$root/build-release" -j"$(nproc)" --target coroner >/dev/null
-coroner=$root/build-release/src/coroner
-out=$(mktemp -d)
 printf 'struct -o dentry\nquit\n' > "$out/type.cmd"
 printf 'p init_task\nquit\n' > "$out/print.cmd"
 cat > "$out/drgn_type.py" <<'PY'
@@ -36,18 +30,6 @@ PY
 drgn_print_ok=true
 /usr/bin/python3 "$out/drgn_print.py" "$elf_dump" "$vmlinux" >/dev/null 2>"$out/drgn_print.err" || drgn_print_ok=false
 
-run() {  # name, hyperfine options..., command
-  local name=$1; shift
-  hyperfine --style none --export-json "$out/$name.json" "$@" >/dev/null 2>&1 || true
-  /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f" % (r["mean"], r["stddev"] or 0))' "$out/$name.json"
-}
-declare -A mean
-report() {  # name, label, result
-  read -r m s <<<"$3"
-  mean[$1]=$m
-  printf '%-48s %9.4f s  ± %.4f\n' "$2" "$m" "$s"
-}
-ratio() { /usr/bin/python3 -c "print(f'{float($1)/float($2):.2f}x')"; }
 echo "vmlinux $(du -h "$vmlinux" | cut -f1), dump $dump, $(nproc) cores"
 report c_type  "coroner struct -o dentry"             "$(run c_type --warmup 2 --runs 15 "$coroner struct -k $vmlinux dentry -o")"
 report d_type  "drgn load_debug_info + type()"        "$(run d_type --warmup 2 --runs 15 "/usr/bin/python3 $out/drgn_type.py $vmlinux")"

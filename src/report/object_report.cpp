@@ -85,17 +85,13 @@ class Formatter {
     if (!syms) return std::nullopt;
     auto hit = syms->lookup(address);
     if (!hit || !hit->symbol) return std::nullopt;
-    std::string s(hit->symbol->name);
-    if (hit->offset) s.append("+").append(std::to_string(hit->offset));
-    return s;
+    return std::string(hit->symbol->name) + (hit->offset ? "+" + std::to_string(hit->offset) : "");
   }
 
   static std::string char_array_text(const std::vector<uint8_t>& b) {
     size_t n = 0;
     while (n < b.size() && b[n]) ++n;
-    std::string s = "\"";  // appended, not concatenated: GCC 12's -Wrestrict misfires on that at -O3
-    s.append(escape_bytes({reinterpret_cast<const char*>(b.data()), n})).append("\"");
-    return s;
+    return "\"" + escape_bytes({reinterpret_cast<const char*>(b.data()), n}) + "\"";
   }
 
   // --- text ---
