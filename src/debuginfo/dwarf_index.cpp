@@ -55,6 +55,18 @@ uint64_t hash_name(std::string_view s, NameKind kind) {
   return h ? h : 1;
 }
 
+// Where (kind, name) is in a power-of-two open-addressing table, or the empty slot that ends its probe.
+size_t slot_index(const std::vector<Slot>& slots, uint64_t hash, std::string_view name, NameKind kind) {
+  size_t mask = slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots[i];
+    if (s.hash == 0) return i;
+    if (s.hash == hash && s.kind == kind && s.length == name.size() && std::memcmp(s.name, name.data(), name.size()) == 0) {
+      return i;
+    }
+  }
+}
+
 // Open addressing, linear probing, load <= 1/2: the hot loop of indexing is one insert per name.
 class NameTable {
  public:
@@ -78,12 +90,7 @@ class NameTable {
 
  private:
   Slot* probe(uint64_t hash, const char* name, uint32_t length, NameKind kind) {
-    size_t mask = slots_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.hash == 0) return &s;
-      if (s.hash == hash && s.kind == kind && s.length == length && std::memcmp(s.name, name, length) == 0) return &s;
-    }
+    return &slots_[slot_index(slots_, hash, {name, length}, kind)];
   }
   void grow() {
     std::vector<Slot> old(slots_.size() * 2);
@@ -342,15 +349,9 @@ std::optional<DwarfIndex::Entry> DwarfIndex::find(NameKind kind, std::string_vie
   uint64_t h = hash_name(name, kind);
   for (const auto& slots : tables_) {
     if (slots.empty()) continue;
-    size_t mask = slots.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots[i];
-      if (s.hash == 0) break;
-      if (s.hash == h && s.kind == kind && s.length == name.size() && std::memcmp(s.name, name.data(), name.size()) == 0) {
-        if (!best || std::pair(s.declaration, s.die) < std::pair(best->declaration, best->die)) best = Entry{s.die, s.declaration};
-        break;
-      }
-    }
+    const Slot& s = slots[slot_index(slots, h, name, kind)];
+    if (s.hash == 0) continue;
+    if (!best || std::pair(s.declaration, s.die) < std::pair(best->declaration, best->die)) best = Entry{s.die, s.declaration};
   }
   return best;
 }
