@@ -8,9 +8,17 @@ mount -t devtmpfs dev /dev
 insmod /modules/qemu_fw_cfg.ko
 echo 1 > /proc/sys/kernel/sysrq
 echo "coroner-guest: scenario @SCENARIO@" > /dev/kmsg
+# Two readers blocked on one FIFO: each has a wait-queue entry on its stack linked into the same
+# pipe_inode_info, the known address `whatthread` must find on both stacks.
+mkfifo /fifo
+cat /fifo &
+cat /fifo &
+sleep 3600 > /fifo &
 sleep 1
+# The kernel's own backtraces, the oracle for `bt`: every task (t) and every CPU (l), just before
+# the crash so that sleeping tasks have not moved.
 echo t > /proc/sysrq-trigger
-sleep 1
+echo l > /proc/sysrq-trigger
 case "@SCENARIO@" in
   sysrq) echo c > /proc/sysrq-trigger ;;
 esac

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/os/linux/linux_view.hpp"
 #include "coroner/target/kernel.hpp"
 #include "coroner/target/object.hpp"
 
@@ -29,6 +30,10 @@ struct TypedDump {
   std::unique_ptr<Objects> objects;
 };
 TypedDump open_typed_dump(const DumpArgs& args);
+// The tasks of a typed dump; fails the command (saying why) when they cannot be read.
+const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
+// Problems met on the way (unreadable tasks, modules, ORC tables), as warnings on stderr.
+void print_problems(const linux_kernel::LinuxView& view);
 void print_warnings(const Kernel& kernel);
 
 void register_info(CLI::App& app);
@@ -36,5 +41,8 @@ void register_struct(CLI::App& app);
 void register_print(CLI::App& app);
 void register_list(CLI::App& app);
 void register_log(CLI::App& app);
+void register_ps(CLI::App& app);
+void register_bt(CLI::App& app);
+void register_mod(CLI::App& app);
 
 }  // namespace coroner::cli

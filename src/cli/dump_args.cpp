@@ -51,6 +51,16 @@ TypedDump open_typed_dump(const DumpArgs& args) {
   return t;
 }
 
+const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view) {
+  auto tasks = view.tasks();
+  if (!tasks) fail("cannot list the tasks: " + tasks.error().message);
+  return **tasks;
+}
+
+void print_problems(const linux_kernel::LinuxView& view) {
+  for (const auto& p : view.problems()) std::cerr << "coroner: warning: " << p << '\n';
+}
+
 void print_warnings(const Kernel& kernel) {
   for (const auto& w : kernel.warnings()) std::cerr << "coroner: warning: " << w << '\n';
 }

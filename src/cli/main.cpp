@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   coroner::cli::register_struct(app);
   coroner::cli::register_print(app);
   coroner::cli::register_list(app);
+  coroner::cli::register_ps(app);
+  coroner::cli::register_bt(app);
+  coroner::cli::register_mod(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -137,11 +137,10 @@ std::optional<SymbolHit> ElfSymbols::lookup(uint64_t runtime_address) const {
   // Among symbols at the chosen address, the first (a function, by the sort) wins.
   uint64_t at = it->address;
   while (it != by_address_.begin() && std::prev(it)->address == at) --it;
-  uint64_t size = it->size;
-  if (size == 0) {
-    while (next != by_address_.end() && next->address == at) ++next;
-    size = next == by_address_.end() ? 0 : next->address - at;
-  }
+  // As kallsyms does: a symbol extends to the next one (alignment padding included), so sizes
+  // read as the kernel's oops output prints them ("vfs_write+0xc7/0x3f0").
+  while (next != by_address_.end() && next->address == at) ++next;
+  uint64_t size = next == by_address_.end() ? it->size : next->address - at;
   uint64_t offset = link - at;
   if (size && offset >= size) return std::nullopt;
   return SymbolHit{&*it, offset, size};

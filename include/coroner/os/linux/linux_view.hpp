@@ -1,0 +1,36 @@
+#pragma once
+// A Linux kernel seen through its dump and debug info: tasks, modules, ORC tables and the
+// unwinder, each read once on first use. The commands that need threads (ps, bt, whatthread,
+// search --stacks) share one.
+#include <memory>
+#include <optional>
+
+#include "coroner/os/linux/backtrace.hpp"
+#include "coroner/os/linux/modules.hpp"
+#include "coroner/os/linux/tasks.hpp"
+
+namespace coroner::linux_kernel {
+
+class LinuxView {
+ public:
+  explicit LinuxView(Objects& objects) : objects_(objects) {}
+  Objects& objects() { return objects_; }
+
+  Result<const TaskList*> tasks();
+  // Modules are optional: a kernel without them (or an unreadable list) gives an empty list and
+  // a problem.
+  const ModuleList& modules();
+  const x86_64::OrcIndex& orc();
+  Result<Backtrace> backtrace(const Task& task);
+  // Problems met while reading tasks, modules and ORC tables, for the user.
+  std::vector<std::string> problems() const;
+
+ private:
+  Objects& objects_;
+  std::optional<Result<TaskList>> tasks_;
+  std::optional<ModuleList> modules_;
+  std::optional<x86_64::OrcIndex> orc_;
+  std::vector<std::string> orc_problems_;
+};
+
+}  // namespace coroner::linux_kernel

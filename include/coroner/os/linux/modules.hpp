@@ -1,0 +1,64 @@
+#pragma once
+// Loaded kernel modules, read from the dump itself: each struct module's name, where its code
+// and data were loaded, its in-memory kallsyms (so backtraces name module functions with no .ko
+// at hand) and its ORC tables (so unwinding crosses module code).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/arch/x86_64_orc.hpp"
+#include "coroner/target/object.hpp"
+
+namespace coroner::linux_kernel {
+
+struct ModuleSymbol {
+  uint64_t address = 0, size = 0;
+  std::string name;
+};
+
+struct LoadedModule {
+  uint64_t address = 0;  // struct module
+  std::string name;
+  uint64_t base = 0, size = 0, text_size = 0;  // the core allocation (crash's BASE and SIZE)
+  std::string state;                          // "live", "coming", "going", "unformed"
+  std::vector<ModuleSymbol> symbols;          // sorted by address
+  uint64_t orc_ip = 0, orc = 0;               // run-time addresses of its ORC tables
+  uint32_t orc_count = 0;
+  bool contains(uint64_t a) const { return a >= base && a < base + size; }
+  bool in_text(uint64_t a) const { return a >= base && a < base + text_size; }
+};
+
+struct ModuleList {
+  std::vector<LoadedModule> modules;
+  std::vector<std::string> problems;
+  const LoadedModule* containing(uint64_t address) const;
+};
+
+Result<ModuleList> read_modules(Objects& objects);
+
+// A code address named as the kernel's oops output names it: "func+0x1f/0x40 [module]".
+struct CodeLocation {
+  std::string function;  // empty when no symbol covers the address
+  uint64_t offset = 0, size = 0;
+  std::string module;    // empty for the kernel image
+  std::string text(uint64_t address) const;
+};
+// A return address is looked up at address - 1, as the kernel's %pB does: a call to a noreturn
+// function can be the last instruction of its caller.
+CodeLocation locate_code(const Kernel& kernel, const ModuleList* modules, uint64_t address,
+                         bool return_address = false);
+// Kernel and module text: what a return address may point into.
+class TextRanges {
+ public:
+  TextRanges(const Kernel& kernel, const ModuleList* modules);
+  bool contains(uint64_t address) const;
+
+ private:
+  std::vector<std::pair<uint64_t, uint64_t>> ranges_;
+};
+
+// The ORC tables of the vmlinux (its sections, KASLR applied) and of every module in the dump.
+x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vector<std::string>& problems);
+
+}  // namespace coroner::linux_kernel

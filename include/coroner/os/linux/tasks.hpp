@@ -1,0 +1,70 @@
+#pragma once
+// Every Linux task in the dump (each process's threads, and one idle task per CPU), what each CPU
+// was running at the crash, and where each CPU's stacks are. Read from the kernel's own structures
+// (init_task.tasks, signal->thread_head, per-CPU runqueues) with the layout from DWARF.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/dump/notes.hpp"
+#include "coroner/target/object.hpp"
+
+namespace coroner::linux_kernel {
+
+struct Task {
+  uint64_t address = 0;  // struct task_struct
+  int32_t pid = 0, tgid = 0, ppid = 0;
+  std::string comm;
+  char state = '?';         // the kernel's letter, as sysrq-t and /proc print it: R S D T t X Z P I
+  uint64_t state_bits = 0;  // __state | exit_state
+  uint32_t cpu = 0;         // the CPU it last ran on
+  std::optional<uint32_t> active_on;  // the CPU it was current on at the crash
+  bool idle = false;        // a CPU's idle task (pid 0)
+  bool kernel_thread = false;
+  uint64_t stack = 0;       // task->stack: the lowest address of its kernel stack
+  uint64_t saved_sp = 0;    // thread.sp: where __switch_to_asm left its inactive_task_frame
+};
+
+// One stack a CPU or task runs on: [low, high).
+struct StackRange {
+  std::string kind;  // "task", "IRQ", "NMI", "DF", "DB", "MCE", "VC", "VC2"
+  uint64_t low = 0, high = 0;
+  bool contains(uint64_t a) const { return a >= low && a < high; }
+};
+
+struct Cpu {
+  uint32_t id = 0;
+  uint64_t per_cpu_offset = 0;
+  uint64_t current = 0;  // rq->curr
+  uint64_t idle = 0;     // rq->idle
+  std::optional<PrStatus> registers;  // from the dump's notes
+  std::vector<StackRange> stacks;     // IRQ and exception stacks
+};
+
+struct TaskList {
+  std::vector<Task> tasks;  // idle tasks by CPU, then processes and their threads in list order
+  std::vector<Cpu> cpus;
+  std::optional<uint32_t> panic_cpu;  // from panic_cpu / crashing_cpu / the dump header
+  uint64_t thread_size = 0;
+  std::vector<std::string> problems;  // what could not be read, and where
+
+  const Task* by_pid(int32_t pid) const;
+  const Task* by_address(uint64_t task) const;
+  const Task* active_on(uint32_t cpu) const;
+  const Cpu* cpu(uint32_t id) const;
+  StackRange task_stack(const Task& t) const { return {"task", t.stack, t.stack + thread_size}; }
+  // Every stack `t` may be running on: its own, and when it is on a CPU, that CPU's IRQ and
+  // exception stacks.
+  std::vector<StackRange> stacks_of(const Task& t) const;
+};
+
+// The per-CPU copy of a per-CPU variable (`runqueues`, `hardirq_stack_ptr`) on `cpu`.
+Result<uint64_t> per_cpu_address(Objects& objects, std::string_view symbol, uint32_t cpu);
+
+Result<TaskList> read_tasks(Objects& objects);
+
+// "RU", "IN", "UN", "ID"...: crash's abbreviations of a kernel state letter.
+const char* crash_state_name(char state);
+
+}  // namespace coroner::linux_kernel

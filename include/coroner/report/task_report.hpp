@@ -1,0 +1,22 @@
+#pragma once
+// Tasks, backtraces and modules as text (crash-like columns) and JSON
+// (schemas coroner.ps, coroner.bt, coroner.mod; see docs/threads.schema.md).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "coroner/os/linux/backtrace.hpp"
+
+namespace coroner::report {
+
+std::string ps_text(const linux_kernel::TaskList& tasks);
+nlohmann::ordered_json ps_json(const linux_kernel::TaskList& tasks);
+
+std::string backtrace_text(const linux_kernel::Backtrace& bt);
+nlohmann::ordered_json backtrace_json(const linux_kernel::Backtrace& bt);
+nlohmann::ordered_json task_json(const linux_kernel::Task& t);
+
+std::string modules_text(const linux_kernel::ModuleList& modules);
+nlohmann::ordered_json modules_json(const linux_kernel::ModuleList& modules);
+
+}  // namespace coroner::report

@@ -1,0 +1,29 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "coroner/report/info_report.hpp"
+#include "coroner/report/task_report.hpp"
+
+namespace coroner::cli {
+
+void register_mod(CLI::App& app) {
+  struct Args {
+    DumpArgs dump;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("mod", "loaded modules: struct module, base, size, symbols (like crash's mod)");
+  add_dump_args(*cmd, args->dump, true);
+  cmd->add_flag("--json", args->json, "print JSON (schema coroner.mod)");
+  cmd->callback([args] {
+    auto typed = open_typed_dump(args->dump);
+    linux_kernel::LinuxView view(*typed.objects);
+    const auto& modules = view.modules();
+    if (args->json) std::cout << report::to_json_text(report::modules_json(modules)) << '\n';
+    else std::cout << report::modules_text(modules);
+    print_problems(view);
+    print_warnings(*typed.kernel);
+  });
+}
+
+}  // namespace coroner::cli

@@ -1,0 +1,232 @@
+#include "coroner/os/linux/modules.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "coroner/format.hpp"
+#include "coroner/target/list_walk.hpp"
+#include "coroner/target/struct_reader.hpp"
+
+namespace coroner::linux_kernel {
+namespace {
+
+constexpr uint32_t kMaxModuleSymbols = 200000;
+constexpr uint64_t kMaxStrtab = 8u << 20;
+
+const char* module_state_name(uint64_t s) {
+  static const char* kNames[] = {"live", "coming", "going", "unformed"};
+  return s < 4 ? kNames[s] : "unknown";
+}
+
+struct ElfSym {
+  uint32_t name;
+  uint8_t info, other;
+  uint16_t shndx;
+  uint64_t value, size;
+};
+static_assert(sizeof(ElfSym) == 24);
+
+void read_kallsyms(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
+  const Kernel& k = objects.kernel();
+  auto kallsyms = mod.integer(m.address, "kallsyms");
+  auto layout = StructReader::of(objects, "struct mod_kallsyms");
+  if (!kallsyms || !*kallsyms || !layout) return;
+  uint64_t symtab = layout->integer(*kallsyms, "symtab").value_or(0);
+  uint64_t count = layout->integer(*kallsyms, "num_symtab").value_or(0);
+  uint64_t strtab = layout->integer(*kallsyms, "strtab").value_or(0);
+  if (!symtab || !strtab || count == 0 || count > kMaxModuleSymbols) {
+    problems.push_back("module " + m.name + ": kallsyms at " + hex(*kallsyms) + " unusable (" + std::to_string(count) + " symbols)");
+    return;
+  }
+  std::vector<ElfSym> syms(count);
+  auto st = k.read(symtab, {reinterpret_cast<uint8_t*>(syms.data()), count * sizeof(ElfSym)});
+  if (!st) {
+    problems.push_back("module " + m.name + ": symbol table at " + hex(symtab) + ": " + st.error().message);
+    return;
+  }
+  uint64_t strtab_size = 0;
+  for (const ElfSym& s : syms) strtab_size = std::max<uint64_t>(strtab_size, s.name + 256);
+  strtab_size = std::min(strtab_size, kMaxStrtab);
+  ObjectBytes names = objects.read_object(strtab, strtab_size);
+  for (const ElfSym& s : syms) {
+    if (s.value < m.base || s.value >= m.base + m.size || s.name >= names.data.size()) continue;
+    if (!names.readable(s.name, 1)) continue;
+    const char* p = reinterpret_cast<const char*>(names.data.data()) + s.name;
+    std::string name(p, strnlen(p, names.data.size() - s.name));
+    if (name.empty() || name[0] == '$' || name.rfind("__", 0) == 0) continue;
+    m.symbols.push_back({s.value, s.size, std::move(name)});
+  }
+  std::sort(m.symbols.begin(), m.symbols.end(), [](const ModuleSymbol& a, const ModuleSymbol& b) {
+    return a.address != b.address ? a.address < b.address : a.size > b.size;
+  });
+}
+
+LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, std::vector<std::string>& problems) {
+  LoadedModule m;
+  m.address = address;
+  m.name = mod.text(address, "name").value_or("?");
+  m.state = module_state_name(mod.integer(address, "state").value_or(99));
+  if (mod.has("core_layout")) {
+    m.base = mod.integer(address, "core_layout.base").value_or(0);
+    m.size = mod.integer(address, "core_layout.size").value_or(0);
+    m.text_size = mod.integer(address, "core_layout.text_size").value_or(0);
+  } else if (mod.has("mem")) {
+    // 6.4+: mem[MOD_TEXT] is the text; the rest follows in separate allocations.
+    m.base = mod.integer(address, "mem[0].base").value_or(0);
+    m.text_size = m.size = mod.integer(address, "mem[0].size").value_or(0);
+  } else if (mod.has("module_core")) {
+    m.base = mod.integer(address, "module_core").value_or(0);
+    m.size = mod.integer(address, "core_size").value_or(0);
+    m.text_size = mod.integer(address, "core_text_size").value_or(0);
+  }
+  if (mod.has("arch.num_orcs")) {
+    m.orc_count = static_cast<uint32_t>(mod.integer(address, "arch.num_orcs").value_or(0));
+    m.orc_ip = mod.integer(address, "arch.orc_unwind_ip").value_or(0);
+    m.orc = mod.integer(address, "arch.orc_unwind").value_or(0);
+  }
+  read_kallsyms(objects, mod, m, problems);
+  return m;
+}
+
+}  // namespace
+
+Result<ModuleList> read_modules(Objects& objects) {
+  ModuleList out;
+  auto head = objects.kernel().symbol_address("modules");
+  if (!head) return make_error("no symbol `modules` in the vmlinux: a kernel without module support?");
+  auto mod = StructReader::of(objects, "struct module");
+  if (!mod) return mod.error();
+  auto walk = walk_list(objects, {mod->type(), "list", *head, true, 100000});
+  if (!walk) return walk.error();
+  if (walk->end != ListEnd::back_at_start) {
+    out.problems.push_back(std::string("module list ends ") + list_end_name(walk->end) + " " + walk->detail);
+  }
+  for (uint64_t address : walk->entries) out.modules.push_back(read_module(objects, *mod, address, out.problems));
+  return out;
+}
+
+const LoadedModule* ModuleList::containing(uint64_t address) const {
+  for (const LoadedModule& m : modules) {
+    if (m.contains(address)) return &m;
+  }
+  return nullptr;
+}
+
+std::string CodeLocation::text(uint64_t address) const {
+  if (function.empty()) return hex(address);
+  std::string s = function + "+" + hex(offset);
+  if (size) s += "/" + hex(size);
+  if (!module.empty()) s += " [" + module + "]";
+  return s;
+}
+
+CodeLocation locate_code(const Kernel& kernel, const ModuleList* modules, uint64_t address, bool return_address) {
+  if (return_address && address > 0) {
+    CodeLocation loc = locate_code(kernel, modules, address - 1, false);
+    if (!loc.function.empty()) ++loc.offset;
+    return loc;
+  }
+  CodeLocation loc;
+  if (const ElfSymbols* syms = kernel.symbols()) {
+    if (auto hit = syms->lookup(address)) {
+      loc.function = std::string(hit->symbol->name);
+      loc.offset = hit->offset;
+      loc.size = hit->size;
+      return loc;
+    }
+  }
+  const LoadedModule* m = modules ? modules->containing(address) : nullptr;
+  if (!m) return loc;
+  loc.module = m->name;
+  auto it = std::upper_bound(m->symbols.begin(), m->symbols.end(), address,
+                             [](uint64_t a, const ModuleSymbol& s) { return a < s.address; });
+  if (it == m->symbols.begin()) return loc;
+  auto next = it;
+  --it;
+  uint64_t size = it->size;
+  if (!size) size = (next == m->symbols.end() ? m->base + m->size : next->address) - it->address;
+  if (address - it->address >= size) return loc;
+  loc.function = it->name;
+  loc.offset = address - it->address;
+  loc.size = size;
+  return loc;
+}
+
+TextRanges::TextRanges(const Kernel& kernel, const ModuleList* modules) {
+  for (auto [start, end] : {std::pair{"_stext", "_etext"}, std::pair{"_sinittext", "_einittext"}}) {
+    auto s = kernel.symbol_address(start), e = kernel.symbol_address(end);
+    if (s && e && *s < *e) ranges_.emplace_back(*s, *e);
+  }
+  if (!modules) return;
+  for (const LoadedModule& m : modules->modules) ranges_.emplace_back(m.base, m.base + m.text_size);
+}
+
+bool TextRanges::contains(uint64_t address) const {
+  for (const auto& [start, end] : ranges_) {
+    if (address >= start && address < end) return true;
+  }
+  return false;
+}
+
+namespace {
+
+x86_64::OrcLayout orc_layout(Objects& objects) {
+  x86_64::OrcLayout layout;
+  auto entry = StructReader::of(objects, "struct orc_entry");
+  if (!entry) return layout;  // the pre-6.4 layout
+  auto bit = [&](const char* name) -> int {
+    auto m = entry->member(name);
+    return m && m->is_bit_field() ? static_cast<int>(m->bit_offset) - 32 : -1;
+  };
+  if (bit("sp_reg") >= 0) layout.sp_reg_bit = static_cast<uint32_t>(bit("sp_reg"));
+  if (bit("bp_reg") >= 0) layout.bp_reg_bit = static_cast<uint32_t>(bit("bp_reg"));
+  if (auto type = entry->member("type"); type && type->is_bit_field()) {
+    layout.type_bit = static_cast<uint32_t>(type->bit_offset - 32);
+    layout.type_bits = type->bit_size;
+  }
+  layout.end_bit = bit("end");
+  layout.signal_bit = bit("signal");
+  return layout;
+}
+
+}  // namespace
+
+x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vector<std::string>& problems) {
+  x86_64::OrcIndex index;
+  const Kernel& k = objects.kernel();
+  const ElfSymbols* syms = k.symbols();
+  x86_64::OrcLayout layout = orc_layout(objects);
+  const Symbol* ip_start = syms ? syms->find("__start_orc_unwind_ip") : nullptr;
+  const Symbol* ip_stop = syms ? syms->find("__stop_orc_unwind_ip") : nullptr;
+  const Symbol* orc_start = syms ? syms->find("__start_orc_unwind") : nullptr;
+  if (ip_start && ip_stop && orc_start && ip_stop->address > ip_start->address) {
+    uint64_t n = (ip_stop->address - ip_start->address) / 4;
+    auto ips = syms->file_bytes(ip_start->address, n * 4);
+    auto entries = syms->file_bytes(orc_start->address, n * 6);
+    if (ips && entries) {
+      auto bytes = [](std::string_view v) { return std::span(reinterpret_cast<const uint8_t*>(v.data()), v.size()); };
+      index.add(x86_64::make_orc_table("vmlinux", bytes(*ips), syms->relocate(*ip_start), bytes(*entries), layout));
+    } else {
+      problems.push_back("vmlinux ORC tables unreadable: " + (ips ? entries.error() : ips.error()).message);
+    }
+  } else {
+    problems.push_back("the vmlinux has no ORC tables (__start_orc_unwind_ip); backtraces fall back to frame pointers");
+  }
+  if (!modules) return index;
+  for (const LoadedModule& m : modules->modules) {
+    if (!m.orc_count || m.orc_count > 10'000'000 || !m.orc_ip || !m.orc) continue;
+    ObjectBytes ips = objects.read_object(m.orc_ip, uint64_t{m.orc_count} * 4);
+    ObjectBytes entries = objects.read_object(m.orc, uint64_t{m.orc_count} * 6);
+    if (!ips.missing.empty() || !entries.missing.empty()) {
+      problems.push_back("module " + m.name + ": ORC tables unreadable: " + ips.why_missing + entries.why_missing);
+      continue;
+    }
+    auto table = x86_64::make_orc_table(m.name, ips.data, m.orc_ip, entries.data, layout);
+    table.text_start = m.base;
+    table.text_end = m.base + m.text_size;
+    index.add(std::move(table));
+  }
+  return index;
+}
+
+}  // namespace coroner::linux_kernel

@@ -1,0 +1,271 @@
+#include "coroner/os/linux/tasks.hpp"
+
+#include <algorithm>
+
+#include "coroner/format.hpp"
+#include "coroner/target/list_walk.hpp"
+#include "coroner/target/struct_reader.hpp"
+
+namespace coroner::linux_kernel {
+namespace {
+
+constexpr uint64_t kPfKthread = 0x00200000;
+constexpr uint64_t kTaskReport = 0x7f, kTaskIdle = 0x402, kTaskRtlockWait = 0x1000;
+
+char state_letter(uint64_t state, uint64_t exit_state) {
+  // task_state_index(): the highest reported bit picks the letter.
+  static const char kLetters[] = "RSDTtXZPI";
+  uint64_t reported = (state | exit_state) & kTaskReport;
+  if ((state & kTaskIdle) == kTaskIdle) reported = kTaskReport + 1;
+  if (state == kTaskRtlockWait) reported = 2;
+  int index = 0;
+  while (reported) {
+    ++index;
+    reported >>= 1;
+  }
+  return index < 9 ? kLetters[index] : '?';
+}
+
+std::optional<uint64_t> symbol(Objects& objects, std::string_view name) {
+  return objects.kernel().symbol_address(name);
+}
+
+uint64_t find_thread_size(Objects& objects) {
+  auto start = symbol(objects, "__start_init_task"), end = symbol(objects, "__end_init_task");
+  if (start && end && *end > *start && *end - *start <= (1u << 20)) return *end - *start;
+  return 16384;  // x86-64 without KASAN
+}
+
+class TaskReader {
+ public:
+  TaskReader(Objects& objects, StructReader tasks, TaskList& out)
+      : objects_(objects), t_(std::move(tasks)), out_(out) {}
+
+  Task read(uint64_t address) {
+    Task task;
+    task.address = address;
+    auto problem = [&](const std::string& what, const Error& e) {
+      out_.problems.push_back("task " + hex(address) + ": " + what + ": " + e.message);
+    };
+    auto get = [&](std::string_view path) -> uint64_t {
+      auto v = t_.integer(address, path);
+      if (!v) problem(std::string(path), v.error());
+      return v.value_or(0);
+    };
+    task.pid = static_cast<int32_t>(get("pid"));
+    task.tgid = static_cast<int32_t>(get("tgid"));
+    auto comm = t_.text(address, "comm");
+    if (comm) task.comm = *comm; else problem("comm", comm.error());
+    uint64_t state = get(t_.has("__state") ? "__state" : "state");
+    uint64_t exit_state = get("exit_state");
+    task.state_bits = state | exit_state;
+    task.state = state_letter(state, exit_state);
+    task.cpu = static_cast<uint32_t>(get(t_.has("cpu") ? "cpu" : "thread_info.cpu"));
+    task.kernel_thread = (get("flags") & kPfKthread) != 0;
+    task.stack = get("stack");
+    task.saved_sp = get("thread.sp");
+    if (uint64_t parent = get("real_parent")) {
+      auto ppid = t_.integer(parent, "pid");
+      task.ppid = static_cast<int32_t>(ppid.value_or(0));
+    }
+    return task;
+  }
+
+  std::vector<uint64_t> threads_of(uint64_t leader) {
+    ListRequest request{t_.type(), "", 0, false, 100000};
+    if (t_.has("thread_node")) {
+      // Since 6.7 and in backports: threads hang on signal->thread_head.
+      auto signal = t_.integer(leader, "signal");
+      auto head_offset = StructReader::of(objects_, "struct signal_struct");
+      if (!signal || !*signal || !head_offset || !head_offset->has("thread_head")) return {leader};
+      request.member = "thread_node";
+      request.start = *signal + head_offset->offset_of("thread_head");
+      request.start_is_head = true;
+    } else if (t_.has("thread_group")) {
+      request.member = "thread_group";
+      request.start = leader;
+    } else {
+      return {leader};
+    }
+    auto walk = walk_list(objects_, request);
+    if (!walk) {
+      out_.problems.push_back("threads of " + hex(leader) + ": " + walk.error().message);
+      return {leader};
+    }
+    if (walk->end != ListEnd::back_at_start) {
+      out_.problems.push_back("threads of " + hex(leader) + ": list ends " + list_end_name(walk->end) + " " + walk->detail);
+    }
+    if (std::find(walk->entries.begin(), walk->entries.end(), leader) == walk->entries.end()) {
+      walk->entries.insert(walk->entries.begin(), leader);
+    }
+    return walk->entries;
+  }
+
+  StructReader& reader() { return t_; }
+
+ private:
+  Objects& objects_;
+  StructReader t_;
+  TaskList& out_;
+};
+
+std::vector<StackRange> cpu_stacks(Objects& objects, uint32_t cpu, uint64_t thread_size, TaskList& out) {
+  std::vector<StackRange> stacks;
+  const Kernel& k = objects.kernel();
+  if (auto at = per_cpu_address(objects, "hardirq_stack_ptr", cpu)) {
+    // hardirq_stack_ptr points at the top word of the IRQ stack (IRQ_STACK_SIZE == THREAD_SIZE).
+    if (auto top = k.read_u64(*at); top && *top) stacks.push_back({"IRQ", *top + 8 - thread_size, *top + 8});
+  }
+  auto at = per_cpu_address(objects, "cea_exception_stacks", cpu);
+  auto layout = StructReader::of(objects, "struct cea_exception_stacks");
+  if (!at || !layout) return stacks;
+  auto base = k.read_u64(*at);
+  if (!base || !*base) {
+    out.problems.push_back("CPU " + std::to_string(cpu) + ": exception stacks unreadable");
+    return stacks;
+  }
+  for (const Member& m : objects.debug().members(layout->type())) {
+    const std::string& n = m.name;
+    if (n.size() <= 6 || n.compare(n.size() - 6, 6, "_stack") != 0 || !m.type) continue;
+    stacks.push_back({n.substr(0, n.size() - 6), *base + m.offset, *base + m.offset + strip_typedefs(m.type)->size});
+  }
+  return stacks;
+}
+
+void read_cpus(Objects& objects, TaskList& out) {
+  const Kernel& k = objects.kernel();
+  uint32_t count = 1;
+  if (auto n = symbol(objects, "nr_cpu_ids")) count = k.read_u32(*n).value_or(1);
+  count = std::clamp<uint32_t>(count, 1, 8192);
+  auto rq = StructReader::of(objects, "struct rq");
+  const auto& notes = k.dump().notes().prstatus;
+  for (uint32_t id = 0; id < count; ++id) {
+    Cpu cpu;
+    cpu.id = id;
+    auto offsets = symbol(objects, "__per_cpu_offset");
+    if (offsets) cpu.per_cpu_offset = k.read_u64(*offsets + 8 * id).value_or(0);
+    if (id > 0 && cpu.per_cpu_offset == 0) break;  // beyond the possible CPUs
+    auto runqueue = per_cpu_address(objects, "runqueues", id);
+    if (rq && runqueue) {
+      cpu.current = rq->integer(*runqueue, "curr").value_or(0);
+      cpu.idle = rq->integer(*runqueue, "idle").value_or(0);
+    }
+    if (!cpu.current) out.problems.push_back("CPU " + std::to_string(id) + ": runqueue unreadable; its current task is unknown");
+    // QEMU and the kernel's crash_notes write one NT_PRSTATUS per CPU, in CPU order.
+    if (id < notes.size()) cpu.registers = notes[id];
+    cpu.stacks = cpu_stacks(objects, id, out.thread_size, out);
+    out.cpus.push_back(std::move(cpu));
+  }
+}
+
+std::optional<uint32_t> find_panic_cpu(Objects& objects, const TaskList& out) {
+  const Kernel& k = objects.kernel();
+  for (const char* name : {"panic_cpu", "crashing_cpu"}) {
+    auto at = symbol(objects, name);
+    if (!at) continue;
+    auto v = k.read_u32(*at);
+    if (v && *v < out.cpus.size()) return *v;
+  }
+  if (auto c = k.dump().header().crashing_cpu; c && *c >= 0 && static_cast<size_t>(*c) < out.cpus.size()) {
+    return static_cast<uint32_t>(*c);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<uint64_t> per_cpu_address(Objects& objects, std::string_view name, uint32_t cpu) {
+  auto at = objects.kernel().symbol_address(name);
+  if (!at) return make_error("no symbol " + std::string(name) + " in the vmlinux");
+  auto offsets = objects.kernel().symbol_address("__per_cpu_offset");
+  if (!offsets) return make_error("no symbol __per_cpu_offset: is this an SMP kernel?");
+  auto offset = objects.kernel().read_u64(*offsets + 8 * uint64_t{cpu});
+  if (!offset) return offset.error();
+  return *at + *offset;
+}
+
+Result<TaskList> read_tasks(Objects& objects) {
+  TaskList out;
+  auto init_task = objects.kernel().symbol_address("init_task");
+  if (!init_task) return make_error("no symbol init_task: give the vmlinux this kernel was built as");
+  auto layout = StructReader::of(objects, "struct task_struct");
+  if (!layout) return layout.error();
+  out.thread_size = find_thread_size(objects);
+  read_cpus(objects, out);
+  TaskReader reader(objects, std::move(*layout), out);
+
+  for (const Cpu& cpu : out.cpus) {
+    Task idle = reader.read(cpu.idle ? cpu.idle : *init_task);
+    idle.idle = true;
+    idle.ppid = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
+    if (cpu.id > 0 && !cpu.idle) continue;
+    out.tasks.push_back(std::move(idle));
+  }
+  auto processes = walk_list(objects, {reader.reader().type(), "tasks", *init_task, false, 1000000});
+  if (!processes) return processes.error();
+  if (processes->end != ListEnd::back_at_start) {
+    out.problems.push_back(std::string("init_task.tasks ends ") + list_end_name(processes->end) + " " + processes->detail);
+  }
+  for (uint64_t leader : processes->entries) {
+    if (leader == *init_task) continue;
+    for (uint64_t thread : reader.threads_of(leader)) out.tasks.push_back(reader.read(thread));
+  }
+  for (const Cpu& cpu : out.cpus) {
+    for (Task& t : out.tasks) {
+      if (t.address == cpu.current) t.active_on = cpu.id;
+    }
+  }
+  out.panic_cpu = find_panic_cpu(objects, out);
+  return out;
+}
+
+const Task* TaskList::by_pid(int32_t pid) const {
+  for (const Task& t : tasks) {
+    if (t.pid == pid && !t.idle) return &t;
+  }
+  for (const Task& t : tasks) {
+    if (t.pid == pid) return &t;
+  }
+  return nullptr;
+}
+
+const Task* TaskList::by_address(uint64_t task) const {
+  for (const Task& t : tasks) {
+    if (t.address == task) return &t;
+  }
+  return nullptr;
+}
+
+const Task* TaskList::active_on(uint32_t id) const {
+  const Cpu* c = cpu(id);
+  return c ? by_address(c->current) : nullptr;
+}
+
+const Cpu* TaskList::cpu(uint32_t id) const {
+  return id < cpus.size() ? &cpus[id] : nullptr;
+}
+
+std::vector<StackRange> TaskList::stacks_of(const Task& t) const {
+  std::vector<StackRange> out{task_stack(t)};
+  if (t.active_on) {
+    if (const Cpu* c = cpu(*t.active_on)) out.insert(out.end(), c->stacks.begin(), c->stacks.end());
+  }
+  return out;
+}
+
+const char* crash_state_name(char state) {
+  switch (state) {
+    case 'R': return "RU";
+    case 'S': return "IN";
+    case 'D': return "UN";
+    case 'T': return "ST";
+    case 't': return "TR";
+    case 'X': return "DE";
+    case 'Z': return "ZO";
+    case 'P': return "PA";
+    case 'I': return "ID";
+    default: return "??";
+  }
+}
+
+}  // namespace coroner::linux_kernel
