@@ -1,0 +1,70 @@
+#pragma once
+// The kernel's own backtraces from a console log: sysrq-t's "task:NAME state:S ... pid:N" blocks
+// and the panic's "Call Trace:". Frames the kernel marks "?" (found on the stack but not on the
+// unwinder's path) are left out; "RIP: 0010:func+off" lines (a kernel frame interrupted by an
+// IRQ or exception) are frames.
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace coroner::testing {
+
+struct KernelTrace {
+  std::string comm;
+  char state = '?';
+  int pid = 0, ppid = 0;
+  std::vector<std::string> frames;  // "func+0xoff"
+};
+
+struct KernelTraces {
+  std::map<int, KernelTrace> tasks;  // sysrq-t, by pid
+  std::vector<std::string> panic;    // the panic's Call Trace
+};
+
+inline KernelTraces parse_kernel_traces(const std::string& log) {
+  static const std::regex kTask(R"(task:(.{15}) state:(\S).* pid:(\d+) +ppid:(\d+))");
+  static const std::regex kFrame(R"(^\[[ \d.]+\]  (\? )?([\w.]+\+0x[0-9a-f]+)/0x[0-9a-f]+( \[\w+\])?$)");
+  static const std::regex kRip(R"(^\[[ \d.]+\] RIP: 0010:([\w.]+\+0x[0-9a-f]+)/)");
+  KernelTraces out;
+  enum { none, show_state, panic } section = none;
+  std::vector<std::string>* frames = nullptr;
+  std::istringstream in(log);
+  std::string line;
+  std::smatch m;
+  while (std::getline(in, line)) {
+    while (!line.empty() && line.back() == '\r') line.pop_back();  // the serial console's CRLF
+    if (line.find("sysrq: Show State") != std::string::npos) {
+      section = show_state;
+      frames = nullptr;
+      continue;
+    }
+    if (line.find("sysrq: Show backtrace of all active CPUs") != std::string::npos) section = none;
+    if (line.find("Kernel panic - not syncing") != std::string::npos) {
+      section = panic;
+      frames = &out.panic;
+      continue;
+    }
+    if (section == none) continue;
+    if (section == show_state && std::regex_search(line, m, kTask)) {
+      KernelTrace t;
+      t.comm = m[1].str();
+      t.comm.erase(t.comm.find_last_not_of(' ') + 1);
+      t.state = m[2].str()[0];
+      t.pid = std::stoi(m[3]);
+      t.ppid = std::stoi(m[4]);
+      frames = &(out.tasks[t.pid] = t).frames;
+      continue;
+    }
+    if (!frames) continue;
+    if (std::regex_match(line, m, kFrame)) {
+      if (!m[1].matched) frames->push_back(m[2]);
+    } else if (std::regex_search(line, m, kRip)) {
+      frames->push_back(m[1]);
+    }
+  }
+  return out;
+}
+
+}  // namespace coroner::testing

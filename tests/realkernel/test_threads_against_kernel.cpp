@@ -1,0 +1,232 @@
+// Threads on real dumps, with the kernel itself as the oracle: the guest ran sysrq-t just before
+// crashing, so the log inside the dump holds the kernel's own unwinder's backtrace of every task,
+// and the panic printed the crashing stack. crash's `ps` and `mod` are checked where crash can
+// answer (its task list is broken on this kernel: it finds only the tasks on a CPU).
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+#include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/os/linux/linux_view.hpp"
+#include "kernel_traces.hpp"
+#include "real_dumps.hpp"
+
+using namespace coroner;
+using namespace coroner::linux_kernel;
+using coroner::testing::dumps_dir;
+using coroner::testing::slurp;
+
+namespace {
+
+struct Opened {
+  std::unique_ptr<Kernel> kernel;
+  std::unique_ptr<DebugInfo> debug;
+  std::unique_ptr<Objects> objects;
+  std::unique_ptr<LinuxView> view;
+};
+
+DebugInfo& shared_debug_info() {
+  static std::unique_ptr<DebugInfo> debug = [] {
+    auto d = DebugInfo::open(dumps_dir() + "/kernel/vmlinux");
+    EXPECT_TRUE(d.ok()) << d.error().message;
+    return std::move(*d);
+  }();
+  return *debug;
+}
+
+Opened open_dump(const std::string& scenario, const std::string& file) {
+  Opened o;
+  KernelOpenOptions options{dumps_dir() + "/" + scenario + "/" + file, dumps_dir() + "/kernel/vmlinux"};
+  auto k = Kernel::open(options);
+  EXPECT_TRUE(k.ok()) << (k ? "" : k.error().message);
+  if (!k) return o;
+  o.kernel = std::move(*k);
+  o.objects = std::make_unique<Objects>(*o.kernel, shared_debug_info());
+  o.view = std::make_unique<LinuxView>(*o.objects);
+  return o;
+}
+
+std::vector<std::string> reliable_functions(const Backtrace& bt) {
+  std::vector<std::string> out;
+  for (const Frame& f : bt.frames) {
+    if (!f.reliable) continue;
+    std::ostringstream s;
+    s << f.where.function << "+0x" << std::hex << f.where.offset;
+    out.push_back(s.str());
+  }
+  return out;
+}
+
+// From the frame after `function` to the end.
+std::vector<std::string> after(const std::vector<std::string>& frames, const std::string& function) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].rfind(function + "+", 0) == 0) return {frames.begin() + static_cast<long>(i) + 1, frames.end()};
+  }
+  return {};
+}
+
+class Threads : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
+ protected:
+  void SetUp() override {
+    o_ = open_dump(GetParam().first, GetParam().second);
+    ASSERT_TRUE(o_.view);
+    auto tasks = o_.view->tasks();
+    ASSERT_TRUE(tasks.ok()) << tasks.error().message;
+    tasks_ = *tasks;
+    traces_ = coroner::testing::parse_kernel_traces(slurp(dumps_dir() + "/" + GetParam().first + "/console.log"));
+  }
+  Opened o_;
+  const TaskList* tasks_ = nullptr;
+  coroner::testing::KernelTraces traces_;
+};
+
+TEST_P(Threads, EverySleepingTaskUnwindsAsTheKernelUnwoundIt) {
+  ASSERT_GT(traces_.tasks.size(), 40u) << "the console log holds no sysrq-t output";
+  int compared = 0;
+  for (const auto& [pid, trace] : traces_.tasks) {
+    // A task that was running then (sysrq-t itself, or one on the other CPU, which the kernel
+    // refuses to unwind and prints no frames for) has moved since.
+    if (trace.state == 'R' || trace.frames.empty()) continue;
+    const Task* t = tasks_->by_pid(pid);
+    ASSERT_NE(t, nullptr) << "pid " << pid << " (" << trace.comm << ") is missing";
+    if (t->active_on) continue;
+    auto bt = o_.view->backtrace(*t);
+    ASSERT_TRUE(bt.ok());
+    EXPECT_EQ(reliable_functions(*bt), trace.frames) << "pid " << pid << " " << trace.comm << "; unwind ended: " << bt->end;
+    EXPECT_TRUE(bt->reliable) << "pid " << pid << ": " << bt->end;
+    ++compared;
+  }
+  EXPECT_GT(compared, 40);
+}
+
+TEST_P(Threads, ThePanickingTaskUnwindsThroughThePanicTrace) {
+  ASSERT_TRUE(tasks_->panic_cpu.has_value());
+  const Task* t = tasks_->active_on(*tasks_->panic_cpu);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->pid, 1);
+  auto bt = o_.view->backtrace(*t);
+  ASSERT_TRUE(bt.ok());
+  auto ours = after(reliable_functions(*bt), "panic");
+  auto kernels = after(traces_.panic, "panic");
+  ASSERT_FALSE(kernels.empty()) << "no panic trace in the console log";
+  EXPECT_EQ(ours, kernels);
+  EXPECT_EQ(bt->end, "user mode");
+  ASSERT_TRUE(bt->user_regs.has_value());
+}
+
+TEST_P(Threads, PsListsEveryTaskTheKernelListed) {
+  std::set<std::tuple<int, int, std::string>> kernels, ours;
+  for (const auto& [pid, trace] : traces_.tasks) kernels.insert({pid, trace.ppid, trace.comm});
+  int states = 0;
+  for (const Task& t : tasks_->tasks) {
+    if (t.idle) continue;
+    ours.insert({t.pid, t.ppid, t.comm.substr(0, 15)});
+    // A task woken in the moment between sysrq-t and the crash (R now) has a new state.
+    auto it = traces_.tasks.find(t.pid);
+    if (it == traces_.tasks.end() || it->second.state == 'R' || t.state == 'R') continue;
+    EXPECT_EQ(t.state, it->second.state) << "pid " << t.pid;
+    ++states;
+  }
+  EXPECT_EQ(ours, kernels);
+  EXPECT_GT(states, 40);
+  EXPECT_EQ(tasks_->cpus.size(), 2u);
+  EXPECT_TRUE(tasks_->problems.empty()) << tasks_->problems.front();
+}
+
+TEST_P(Threads, OtherCpuUnwindsFromItsIrqStackToItsIdleLoop) {
+  uint32_t other = *tasks_->panic_cpu == 0 ? 1 : 0;
+  const Task* t = tasks_->active_on(other);
+  ASSERT_NE(t, nullptr);
+  EXPECT_TRUE(t->idle);
+  auto bt = o_.view->backtrace(*t);
+  ASSERT_TRUE(bt.ok());
+  ASSERT_FALSE(bt->frames.empty());
+  EXPECT_EQ(bt->frames.front().stack, "IRQ");
+  EXPECT_EQ(bt->frames.back().stack, "task");
+  EXPECT_EQ(bt->end, "end of stack");
+  auto functions = reliable_functions(*bt);
+  bool idles = false;
+  for (const auto& f : functions) idles |= f.rfind("do_idle+", 0) == 0;
+  EXPECT_TRUE(idles) << ::testing::PrintToString(functions);
+}
+
+TEST_P(Threads, EveryFrameLiesInsideItsCallersFrame) {
+  for (const Task& t : tasks_->tasks) {
+    auto bt = o_.view->backtrace(t);
+    ASSERT_TRUE(bt.ok());
+    for (const Frame& f : bt->frames) {
+      EXPECT_LE(f.sp, f.caller_sp) << t.pid << " #" << f.level;
+      EXPECT_FALSE(f.stack.empty()) << t.pid << " #" << f.level;
+    }
+  }
+}
+
+std::string param_name(const ::testing::TestParamInfo<std::pair<std::string, std::string>>& info) {
+  std::string s = info.param.first + "_" + info.param.second;
+  for (char& c : s) {
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Debian, Threads,
+                         ::testing::Values(std::pair{"sysrq-nokaslr", "vmcore.kdump-zlib"},
+                                           std::pair{"sysrq-nokaslr", "vmcore.elf"},
+                                           std::pair{"sysrq-kaslr", "vmcore.kdump-zlib"},
+                                           std::pair{"sysrq-la57", "vmcore.kdump-zlib"},
+                                           std::pair{"novmcoreinfo-kaslr", "vmcore.kdump-zlib"}),
+                         param_name);
+
+// crash's `ps` knows only the tasks on a CPU on this kernel; each must be ours, on the same CPU.
+TEST(ThreadsAgainstCrash, PsAgreesOnTheTasksCrashFinds) {
+  for (const char* scenario : {"sysrq-nokaslr", "sysrq-kaslr"}) {
+    Opened o = open_dump(scenario, "vmcore.kdump-zlib");
+    ASSERT_TRUE(o.view);
+    auto tasks = o.view->tasks();
+    ASSERT_TRUE(tasks.ok());
+    std::istringstream in(slurp(dumps_dir() + "/" + scenario + "/oracle-kdump/ps.txt"));
+    static const std::regex kRow(R"(^[> ]\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9a-f]+)\s+(\w+)\s+\S+\s+\d+\s+\d+\s+\[?([^\]]+)\]?$)");
+    std::string line;
+    int rows = 0;
+    while (std::getline(in, line)) {
+      std::smatch m;
+      if (!std::regex_match(line, m, kRow)) continue;
+      ++rows;
+      uint64_t address = std::stoull(m[4], nullptr, 16);
+      const Task* t = (*tasks)->by_address(address);
+      ASSERT_NE(t, nullptr) << line;
+      EXPECT_EQ(t->pid, std::stoi(m[1])) << line;
+      EXPECT_EQ(t->active_on.value_or(t->cpu), static_cast<uint32_t>(std::stoi(m[3]))) << line;
+      EXPECT_EQ(t->comm, m[6].str()) << line;
+    }
+    EXPECT_GE(rows, 3) << scenario;
+  }
+}
+
+TEST(ThreadsAgainstCrash, ModAgreesWithCrash) {
+  Opened o = open_dump("sysrq-kaslr", "vmcore.kdump-zlib");
+  ASSERT_TRUE(o.view);
+  const ModuleList& modules = o.view->modules();
+  std::istringstream in(slurp(dumps_dir() + "/sysrq-kaslr/oracle-kdump/mod.txt"));
+  static const std::regex kRow(R"(^([0-9a-f]{16})\s+(\S+)\s+([0-9a-f]{16})\s+(\d+)\s.*$)");
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, kRow)) continue;
+    ++rows;
+    auto it = std::find_if(modules.modules.begin(), modules.modules.end(),
+                           [&](const LoadedModule& mod) { return mod.name == m[2].str(); });
+    ASSERT_NE(it, modules.modules.end()) << line;
+    EXPECT_EQ(it->address, std::stoull(m[1], nullptr, 16));
+    EXPECT_EQ(it->base, std::stoull(m[3], nullptr, 16));
+    EXPECT_EQ(it->size, std::stoull(m[4]));
+    EXPECT_GT(it->symbols.size(), 10u);
+    EXPECT_GT(it->orc_count, 0u);
+  }
+  EXPECT_EQ(rows, static_cast<int>(modules.modules.size()));
+  EXPECT_GE(rows, 1);
+}
+
+}  // namespace
