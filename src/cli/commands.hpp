@@ -44,5 +44,7 @@ void register_log(CLI::App& app);
 void register_ps(CLI::App& app);
 void register_bt(CLI::App& app);
 void register_mod(CLI::App& app);
+void register_whatthread(CLI::App& app);
+void register_search(CLI::App& app);
 
 }  // namespace coroner::cli

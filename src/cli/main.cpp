@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   coroner::cli::register_ps(app);
   coroner::cli::register_bt(app);
   coroner::cli::register_mod(app);
+  coroner::cli::register_whatthread(app);
+  coroner::cli::register_search(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

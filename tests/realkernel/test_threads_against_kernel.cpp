@@ -9,6 +9,9 @@
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
+#include "coroner/os/linux/memory_search.hpp"
+#include "coroner/os/linux/stack_references.hpp"
+#include "coroner/target/expression.hpp"
 #include "kernel_traces.hpp"
 #include "real_dumps.hpp"
 
@@ -227,6 +230,86 @@ TEST(ThreadsAgainstCrash, ModAgreesWithCrash) {
   }
   EXPECT_EQ(rows, static_cast<int>(modules.modules.size()));
   EXPECT_GE(rows, 1);
+}
+
+// The guest left two `cat`s blocked reading one FIFO whose writer is `sleep`: both readers' wait
+// queue entries are linked into the same pipe_inode_info, found here from the writer's fd 1.
+struct Fifo {
+  uint64_t pipe = 0, size = 0, private_data_slot = 0;
+  std::set<int> readers;
+};
+Fifo find_fifo(Opened& o) {
+  Fifo f;
+  auto tasks = o.view->tasks();
+  EXPECT_TRUE(tasks.ok());
+  const Task* writer = nullptr;
+  for (const Task& t : (*tasks)->tasks) {
+    if (t.comm == "cat") f.readers.insert(t.pid);
+    if (t.comm == "sleep") writer = &t;
+  }
+  EXPECT_NE(writer, nullptr);
+  EXPECT_EQ(f.readers.size(), 2u);
+  if (!writer) return f;
+  std::ostringstream file;
+  file << "((struct task_struct *)0x" << std::hex << writer->address << ")->files->fdt->fd[1]";
+  auto pipe = evaluate_address(*o.objects, file.str() + "->private_data");
+  auto slot = evaluate_address(*o.objects, "&" + file.str() + "->private_data");
+  auto type = o.objects->debug().find_type("struct pipe_inode_info");
+  EXPECT_TRUE(pipe.ok() && slot.ok() && type.ok());
+  if (!pipe || !slot || !type) return f;
+  f.pipe = *pipe;
+  f.private_data_slot = *slot;
+  f.size = (*type)->size;
+  return f;
+}
+
+TEST(Whatthread, BothFifoReadersHoldThePipeInPipeReadFrames) {
+  for (const char* file : {"vmcore.kdump-zlib", "vmcore.elf"}) {
+    Opened o = open_dump("sysrq-kaslr", file);
+    ASSERT_TRUE(o.view);
+    Fifo fifo = find_fifo(o);
+    ASSERT_NE(fifo.pipe, 0u);
+    auto refs = find_stack_references(*o.view, fifo.pipe, fifo.pipe + fifo.size);
+    ASSERT_TRUE(refs.ok());
+    std::set<int> holders, in_pipe_read;
+    for (const auto& r : *refs) {
+      holders.insert(r.task->pid);
+      ASSERT_TRUE(r.location.has_value());
+      EXPECT_GE(r.value, fifo.pipe);
+      EXPECT_LT(r.value, fifo.pipe + fifo.size);
+      auto word = o.kernel->read_u64(*r.location);
+      ASSERT_TRUE(word.ok());
+      EXPECT_EQ(*word, r.value);
+      if (r.frame && r.frame->where.function == "pipe_read") in_pipe_read.insert(r.task->pid);
+    }
+    EXPECT_EQ(holders, fifo.readers) << file;
+    EXPECT_EQ(in_pipe_read, fifo.readers) << file;
+  }
+}
+
+// The physical scan and the stack walk are independent paths (one reads physical pages, the other
+// translates the vmalloc'd stacks): each must find what the other finds.
+TEST(Search, PhysicalScanFindsThePipeOnBothStacksAndInTheWritersFile) {
+  Opened o = open_dump("sysrq-kaslr", "vmcore.elf");
+  ASSERT_TRUE(o.view);
+  Fifo fifo = find_fifo(o);
+  ASSERT_NE(fifo.pipe, 0u);
+  auto result = search_physical(*o.view, {fifo.pipe, ~uint64_t{0}, 100000, true});
+  EXPECT_GT(result.bytes_scanned, 500ull << 20);
+  std::set<uint64_t> found;
+  for (const auto& h : result.hits) {
+    EXPECT_EQ(h.word, fifo.pipe);
+    ASSERT_TRUE(h.virtual_address.has_value());
+    auto word = o.kernel->read_u64(*h.virtual_address);
+    ASSERT_TRUE(word.ok()) << std::hex << *h.virtual_address;
+    EXPECT_EQ(*word, fifo.pipe) << h.where;
+    found.insert(*h.virtual_address);
+  }
+  EXPECT_TRUE(found.count(fifo.private_data_slot)) << "file->private_data of the writer's fd 1";
+  auto refs = find_stack_references(*o.view, fifo.pipe, fifo.pipe + 1);
+  ASSERT_TRUE(refs.ok());
+  ASSERT_FALSE(refs->empty());
+  for (const auto& r : *refs) EXPECT_TRUE(found.count(*r.location)) << std::hex << *r.location;
 }
 
 }  // namespace

@@ -1,0 +1,111 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "coroner/format.hpp"
+#include "coroner/os/linux/memory_search.hpp"
+#include "coroner/os/linux/stack_references.hpp"
+#include "coroner/report/info_report.hpp"
+#include "coroner/report/task_report.hpp"
+#include "coroner/target/expression.hpp"
+
+namespace coroner::cli {
+namespace {
+
+uint64_t parse_number(const std::string& text, const char* what) {
+  try {
+    size_t used = 0;
+    uint64_t v = std::stoull(text, &used, 0);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  fail(std::string("--") + what + " '" + text + "' is not a number (0x... or decimal)");
+}
+
+void print_stack_hits(const std::vector<linux_kernel::StackReference>& refs, bool json, uint64_t value, uint64_t mask) {
+  if (json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& r : refs) {
+      list.push_back({{"task", report::task_json(*r.task)},
+                      {"location", r.location ? nlohmann::ordered_json(hex(*r.location)) : nullptr},
+                      {"register", r.reg.empty() ? nullptr : nlohmann::ordered_json(r.reg)},
+                      {"word", hex(r.value)}, {"stack", r.stack}, {"place", r.place}});
+    }
+    std::cout << report::to_json_text({{"schema", "coroner.search"}, {"scope", "stacks"}, {"value", hex(value)},
+                                       {"mask", hex(mask)}, {"hits", list}}) << '\n';
+    return;
+  }
+  for (const auto& r : refs) {
+    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  pid " << r.task->pid
+              << " (" << r.task->comm << ") " << r.stack << " stack, " << r.place << '\n';
+  }
+}
+
+}  // namespace
+
+void register_search(CLI::App& app) {
+  struct Args {
+    DumpArgs dump;
+    std::string value;
+    std::string mask = "0xffffffffffffffff";
+    bool stacks = false, kernel = false, physical = false, json = false;
+    size_t limit = 10000;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("search", "every 8-byte word holding VALUE (under --mask): in all memory (default), "
+                                           "on task stacks, or by physical address");
+  add_dump_args(*cmd, args->dump, true);
+  cmd->add_option("value", args->value, "a number or expression (0xdead000000000100, &init_task)")->required();
+  cmd->add_option("--mask", args->mask, "only these bits must match (0xffffffffffff0000 finds a whole 64 KiB range)");
+  auto* stacks = cmd->add_flag("--stacks", args->stacks, "task stacks and CPU registers only, with task and frame");
+  auto* kernel = cmd->add_flag("--kernel", args->kernel, "all memory, named by kernel virtual address (the default)");
+  auto* physical = cmd->add_flag("--physical", args->physical, "all memory, by physical address only (no naming)");
+  stacks->excludes(kernel)->excludes(physical);
+  kernel->excludes(physical);
+  cmd->add_option("--limit", args->limit, "hits to list (default 10000; all are counted)");
+  cmd->add_flag("--json", args->json, "print JSON (schema coroner.search)");
+  cmd->callback([args] {
+    auto typed = open_typed_dump(args->dump);
+    linux_kernel::LinuxView view(*typed.objects);
+    uint64_t mask = parse_number(args->mask, "mask");
+    auto value = evaluate_address(*typed.objects, args->value);
+    if (!value) fail(value.error().message);
+    uint64_t want = *value & mask;
+    if (args->stacks) {
+      auto refs = linux_kernel::find_stack_references(view, [want, mask](uint64_t w) { return (w & mask) == want; });
+      if (!refs) fail(refs.error().message);
+      print_stack_hits(*refs, args->json, want, mask);
+    } else {
+      linux_kernel::SearchRequest request{want, mask, args->limit, !args->physical};
+      auto result = linux_kernel::search_physical(view, request);
+      if (args->json) {
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const auto& h : result.hits) {
+          list.push_back({{"physical", hex(h.physical)},
+                          {"virtual", h.virtual_address ? nlohmann::ordered_json(hex(*h.virtual_address)) : nullptr},
+                          {"word", hex(h.word)}, {"where", h.where}});
+        }
+        std::cout << report::to_json_text({{"schema", "coroner.search"}, {"scope", args->physical ? "physical" : "kernel"},
+                                           {"value", hex(want)}, {"mask", hex(mask)}, {"total_hits", result.total_hits},
+                                           {"bytes_scanned", result.bytes_scanned},
+                                           {"bytes_unreadable", result.bytes_unreadable}, {"hits", list}})
+                  << '\n';
+      } else {
+        for (const auto& h : result.hits) {
+          if (args->physical) std::cout << "phys " << hex_padded(h.physical) << ": " << hex_padded(h.word) << '\n';
+          else std::cout << hex_padded(h.virtual_address.value_or(0)) << ": " << hex_padded(h.word) << "  " << h.where
+                         << "  (phys " << hex(h.physical) << ")\n";
+        }
+        std::cerr << "coroner: " << result.total_hits << " hits in " << result.bytes_scanned / (1u << 20) << " MiB"
+                  << (result.bytes_unreadable ? ", " + std::to_string(result.bytes_unreadable / (1u << 20)) +
+                                                    " MiB not in the dump"
+                                              : "")
+                  << (result.total_hits > result.hits.size() ? " (listing the first " + std::to_string(result.hits.size()) + ")" : "")
+                  << '\n';
+      }
+    }
+    print_problems(view);
+    print_warnings(*typed.kernel);
+  });
+}
+
+}  // namespace coroner::cli

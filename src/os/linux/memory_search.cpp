@@ -1,0 +1,123 @@
+#include "coroner/os/linux/memory_search.hpp"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/format.hpp"
+#include "coroner/os/linux/stack_references.hpp"
+
+namespace coroner::linux_kernel {
+namespace {
+
+constexpr uint64_t kChunk = 1u << 20;
+constexpr uint64_t kPage = 4096;
+
+struct StackPage {
+  const Task* task;
+  uint64_t virtual_page;
+};
+
+// Task stacks are vmalloc'd: their pages are found by physical address, then named by task.
+std::unordered_map<uint64_t, StackPage> stack_pages(LinuxView& view) {
+  std::unordered_map<uint64_t, StackPage> out;
+  auto tasks = view.tasks();
+  if (!tasks) return out;
+  const Kernel& k = view.objects().kernel();
+  for (const Task& t : (*tasks)->tasks) {
+    for (const StackRange& r : (*tasks)->stacks_of(t)) {
+      for (uint64_t v = r.low & ~(kPage - 1); v < r.high && r.high - r.low <= (1u << 20); v += kPage) {
+        if (auto p = k.translate(v)) out.emplace(*p & ~(kPage - 1), StackPage{&t, v});
+      }
+    }
+  }
+  return out;
+}
+
+class HitNamer {
+ public:
+  explicit HitNamer(LinuxView& view) : view_(view), k_(view.objects().kernel()), stacks_(stack_pages(view)) {
+    if (auto at = k_.symbol_address("page_offset_base")) page_offset_ = k_.read_u64(*at).value_or(page_offset_);
+    auto text = k_.symbol_address("_text"), end = k_.symbol_address("_end");
+    if (text && end && k_.layout().phys_base) {
+      image_start_ = *text;
+      image_end_ = *end;
+    }
+    // Init sections are freed after boot and their pages reused: not the image any more.
+    auto init = k_.symbol_address("__init_begin"), init_end = k_.symbol_address("__init_end");
+    if (init && init_end) freed_ = {*init, *init_end};
+  }
+
+  void name(SearchHit& hit) {
+    uint64_t page = hit.physical & ~(kPage - 1);
+    if (auto it = stacks_.find(page); it != stacks_.end()) {
+      const Task& t = *it->second.task;
+      uint64_t v = it->second.virtual_page + (hit.physical - page);
+      hit.virtual_address = v;
+      auto bt = backtraces_.find(&t);
+      if (bt == backtraces_.end()) bt = backtraces_.emplace(&t, view_.backtrace(t).value_or(Backtrace{})).first;
+      hit.where = "stack of pid " + std::to_string(t.pid) + " (" + t.comm + "), " + place_on_stack(bt->second, t, v).text;
+      return;
+    }
+    if (image_end_) {
+      // The kernel image maps linearly from phys_base at __START_KERNEL_map.
+      uint64_t v = hit.physical - *k_.layout().phys_base + x86_64::kStartKernelMap;
+      if (v >= image_start_ && v < image_end_ && !(v >= freed_.first && v < freed_.second)) {
+        hit.virtual_address = v;
+        hit.where = k_.describe_address(v);
+        return;
+      }
+    }
+    hit.virtual_address = page_offset_ + hit.physical;
+    hit.where = "direct map";
+  }
+
+ private:
+  LinuxView& view_;
+  const Kernel& k_;
+  std::unordered_map<uint64_t, StackPage> stacks_;
+  std::unordered_map<const Task*, Backtrace> backtraces_;
+  uint64_t page_offset_ = x86_64::kDefaultPageOffset4;
+  uint64_t image_start_ = 0, image_end_ = 0;
+  std::pair<uint64_t, uint64_t> freed_{0, 0};
+};
+
+}  // namespace
+
+SearchResult search_physical(LinuxView& view, const SearchRequest& request) {
+  SearchResult out;
+  const Dump& dump = view.objects().kernel().dump();
+  std::vector<uint8_t> buffer(kChunk);
+  const uint64_t value = request.value & request.mask, mask = request.mask;
+  auto scan = [&](uint64_t base, const uint8_t* data, uint64_t size) {
+    out.bytes_scanned += size;
+    for (uint64_t off = 0; off + 8 <= size; off += 8) {
+      uint64_t w;
+      std::memcpy(&w, data + off, 8);
+      if ((w & mask) != value) continue;
+      if (out.total_hits++ < request.limit) out.hits.push_back({base + off, w, std::nullopt, ""});
+    }
+  };
+  for (const PhysicalRange& r : dump.physical_ranges()) {
+    for (uint64_t at = r.start; at < r.start + r.size; at += kChunk) {
+      uint64_t size = std::min(kChunk, r.start + r.size - at);
+      if (dump.read_physical(at, {buffer.data(), size})) {
+        scan(at, buffer.data(), size);
+        continue;
+      }
+      // Part of the chunk is missing: page by page, skipping what the dump lacks.
+      for (uint64_t page = at; page < at + size; page += kPage) {
+        uint64_t n = std::min(kPage, at + size - page);
+        if (dump.read_physical(page, {buffer.data(), n})) scan(page, buffer.data(), n);
+        else out.bytes_unreadable += n;
+      }
+    }
+  }
+  if (request.name_hits && !out.hits.empty()) {
+    HitNamer namer(view);
+    for (SearchHit& h : out.hits) namer.name(h);
+  }
+  return out;
+}
+
+}  // namespace coroner::linux_kernel
