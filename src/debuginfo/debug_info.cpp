@@ -401,4 +401,9 @@ std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
   return std::nullopt;
 }
 
+std::string DebugInfo::source_line(uint64_t link_address) {
+  if (!lines_) lines_ = std::make_unique<LineTables>(*dies_);
+  return lines_->line_of(link_address);
+}
+
 }  // namespace coroner

@@ -187,6 +187,8 @@ struct DieReader::Impl {
 
 DieReader::DieReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+void* DieReader::libdwarf_handle() const { return impl_->dbg; }
+
 DieReader::~DieReader() {
   if (impl_ && impl_->dbg) dwarf_object_finish(impl_->dbg, nullptr);
 }

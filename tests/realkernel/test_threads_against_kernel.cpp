@@ -232,6 +232,51 @@ TEST(ThreadsAgainstCrash, ModAgreesWithCrash) {
   EXPECT_GE(rows, 1);
 }
 
+// Source lines against binutils' addr2line on the same vmlinux, for every frame of every task.
+TEST(SourceLines, EveryFramesLineIsAddr2linesLine) {
+  Opened o = open_dump("sysrq-kaslr", "vmcore.kdump-zlib");
+  ASSERT_TRUE(o.view);
+  auto tasks = o.view->tasks();
+  ASSERT_TRUE(tasks.ok());
+  std::vector<std::pair<uint64_t, std::string>> lines;  // link address looked up, our line
+  for (const Task& t : (*tasks)->tasks) {
+    auto bt = o.view->backtrace(t);
+    ASSERT_TRUE(bt.ok());
+    for (const Frame& f : bt->frames) {
+      if (!f.reliable || f.where.function.empty() || !f.where.module.empty()) continue;
+      uint64_t pc = f.regs_address || f.source == FrameSource::registers ? f.pc : f.pc - 1;
+      lines.emplace_back(pc - o.kernel->layout().kaslr_offset, f.line);
+    }
+  }
+  ASSERT_GT(lines.size(), 300u);
+  std::string command = "addr2line -e " + dumps_dir() + "/kernel/vmlinux";
+  for (const auto& [address, line] : lines) {
+    std::ostringstream a;
+    a << " 0x" << std::hex << address;
+    command += a.str();
+  }
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) output.append(buf, n);
+  pclose(pipe);
+  std::istringstream in(output);
+  std::string theirs;
+  size_t i = 0, known = 0;
+  for (; i < lines.size() && std::getline(in, theirs); ++i) {
+    theirs = theirs.substr(0, theirs.find(" (discriminator"));
+    const std::string& ours = lines[i].second;
+    if (theirs.rfind("??", 0) == 0) continue;
+    ++known;
+    ASSERT_FALSE(ours.empty()) << std::hex << lines[i].first << " addr2line: " << theirs;
+    EXPECT_TRUE(theirs.size() >= ours.size() && theirs.compare(theirs.size() - ours.size(), ours.size(), ours) == 0)
+        << std::hex << lines[i].first << ": ours " << ours << ", addr2line " << theirs;
+  }
+  EXPECT_EQ(i, lines.size());
+  EXPECT_GT(known, lines.size() * 9 / 10);
+}
+
 // The guest left two `cat`s blocked reading one FIFO whose writer is `sleep`: both readers' wait
 // queue entries are linked into the same pipe_inode_info, found here from the writer's fd 1.
 struct Fifo {

@@ -14,6 +14,7 @@
 #include "coroner/debuginfo/dwarf_dies.hpp"
 #include "coroner/debuginfo/dwarf_index.hpp"
 #include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/debuginfo/line_table.hpp"
 #include "coroner/debuginfo/types.hpp"
 #include "coroner/result.hpp"
 
@@ -56,6 +57,8 @@ class DebugInfo {
   const Type* array_of(const Type* element, uint64_t count);
   // A base type by C name ("unsigned long", "int", "char"), or a stand-in of the right size.
   const Type* base_type(std::string_view c_name);
+  // "kernel/sched/core.c:6524" for a link-time code address; empty when unknown.
+  std::string source_line(uint64_t link_address);
 
  private:
   DebugInfo() = default;
@@ -69,6 +72,7 @@ class DebugInfo {
   std::unique_ptr<DwarfSections> sections_;
   DwarfIndex index_;
   std::unique_ptr<DieReader> dies_;
+  std::unique_ptr<LineTables> lines_;
   std::deque<Type> types_;
   std::unordered_map<uint64_t, const Type*> by_die_;
   std::map<const Type*, const Type*> pointers_;

@@ -42,6 +42,8 @@ class DieReader {
   Result<DieFacts> read(uint64_t offset) const;
   // The children's facts, in order (members, enumerators, parameters, subranges).
   Result<std::vector<DieFacts>> children(uint64_t offset) const;
+  // libdwarf's Dwarf_Debug, for the line tables (LineTables) that share this reader.
+  void* libdwarf_handle() const;
 
  private:
   struct Impl;

@@ -30,6 +30,12 @@ Result<Backtrace> LinuxView::backtrace(const Task& task) {
   auto t = tasks();
   if (!t) return t.error();
   Unwinder unwinder(objects_, **t, &modules(), orc());
+  unwinder.set_line_lookup([this](uint64_t pc) -> std::string {
+    // Lines come from the vmlinux's DWARF: kernel image addresses only (modules have no DWARF here).
+    const ElfSymbols* syms = objects_.kernel().symbols();
+    if (!syms || !syms->lookup(pc)) return "";
+    return objects_.debug().source_line(pc - syms->kaslr_offset());
+  });
   return unwinder.backtrace(task);
 }
 
