@@ -12,7 +12,7 @@ scenario=${1:-sysrq-kaslr}
 source "$(dirname "$0")/lib.sh"
 dump=$dir/$scenario/vmcore.kdump-zlib
 elf_dump=$dir/$scenario/vmcore.elf
-value=$("$coroner" print "$dump" -k "$vmlinux" '&init_task' | awk '{print $NF}')
+value=$("$coroner" print "$dump" -k "$vmlinux" '&init_task' | awk '{print $3}')
 printf 'ps\nquit\n' > "$out/ps.cmd"
 printf 'foreach bt\nquit\n' > "$out/bt.cmd"
 printf 'search -k %s\nquit\n' "$value" > "$out/search.cmd"

@@ -96,7 +96,7 @@ std::string backtrace_text(const Backtrace& bt) {
   std::string stack;
   for (const Frame& f : bt.frames) {
     if (f.stack != stack && !f.stack.empty()) {
-      if (!stack.empty()) out += " --- <" + f.stack + " stack> ---\n";
+      if (!stack.empty() || f.stack != "task") out += " --- <" + f.stack + " stack> ---\n";
       stack = f.stack;
     }
     if (f.regs && f.level > 0) {
