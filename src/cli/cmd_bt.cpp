@@ -77,8 +77,7 @@ void register_bt(CLI::App& app) {
       }
     }
     if (args->json) std::cout << report::to_json_text({{"schema", "coroner.bt"}, {"backtraces", list}}) << '\n';
-    print_problems(view);
-    print_warnings(*typed.kernel);
+    print_warnings(view);
   });
 }
 

@@ -21,8 +21,7 @@ void register_mod(CLI::App& app) {
     const auto& modules = view.modules();
     if (args->json) std::cout << report::to_json_text(report::modules_json(modules)) << '\n';
     else std::cout << report::modules_text(modules);
-    print_problems(view);
-    print_warnings(*typed.kernel);
+    print_warnings(view);
   });
 }
 

@@ -21,8 +21,7 @@ void register_ps(CLI::App& app) {
     const auto& tasks = tasks_or_fail(view);
     if (args->json) std::cout << report::to_json_text(report::ps_json(tasks)) << '\n';
     else std::cout << report::ps_text(tasks);
-    print_problems(view);
-    print_warnings(*typed.kernel);
+    print_warnings(view);
   });
 }
 

@@ -103,8 +103,7 @@ void register_search(CLI::App& app) {
                   << '\n';
       }
     }
-    print_problems(view);
-    print_warnings(*typed.kernel);
+    print_warnings(view);
   });
 }
 

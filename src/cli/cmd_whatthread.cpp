@@ -92,8 +92,7 @@ void register_whatthread(CLI::App& app) {
       }
       if (refs->empty()) std::cout << "  none\n";
     }
-    print_problems(view);
-    print_warnings(*typed.kernel);
+    print_warnings(view);
   });
 }
 

@@ -32,8 +32,9 @@ struct TypedDump {
 TypedDump open_typed_dump(const DumpArgs& args);
 // The tasks of a typed dump; fails the command (saying why) when they cannot be read.
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
-// Problems met on the way (unreadable tasks, modules, ORC tables), as warnings on stderr.
-void print_problems(const linux_kernel::LinuxView& view);
+// The kernel's warnings and the problems met on the way (unreadable tasks, modules, ORC tables),
+// on stderr.
+void print_warnings(linux_kernel::LinuxView& view);
 void print_warnings(const Kernel& kernel);
 
 void register_info(CLI::App& app);

@@ -57,8 +57,9 @@ const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view) {
   return **tasks;
 }
 
-void print_problems(const linux_kernel::LinuxView& view) {
+void print_warnings(linux_kernel::LinuxView& view) {
   for (const auto& p : view.problems()) std::cerr << "coroner: warning: " << p << '\n';
+  print_warnings(view.objects().kernel());
 }
 
 void print_warnings(const Kernel& kernel) {

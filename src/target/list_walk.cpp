@@ -104,4 +104,9 @@ Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
   }
 }
 
+std::optional<std::string> incomplete_walk(const ListWalk& walk, std::string_view what) {
+  if (walk.end == ListEnd::back_at_start) return std::nullopt;
+  return std::string(what) + " ends " + list_end_name(walk.end) + (walk.detail.empty() ? "" : " " + walk.detail);
+}
+
 }  // namespace coroner

@@ -69,6 +69,18 @@ std::vector<std::string> after(const std::vector<std::string>& frames, const std
   return {};
 }
 
+// Every line of a crash oracle file that matches `row`: the whole line, then its groups.
+std::vector<std::vector<std::string>> crash_rows(const std::string& file, const std::regex& row) {
+  std::istringstream in(slurp(file));
+  std::string line;
+  std::vector<std::vector<std::string>> out;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, row)) out.emplace_back(m.begin(), m.end());
+  }
+  return out;
+}
+
 class Threads : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
  protected:
   void SetUp() override {
@@ -188,22 +200,18 @@ TEST(ThreadsAgainstCrash, PsAgreesOnTheTasksCrashFinds) {
     ASSERT_TRUE(o.view);
     auto tasks = o.view->tasks();
     ASSERT_TRUE(tasks.ok());
-    std::istringstream in(slurp(dumps_dir() + "/" + scenario + "/oracle-kdump/ps.txt"));
     static const std::regex kRow(R"(^[> ]\s+(\d+)\s+(\d+)\s+(\d+)\s+([0-9a-f]+)\s+(\w+)\s+\S+\s+\d+\s+\d+\s+\[?([^\]]+)\]?$)");
-    std::string line;
-    int rows = 0;
-    while (std::getline(in, line)) {
-      std::smatch m;
-      if (!std::regex_match(line, m, kRow)) continue;
-      ++rows;
+    auto rows = crash_rows(dumps_dir() + "/" + scenario + "/oracle-kdump/ps.txt", kRow);
+    for (const auto& m : rows) {
+      const std::string& line = m[0];
       uint64_t address = std::stoull(m[4], nullptr, 16);
       const Task* t = (*tasks)->by_address(address);
       ASSERT_NE(t, nullptr) << line;
       EXPECT_EQ(t->pid, std::stoi(m[1])) << line;
       EXPECT_EQ(t->active_on.value_or(t->cpu), static_cast<uint32_t>(std::stoi(m[3]))) << line;
-      EXPECT_EQ(t->comm, m[6].str()) << line;
+      EXPECT_EQ(t->comm, m[6]) << line;
     }
-    EXPECT_GE(rows, 3) << scenario;
+    EXPECT_GE(rows.size(), 3u) << scenario;
   }
 }
 
@@ -211,16 +219,12 @@ TEST(ThreadsAgainstCrash, ModAgreesWithCrash) {
   Opened o = open_dump("sysrq-kaslr", "vmcore.kdump-zlib");
   ASSERT_TRUE(o.view);
   const ModuleList& modules = o.view->modules();
-  std::istringstream in(slurp(dumps_dir() + "/sysrq-kaslr/oracle-kdump/mod.txt"));
   static const std::regex kRow(R"(^([0-9a-f]{16})\s+(\S+)\s+([0-9a-f]{16})\s+(\d+)\s.*$)");
-  std::string line;
-  int rows = 0;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (!std::regex_match(line, m, kRow)) continue;
-    ++rows;
+  auto rows = crash_rows(dumps_dir() + "/sysrq-kaslr/oracle-kdump/mod.txt", kRow);
+  for (const auto& m : rows) {
+    const std::string& line = m[0];
     auto it = std::find_if(modules.modules.begin(), modules.modules.end(),
-                           [&](const LoadedModule& mod) { return mod.name == m[2].str(); });
+                           [&](const LoadedModule& mod) { return mod.name == m[2]; });
     ASSERT_NE(it, modules.modules.end()) << line;
     EXPECT_EQ(it->address, std::stoull(m[1], nullptr, 16));
     EXPECT_EQ(it->base, std::stoull(m[3], nullptr, 16));
@@ -228,8 +232,8 @@ TEST(ThreadsAgainstCrash, ModAgreesWithCrash) {
     EXPECT_GT(it->symbols.size(), 10u);
     EXPECT_GT(it->orc_count, 0u);
   }
-  EXPECT_EQ(rows, static_cast<int>(modules.modules.size()));
-  EXPECT_GE(rows, 1);
+  EXPECT_EQ(rows.size(), modules.modules.size());
+  EXPECT_GE(rows.size(), 1u);
 }
 
 // Source lines against binutils' addr2line on the same vmlinux, for every frame of every task.

@@ -4,6 +4,8 @@
 // chains. Every step is checked: a cycle that does not come back to the start, an unreadable
 // link, or the length limit ends the walk and says so.
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -29,5 +31,8 @@ struct ListWalk {
 };
 
 Result<ListWalk> walk_list(Objects& objects, const ListRequest& request);
+
+// "WHAT ends <how> <detail>" when the walk did not come back to its start, for a problem list.
+std::optional<std::string> incomplete_walk(const ListWalk& walk, std::string_view what);
 
 }  // namespace coroner

@@ -30,10 +30,9 @@ struct State {
 
 class Walk {
  public:
-  Walk(Objects& objects, const TaskList& tasks, const ModuleList* modules, const x86_64::OrcIndex& orc,
-       const LineLookup& lines, const Task& task, Backtrace& out)
-      : k_(objects.kernel()), tasks_(tasks), modules_(modules), orc_(orc), lines_(lines),
-        stacks_(tasks.stacks_of(task)), text_(k_, modules), out_(out) {}
+  Walk(const Kernel& kernel, const ModuleList* modules, const x86_64::OrcIndex& orc, const TextRanges& text,
+       const LineLookup& lines, std::vector<StackRange> stacks, Backtrace& out)
+      : k_(kernel), modules_(modules), orc_(orc), text_(text), lines_(lines), stacks_(std::move(stacks)), out_(out) {}
 
   void run(State s) {
     for (int n = 0; n < kMaxFrames; ++n) {
@@ -81,11 +80,8 @@ class Walk {
     const StackRange* r = stack_of(address + offset);
     if (!r || !r->contains(address + offset + size - 1)) return std::nullopt;
     PtRegs regs{};
-    for (uint64_t i = offset / 8; i < (offset + size) / 8 && i < kPtRegsCount; ++i) {
-      auto v = k_.read_u64(address + 8 * i);
-      if (!v) return std::nullopt;
-      regs[i] = *v;
-    }
+    if (offset + size > sizeof regs) return std::nullopt;
+    if (!k_.read(address + offset, {reinterpret_cast<uint8_t*>(regs.data()) + offset, size})) return std::nullopt;
     return regs;
   }
 
@@ -227,21 +223,19 @@ class Walk {
       if (!v || !text_.contains(*v)) continue;
       State scanned;
       scanned.ip = *v;
-      scanned.sp = a + 8;
+      scanned.sp = a;  // the slot holding the address found
       emit(scanned);
       out_.frames.back().caller_sp = a + 8;
-      out_.frames.back().sp = a;
       ++found;
     }
   }
 
   const Kernel& k_;
-  const TaskList& tasks_;
   const ModuleList* modules_;
   const x86_64::OrcIndex& orc_;
+  const TextRanges& text_;
   const LineLookup& lines_;
   std::vector<StackRange> stacks_;
-  TextRanges text_;
   Backtrace& out_;
   FrameSource source_ = FrameSource::orc;
 };
@@ -269,7 +263,7 @@ const char* frame_source_name(FrameSource s) {
 Backtrace Unwinder::backtrace(const Task& task) const {
   Backtrace out;
   out.task = &task;
-  Walk walk(objects_, tasks_, modules_, orc_, lines_, task, out);
+  Walk walk(objects_.kernel(), modules_, orc_, text_, lines_, tasks_.stacks_of(task), out);
   State s;
   const Cpu* cpu = task.active_on ? tasks_.cpu(*task.active_on) : nullptr;
   if (cpu && cpu->registers) {

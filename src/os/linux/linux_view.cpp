@@ -29,14 +29,16 @@ const x86_64::OrcIndex& LinuxView::orc() {
 Result<Backtrace> LinuxView::backtrace(const Task& task) {
   auto t = tasks();
   if (!t) return t.error();
-  Unwinder unwinder(objects_, **t, &modules(), orc());
-  unwinder.set_line_lookup([this](uint64_t pc) -> std::string {
-    // Lines come from the vmlinux's DWARF: kernel image addresses only (modules have no DWARF here).
-    const ElfSymbols* syms = objects_.kernel().symbols();
-    if (!syms || !syms->lookup(pc)) return "";
-    return objects_.debug().source_line(pc - syms->kaslr_offset());
-  });
-  return unwinder.backtrace(task);
+  if (!unwinder_) {
+    unwinder_.emplace(objects_, **t, &modules(), orc());
+    unwinder_->set_line_lookup([this](uint64_t pc) -> std::string {
+      // Lines come from the vmlinux's DWARF: kernel image addresses only (modules have no DWARF here).
+      const ElfSymbols* syms = objects_.kernel().symbols();
+      if (!syms || !syms->lookup(pc)) return "";
+      return objects_.debug().source_line(pc - syms->kaslr_offset());
+    });
+  }
+  return unwinder_->backtrace(task);
 }
 
 std::vector<std::string> LinuxView::problems() const {

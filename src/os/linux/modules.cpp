@@ -98,9 +98,7 @@ Result<ModuleList> read_modules(Objects& objects) {
   if (!mod) return mod.error();
   auto walk = walk_list(objects, {mod->type(), "list", *head, true, 100000});
   if (!walk) return walk.error();
-  if (walk->end != ListEnd::back_at_start) {
-    out.problems.push_back(std::string("module list ends ") + list_end_name(walk->end) + " " + walk->detail);
-  }
+  if (auto p = incomplete_walk(*walk, "the module list")) out.problems.push_back(*p);
   for (uint64_t address : walk->entries) out.modules.push_back(read_module(objects, *mod, address, out.problems));
   return out;
 }

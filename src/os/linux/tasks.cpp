@@ -39,7 +39,11 @@ uint64_t find_thread_size(Objects& objects) {
 class TaskReader {
  public:
   TaskReader(Objects& objects, StructReader tasks, TaskList& out)
-      : objects_(objects), t_(std::move(tasks)), out_(out) {}
+      : objects_(objects), t_(std::move(tasks)), out_(out) {
+    if (auto signal = StructReader::of(objects, "struct signal_struct"); signal && signal->has("thread_head")) {
+      thread_head_offset_ = signal->offset_of("thread_head");
+    }
+  }
 
   Task read(uint64_t address) {
     Task task;
@@ -73,13 +77,12 @@ class TaskReader {
 
   std::vector<uint64_t> threads_of(uint64_t leader) {
     ListRequest request{t_.type(), "", 0, false, 100000};
-    if (t_.has("thread_node")) {
+    if (t_.has("thread_node") && thread_head_offset_) {
       // Since 6.7 and in backports: threads hang on signal->thread_head.
       auto signal = t_.integer(leader, "signal");
-      auto head_offset = StructReader::of(objects_, "struct signal_struct");
-      if (!signal || !*signal || !head_offset || !head_offset->has("thread_head")) return {leader};
+      if (!signal || !*signal) return {leader};
       request.member = "thread_node";
-      request.start = *signal + head_offset->offset_of("thread_head");
+      request.start = *signal + *thread_head_offset_;
       request.start_is_head = true;
     } else if (t_.has("thread_group")) {
       request.member = "thread_group";
@@ -92,9 +95,7 @@ class TaskReader {
       out_.problems.push_back("threads of " + hex(leader) + ": " + walk.error().message);
       return {leader};
     }
-    if (walk->end != ListEnd::back_at_start) {
-      out_.problems.push_back("threads of " + hex(leader) + ": list ends " + list_end_name(walk->end) + " " + walk->detail);
-    }
+    if (auto p = incomplete_walk(*walk, "the thread list of " + hex(leader))) out_.problems.push_back(*p);
     if (std::find(walk->entries.begin(), walk->entries.end(), leader) == walk->entries.end()) {
       walk->entries.insert(walk->entries.begin(), leader);
     }
@@ -107,21 +108,29 @@ class TaskReader {
   Objects& objects_;
   StructReader t_;
   TaskList& out_;
+  std::optional<uint64_t> thread_head_offset_;
 };
 
-std::vector<StackRange> cpu_stacks(Objects& objects, uint32_t cpu, uint64_t thread_size, TaskList& out) {
+// This CPU's copy of a per-CPU variable, from the offset read_cpus() already holds.
+std::optional<uint64_t> per_cpu(Objects& objects, std::string_view name, const Cpu& cpu) {
+  auto at = symbol(objects, name);
+  if (!at) return std::nullopt;
+  return *at + cpu.per_cpu_offset;
+}
+
+std::vector<StackRange> cpu_stacks(Objects& objects, const Cpu& cpu, uint64_t thread_size, TaskList& out) {
   std::vector<StackRange> stacks;
   const Kernel& k = objects.kernel();
-  if (auto at = per_cpu_address(objects, "hardirq_stack_ptr", cpu)) {
+  if (auto at = per_cpu(objects, "hardirq_stack_ptr", cpu)) {
     // hardirq_stack_ptr points at the top word of the IRQ stack (IRQ_STACK_SIZE == THREAD_SIZE).
     if (auto top = k.read_u64(*at); top && *top) stacks.push_back({"IRQ", *top + 8 - thread_size, *top + 8});
   }
-  auto at = per_cpu_address(objects, "cea_exception_stacks", cpu);
+  auto at = per_cpu(objects, "cea_exception_stacks", cpu);
   auto layout = StructReader::of(objects, "struct cea_exception_stacks");
   if (!at || !layout) return stacks;
   auto base = k.read_u64(*at);
   if (!base || !*base) {
-    out.problems.push_back("CPU " + std::to_string(cpu) + ": exception stacks unreadable");
+    out.problems.push_back("CPU " + std::to_string(cpu.id) + ": exception stacks unreadable");
     return stacks;
   }
   for (const Member& m : objects.debug().members(layout->type())) {
@@ -139,13 +148,13 @@ void read_cpus(Objects& objects, TaskList& out) {
   count = std::clamp<uint32_t>(count, 1, 8192);
   auto rq = StructReader::of(objects, "struct rq");
   const auto& notes = k.dump().notes().prstatus;
+  auto offsets = symbol(objects, "__per_cpu_offset");
   for (uint32_t id = 0; id < count; ++id) {
     Cpu cpu;
     cpu.id = id;
-    auto offsets = symbol(objects, "__per_cpu_offset");
     if (offsets) cpu.per_cpu_offset = k.read_u64(*offsets + 8 * id).value_or(0);
     if (id > 0 && cpu.per_cpu_offset == 0) break;  // beyond the possible CPUs
-    auto runqueue = per_cpu_address(objects, "runqueues", id);
+    auto runqueue = per_cpu(objects, "runqueues", cpu);
     if (rq && runqueue) {
       cpu.current = rq->integer(*runqueue, "curr").value_or(0);
       cpu.idle = rq->integer(*runqueue, "idle").value_or(0);
@@ -153,7 +162,7 @@ void read_cpus(Objects& objects, TaskList& out) {
     if (!cpu.current) out.problems.push_back("CPU " + std::to_string(id) + ": runqueue unreadable; its current task is unknown");
     // QEMU and the kernel's crash_notes write one NT_PRSTATUS per CPU, in CPU order.
     if (id < notes.size()) cpu.registers = notes[id];
-    cpu.stacks = cpu_stacks(objects, id, out.thread_size, out);
+    cpu.stacks = cpu_stacks(objects, cpu, out.thread_size, out);
     out.cpus.push_back(std::move(cpu));
   }
 }
@@ -195,17 +204,15 @@ Result<TaskList> read_tasks(Objects& objects) {
   TaskReader reader(objects, std::move(*layout), out);
 
   for (const Cpu& cpu : out.cpus) {
+    if (cpu.id > 0 && !cpu.idle) continue;
     Task idle = reader.read(cpu.idle ? cpu.idle : *init_task);
     idle.idle = true;
     idle.ppid = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
-    if (cpu.id > 0 && !cpu.idle) continue;
     out.tasks.push_back(std::move(idle));
   }
   auto processes = walk_list(objects, {reader.reader().type(), "tasks", *init_task, false, 1000000});
   if (!processes) return processes.error();
-  if (processes->end != ListEnd::back_at_start) {
-    out.problems.push_back(std::string("init_task.tasks ends ") + list_end_name(processes->end) + " " + processes->detail);
-  }
+  if (auto p = incomplete_walk(*processes, "init_task.tasks")) out.problems.push_back(*p);
   for (uint64_t leader : processes->entries) {
     if (leader == *init_task) continue;
     for (uint64_t thread : reader.threads_of(leader)) out.tasks.push_back(reader.read(thread));

@@ -55,7 +55,7 @@ using LineLookup = std::function<std::string(uint64_t pc)>;
 class Unwinder {
  public:
   Unwinder(Objects& objects, const TaskList& tasks, const ModuleList* modules, const x86_64::OrcIndex& orc)
-      : objects_(objects), tasks_(tasks), modules_(modules), orc_(orc) {}
+      : objects_(objects), tasks_(tasks), modules_(modules), orc_(orc), text_(objects.kernel(), modules) {}
   void set_line_lookup(LineLookup lookup) { lines_ = std::move(lookup); }
 
   Backtrace backtrace(const Task& task) const;
@@ -65,6 +65,7 @@ class Unwinder {
   const TaskList& tasks_;
   const ModuleList* modules_;
   const x86_64::OrcIndex& orc_;
+  TextRanges text_;  // where a return address may point: computed once for every task
   LineLookup lines_;
 };
 

@@ -30,6 +30,7 @@ class LinuxView {
   std::optional<Result<TaskList>> tasks_;
   std::optional<ModuleList> modules_;
   std::optional<x86_64::OrcIndex> orc_;
+  std::optional<Unwinder> unwinder_;  // one for all backtraces: text ranges and line tables are shared
   std::vector<std::string> orc_problems_;
 };
 
