@@ -77,4 +77,11 @@ size_t OrcIndex::entry_count() const {
   return n;
 }
 
+bool OrcIndex::has(std::string_view owner) const {
+  for (const auto& t : tables_) {
+    if (t.owner == owner) return true;
+  }
+  return false;
+}
+
 }  // namespace coroner::x86_64

@@ -42,7 +42,7 @@ void register_bt(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.bt)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    linux_kernel::LinuxView view(*typed.objects);
+    linux_kernel::LinuxView& view = *typed.view;
     const TaskList& tasks = tasks_or_fail(view);
     std::vector<const Task*> selected;
     if (args->all) {

@@ -35,9 +35,9 @@ void register_list(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "stop after this many entries (default 100000)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.list)");
   cmd->callback([args] {
-    auto [kernel, debug, objects_owner] = open_typed_dump(args->dump);
-    Objects& objects = *objects_owner;
-    auto container = debug->find_type(args->type);
+    auto typed = open_typed_dump(args->dump);
+    Objects& objects = *typed.objects;
+    auto container = typed.debug->find_type(args->type);
     if (!container) fail(container.error().message);
     auto start_value = evaluate(objects, args->start);
     if (!start_value) fail(start_value.error().message);
@@ -82,7 +82,7 @@ void register_list(CLI::App& app) {
     if (walk->end != ListEnd::back_at_start && walk->end != ListEnd::null_pointer) {
       std::cerr << "coroner: the walk stopped early (" << list_end_name(walk->end) << "): " << walk->detail << '\n';
     }
-    print_warnings(*kernel);
+    print_warnings(*typed.view);
   });
 }
 

@@ -22,8 +22,8 @@ void register_print(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.print)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
   cmd->callback([args] {
-    auto [kernel, debug, objects_owner] = open_typed_dump(args->dump);
-    Objects& objects = *objects_owner;
+    auto typed = open_typed_dump(args->dump);
+    Objects& objects = *typed.objects;
     report::ValueFormat format;
     format.depth = args->depth;
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
@@ -46,7 +46,7 @@ void register_print(CLI::App& app) {
       }
     }
     if (args->json) std::cout << report::to_json_text({{"schema", "coroner.print"}, {"results", results}}) << '\n';
-    print_warnings(*kernel);
+    print_warnings(*typed.view);
     if (failed) throw CLI::RuntimeError(1);
   });
 }

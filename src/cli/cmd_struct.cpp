@@ -22,6 +22,7 @@ void register_struct(CLI::App& app) {
   struct Args {
     std::vector<std::string> positional;
     std::string vmlinux;
+    std::vector<std::string> module_dirs;
     bool offsets = false;
     bool json = false;
     int depth = 16;
@@ -34,6 +35,9 @@ void register_struct(CLI::App& app) {
   cmd->add_option("args", args->positional, "[DUMP] TYPE [ADDR]: TYPE alone (or with -o) needs no dump; ADDR is an address or expression")
       ->required()->expected(1, 3);
   cmd->add_option("--vmlinux,-k", args->vmlinux, "the kernel's vmlinux with debug info")->required();
+  cmd->add_option("--modules", args->module_dirs,
+                  "a directory of the loaded modules' .ko files (their types need a dump); repeatable")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("-o,--offsets", args->offsets, "the layout with member offsets, as crash's struct -o");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.layout or coroner.object)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
@@ -55,7 +59,7 @@ void register_struct(CLI::App& app) {
       target.debug = open_debug_info(args->vmlinux);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {
-      target = open_typed_dump({dump, args->vmlinux});
+      target = open_typed_dump({dump, args->vmlinux, args->module_dirs});
     }
     DebugInfo* debug = target.debug.get();
     auto t = debug->find_type(type);
@@ -79,7 +83,7 @@ void register_struct(CLI::App& app) {
       if (args->offsets) std::cout << report::layout_text(*debug, *t);
       std::cout << type_name(*t) << " " << report::value_text(objects, v, format) << '\n';
     }
-    print_warnings(*target.kernel);
+    print_warnings(*target.view);
   });
 }
 

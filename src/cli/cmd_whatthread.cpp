@@ -45,7 +45,7 @@ void register_whatthread(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.whatthread)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    linux_kernel::LinuxView view(*typed.objects);
+    linux_kernel::LinuxView& view = *typed.view;
     const auto& tasks = tasks_or_fail(view);
     auto value = evaluate(*typed.objects, args->address);
     if (!value) fail(value.error().message);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
@@ -14,6 +15,7 @@ namespace coroner::cli {
 struct DumpArgs {
   std::string dump;
   std::string vmlinux;
+  std::vector<std::string> module_dirs;  // --modules: where the loaded modules' .ko files are
 };
 void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required);
 // Opens the dump; on failure prints the error and returns nullptr.
@@ -28,6 +30,7 @@ struct TypedDump {
   std::unique_ptr<Kernel> kernel;
   std::unique_ptr<DebugInfo> debug;
   std::unique_ptr<Objects> objects;
+  std::unique_ptr<linux_kernel::LinuxView> view;  // with the --modules debug info loaded
 };
 TypedDump open_typed_dump(const DumpArgs& args);
 // The tasks of a typed dump; fails the command (saying why) when they cannot be read.

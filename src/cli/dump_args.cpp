@@ -8,7 +8,12 @@ void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required) {
   cmd.add_option("dump", args.dump, "crash dump: ELF vmcore, kdump-compressed or makedumpfile flattened")
       ->required();
   auto* v = cmd.add_option("--vmlinux,-k", args.vmlinux, "the kernel's vmlinux with symbols (Debian: linux-image-*-dbg)");
-  if (vmlinux_required) v->required();
+  if (!vmlinux_required) return;
+  v->required();
+  cmd.add_option("--modules", args.module_dirs,
+                 "a directory of the loaded modules' .ko files with debug info, searched recursively "
+                 "(Debian: /usr/lib/debug/lib/modules/RELEASE); repeatable")
+      ->check(CLI::ExistingDirectory);
 }
 
 std::unique_ptr<Kernel> open_kernel(const DumpArgs& args) {
@@ -48,6 +53,8 @@ TypedDump open_typed_dump(const DumpArgs& args) {
   t.debug = open_debug_info(args.vmlinux);
   if (!t.debug) throw CLI::RuntimeError(1);
   t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
+  t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
+  t.view->load_module_debug(args.module_dirs);
   return t;
 }
 

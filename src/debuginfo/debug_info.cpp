@@ -56,9 +56,10 @@ std::string dwarf_base_name(std::string_view c) {
 
 }  // namespace
 
-Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsigned threads) {
+Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsigned threads,
+                                                   const SectionPlacement& placement) {
   std::unique_ptr<DebugInfo> info(new DebugInfo());
-  auto sections = DwarfSections::open(path);
+  auto sections = DwarfSections::open(path, placement);
   if (!sections) return sections.error();
   info->sections_ = std::move(*sections);
   info->index_ = DwarfIndex::build(*info->sections_, threads);
@@ -73,6 +74,7 @@ Type& DebugInfo::make(TypeKind kind, uint64_t die) {
   Type& t = types_.emplace_back();
   t.kind = kind;
   t.die = die;
+  t.owner = this;
   if (die) by_die_[die] = &t;
   return t;
 }
@@ -234,6 +236,7 @@ Result<const Type*> DebugInfo::build_from(const DieFacts& f, int depth) {
 const std::vector<Member>& DebugInfo::members(const Type* t) {
   if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type)) return no_members_;
   if (t->members_loaded) return t->members;
+  if (t->owner && t->owner != this) return t->owner->members(t);
   t->members_loaded = true;
   if (t->incomplete) return t->members;
   auto children = dies_->children(t->die);
@@ -326,6 +329,16 @@ const Type* DebugInfo::base_type(std::string_view c_name) {
 }
 
 const Type* DebugInfo::find_named(NameKind kind, std::string_view name) {
+  const Type* own = find_own(kind, name);
+  if (own && !own->incomplete) return own;
+  for (DebugInfo* other : fallbacks_) {
+    const Type* t = other->find_own(kind, name);
+    if (t && !t->incomplete) return t;
+  }
+  return own;
+}
+
+const Type* DebugInfo::find_own(NameKind kind, std::string_view name) {
   auto entry = index_.find(kind, name);
   if (!entry) return nullptr;
   auto t = build(entry->die, 0);
@@ -380,6 +393,15 @@ Result<const Type*> DebugInfo::parse_spelling(std::string_view s) {
 }
 
 Result<Variable> DebugInfo::find_variable(std::string_view name) {
+  auto own = find_own_variable(name);
+  if (own) return own;
+  for (DebugInfo* other : fallbacks_) {
+    if (auto v = other->find_own_variable(name)) return v;
+  }
+  return own;
+}
+
+Result<Variable> DebugInfo::find_own_variable(std::string_view name) {
   auto entry = index_.find(NameKind::variable, name);
   if (!entry) entry = index_.find(NameKind::function, name);
   if (!entry) {
@@ -387,12 +409,19 @@ Result<Variable> DebugInfo::find_variable(std::string_view name) {
   }
   auto type = build(entry->die, 0);
   if (!type) return type.error();
-  return Variable{std::string(name), *type, entry->die};
+  Variable v{std::string(name), *type, entry->die, this, std::nullopt};
+  if (auto facts = dies_->read(entry->die)) v.static_address = facts->static_address;
+  return v;
 }
 
 std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
   auto entry = index_.find(NameKind::enumerator, name);
-  if (!entry) return std::nullopt;
+  if (!entry) {
+    for (DebugInfo* other : fallbacks_) {
+      if (auto hit = other->find_enumerator(name)) return hit;
+    }
+    return std::nullopt;
+  }
   auto type = build(entry->die, 0);
   if (!type) return std::nullopt;
   for (const auto& e : (*type)->enumerators) {

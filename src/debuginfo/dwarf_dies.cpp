@@ -3,6 +3,8 @@
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
 
+#include <cstring>
+
 #include "coroner/debuginfo/dwarf_units.hpp"
 #include "coroner/format.hpp"
 
@@ -82,6 +84,18 @@ std::optional<uint64_t> plus_uconst(Dwarf_Attribute attr, Dwarf_Error* err) {
   dwarf::Cursor c(std::span<const uint8_t>(p + 1, length - 1));
   uint64_t v = c.uleb();
   return c.ok() ? std::optional(v) : std::nullopt;
+}
+
+// A variable's location when it is a fixed address: exactly DW_OP_addr A.
+std::optional<uint64_t> single_address(Dwarf_Attribute attr, Dwarf_Error* err) {
+  Dwarf_Unsigned length = 0;
+  Dwarf_Ptr bytes = nullptr;
+  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length != 9) return std::nullopt;
+  auto* p = static_cast<const uint8_t*>(bytes);
+  if (p[0] != DW_OP_addr) return std::nullopt;
+  uint64_t address = 0;
+  std::memcpy(&address, p + 1, sizeof address);
+  return address;
 }
 
 }  // namespace
@@ -172,6 +186,9 @@ struct DieReader::Impl {
       case DW_AT_const_value:
         f.const_value = unsigned_value();
         f.const_value_signed = form == DW_FORM_sdata || form == DW_FORM_implicit_const;
+        break;
+      case DW_AT_location:
+        if (form == DW_FORM_exprloc) f.static_address = single_address(attr, &err);
         break;
       case DW_AT_upper_bound: f.upper_bound = unsigned_value(); break;
       case DW_AT_count: f.count = unsigned_value(); break;

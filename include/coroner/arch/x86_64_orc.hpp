@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace coroner::x86_64 {
@@ -47,6 +48,7 @@ class OrcIndex {
   // The entry covering `ip`: the last table entry at or below it, as the kernel's orc_find().
   const OrcEntry* find(uint64_t ip) const;
   bool empty() const { return tables_.empty(); }
+  bool has(std::string_view owner) const;
   size_t entry_count() const;
 
  private:

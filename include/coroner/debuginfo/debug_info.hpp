@@ -24,6 +24,8 @@ struct Variable {
   std::string name;
   const Type* type = nullptr;
   uint64_t die = 0;
+  const DebugInfo* owner = nullptr;         // the vmlinux's debug info, or a module's
+  std::optional<uint64_t> static_address;  // DW_OP_addr as the file says (relocated for a module)
 };
 
 struct EnumeratorHit {
@@ -34,7 +36,14 @@ struct EnumeratorHit {
 class DebugInfo {
  public:
   // `threads` for indexing; 0 means one per core.
-  static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0);
+  // A module's .ko is relocated with its sections placed as `placement` says.
+  static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0,
+                                                 const SectionPlacement& placement = {});
+
+  // Debug info searched when this one lacks a name or only declares it (the loaded modules'): their
+  // types, variables and enumerators become reachable through this one. Not owned.
+  void add_fallback(DebugInfo* other) { fallbacks_.push_back(other); }
+  const DwarfSections& sections() const { return *sections_; }
 
   const std::string& path() const { return sections_->path(); }
   const DwarfIndex& index() const { return index_; }
@@ -67,6 +76,8 @@ class DebugInfo {
   Result<const Type*> referenced(const std::optional<uint64_t>& die, int depth);
   Result<const Type*> parse_spelling(std::string_view spelling);
   const Type* find_named(NameKind kind, std::string_view name);
+  const Type* find_own(NameKind kind, std::string_view name);
+  Result<Variable> find_own_variable(std::string_view name);
   Type& make(TypeKind kind, uint64_t die);
 
   std::unique_ptr<DwarfSections> sections_;
@@ -80,6 +91,7 @@ class DebugInfo {
   std::map<std::string, const Type*, std::less<>> synthetic_bases_;
   Type void_;
   std::vector<Member> no_members_;
+  std::vector<DebugInfo*> fallbacks_;
 };
 
 }  // namespace coroner

@@ -1,13 +1,17 @@
 #pragma once
 // The DWARF sections of an ELF file, mapped (never copied): the raw index scans them in place and
-// libdwarf reads them through its object-access interface with the same pointers.
+// libdwarf reads them through its object-access interface with the same pointers. A relocatable
+// file (a module's .ko) is the exception: its debug sections are copied and relocated, placing its
+// code where the dump says the module was loaded.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "coroner/debuginfo/elf_relocations.hpp"
 #include "coroner/result.hpp"
 
 typedef struct Elf Elf;
@@ -22,7 +26,8 @@ struct ElfSection {
 
 class DwarfSections {
  public:
-  static Result<std::unique_ptr<DwarfSections>> open(const std::string& path);
+  static Result<std::unique_ptr<DwarfSections>> open(const std::string& path,
+                                                      const SectionPlacement& placement = {});
   ~DwarfSections();
   DwarfSections(const DwarfSections&) = delete;
   DwarfSections& operator=(const DwarfSections&) = delete;
@@ -31,12 +36,19 @@ class DwarfSections {
   const std::vector<ElfSection>& all() const { return sections_; }
   // A section's bytes by name (".debug_info"); empty when absent.
   std::span<const uint8_t> get(std::string_view name) const;
+  bool relocatable() const { return relocatable_; }
+  // The relocations of a section of a relocatable file, resolved against the placement.
+  Result<std::vector<ResolvedRelocation>> relocations(std::string_view section) const;
 
  private:
   DwarfSections() = default;
   Status load(const std::string& path);
+  Status relocate_debug_sections();
 
   std::string path_;
+  SectionPlacement placement_;
+  bool relocatable_ = false;
+  std::deque<std::vector<uint8_t>> relocated_;  // the relocated copies the spans point into
   int fd_ = -1;
   Elf* elf_ = nullptr;
   std::vector<ElfSection> sections_;

@@ -9,6 +9,8 @@
 
 namespace coroner {
 
+class DebugInfo;
+
 enum class TypeKind { void_type, base, pointer, typedef_name, qualified, structure, union_type, enumeration, array, function };
 
 enum class BaseEncoding { signed_int, unsigned_int, signed_char, unsigned_char, boolean, floating, other };
@@ -43,6 +45,7 @@ struct Type {
   std::vector<const Type*> parameters;  // functions
   bool variadic = false, prototyped = false;
   uint64_t die = 0;
+  DebugInfo* owner = nullptr;  // whose DIEs `die` indexes (the vmlinux's or a module's)
 
   // Filled on first use by DebugInfo::members().
   mutable bool members_loaded = false;

@@ -21,9 +21,40 @@ const ModuleList& LinuxView::modules() {
   return *modules_;
 }
 
+void LinuxView::load_module_debug(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) return;
+  module_debug_ = ModuleDebugSet::load(modules(), dirs);
+  for (const ModuleDebug& m : module_debug_.all()) objects_.debug().add_fallback(m.debug.get());
+}
+
 const x86_64::OrcIndex& LinuxView::orc() {
-  if (!orc_) orc_ = load_orc(objects_, &modules(), orc_problems_);
+  if (orc_) return *orc_;
+  std::vector<std::string> problems;
+  orc_ = load_orc(objects_, &modules(), problems);
+  // A module whose in-memory tables the dump lacks unwinds with its .ko's, when given one.
+  x86_64::OrcLayout layout = orc_layout(objects_);
+  for (const LoadedModule& m : modules().modules) {
+    const ModuleDebug* debug = module_debug_.find(m.name);
+    if (orc_->has(m.name) || !debug) continue;
+    auto table = module_orc_from_ko(*debug, m, layout);
+    if (table) {
+      orc_->add(std::move(*table));
+      std::erase_if(problems, [&](const std::string& p) { return p.starts_with("module " + m.name + ":"); });
+    } else {
+      problems.push_back("module " + m.name + ": " + table.error().message);
+    }
+  }
+  orc_problems_ = std::move(problems);
   return *orc_;
+}
+
+std::string LinuxView::source_line(uint64_t pc) {
+  const ElfSymbols* syms = objects_.kernel().symbols();
+  if (syms && syms->lookup(pc)) return objects_.debug().source_line(pc - syms->kaslr_offset());
+  // A module's .ko was relocated to its load addresses: its line tables take run-time addresses.
+  const LoadedModule* m = modules().containing(pc);
+  const ModuleDebug* debug = m ? module_debug_.find(m->name) : nullptr;
+  return debug ? debug->debug->source_line(pc) : "";
 }
 
 Result<Backtrace> LinuxView::backtrace(const Task& task) {
@@ -31,12 +62,7 @@ Result<Backtrace> LinuxView::backtrace(const Task& task) {
   if (!t) return t.error();
   if (!unwinder_) {
     unwinder_.emplace(objects_, **t, &modules(), orc());
-    unwinder_->set_line_lookup([this](uint64_t pc) -> std::string {
-      // Lines come from the vmlinux's DWARF: kernel image addresses only (modules have no DWARF here).
-      const ElfSymbols* syms = objects_.kernel().symbols();
-      if (!syms || !syms->lookup(pc)) return "";
-      return objects_.debug().source_line(pc - syms->kaslr_offset());
-    });
+    unwinder_->set_line_lookup([this](uint64_t pc) { return source_line(pc); });
   }
   return unwinder_->backtrace(task);
 }
@@ -45,6 +71,7 @@ std::vector<std::string> LinuxView::problems() const {
   std::vector<std::string> out;
   if (tasks_ && *tasks_) out.insert(out.end(), (*tasks_)->problems.begin(), (*tasks_)->problems.end());
   if (modules_) out.insert(out.end(), modules_->problems.begin(), modules_->problems.end());
+  out.insert(out.end(), module_debug_.problems().begin(), module_debug_.problems().end());
   out.insert(out.end(), orc_problems_.begin(), orc_problems_.end());
   return out;
 }

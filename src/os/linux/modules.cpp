@@ -61,6 +61,36 @@ void read_kallsyms(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
   });
 }
 
+std::string read_c_string(Objects& objects, uint64_t address, size_t limit) {
+  ObjectBytes text = objects.read_object(address, limit);
+  size_t n = 0;
+  while (n < text.data.size() && text.readable(n, 1) && text.data[n]) ++n;
+  return std::string(text.data.begin(), text.data.begin() + static_cast<long>(n));
+}
+
+// mod->sect_attrs: each allocated section's name and load address, as sysfs shows them.
+void read_sections(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
+  auto attrs = mod.integer(m.address, "sect_attrs");
+  auto group = StructReader::of(objects, "struct module_sect_attrs");
+  auto attr = StructReader::of(objects, "struct module_sect_attr");
+  if (!attrs || !*attrs || !group || !attr) return;
+  uint64_t count = group->integer(*attrs, "nsections").value_or(0);
+  auto first = group->address_of(*attrs, "attrs");
+  if (!first || count > 1000 || attr->size() == 0) {
+    problems.push_back("module " + m.name + ": section table at " + hex(*attrs) + " unusable");
+    return;
+  }
+  const char* name_path = attr->has("battr.attr.name") ? "battr.attr.name" : "name";
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t at = *first + i * attr->size();
+    auto name = attr->integer(at, name_path);
+    auto address = attr->integer(at, "address");
+    if (!name || !address) continue;
+    std::string section = read_c_string(objects, *name, 64);
+    if (!section.empty()) m.sections.emplace(std::move(section), *address);
+  }
+}
+
 LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, std::vector<std::string>& problems) {
   LoadedModule m;
   m.address = address;
@@ -84,7 +114,11 @@ LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, 
     m.orc_ip = mod.integer(address, "arch.orc_unwind_ip").value_or(0);
     m.orc = mod.integer(address, "arch.orc_unwind").value_or(0);
   }
+  if (auto srcversion = mod.integer(address, "srcversion"); srcversion && *srcversion) {
+    m.srcversion = read_c_string(objects, *srcversion, 64);
+  }
   read_kallsyms(objects, mod, m, problems);
+  read_sections(objects, mod, m, problems);
   return m;
 }
 
@@ -166,8 +200,6 @@ bool TextRanges::contains(uint64_t address) const {
   return false;
 }
 
-namespace {
-
 x86_64::OrcLayout orc_layout(Objects& objects) {
   x86_64::OrcLayout layout;
   auto entry = StructReader::of(objects, "struct orc_entry");
@@ -186,8 +218,6 @@ x86_64::OrcLayout orc_layout(Objects& objects) {
   layout.signal_bit = bit("signal");
   return layout;
 }
-
-}  // namespace
 
 x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vector<std::string>& problems) {
   x86_64::OrcIndex index;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "coroner/os/linux/backtrace.hpp"
+#include "coroner/os/linux/module_debuginfo.hpp"
 #include "coroner/os/linux/modules.hpp"
 #include "coroner/os/linux/tasks.hpp"
 
@@ -20,6 +21,11 @@ class LinuxView {
   // Modules are optional: a kernel without them (or an unreadable list) gives an empty list and
   // a problem.
   const ModuleList& modules();
+  // Loads the .ko debug info of the loaded modules found under `dirs` and makes it reachable
+  // through the kernel's debug info (types, variables), the unwinder (ORC) and bt (lines).
+  // Call before the first orc() or backtrace().
+  void load_module_debug(const std::vector<std::string>& dirs);
+  const ModuleDebugSet& module_debug() const { return module_debug_; }
   const x86_64::OrcIndex& orc();
   Result<Backtrace> backtrace(const Task& task);
   // Problems met while reading tasks, modules and ORC tables, for the user.
@@ -29,9 +35,11 @@ class LinuxView {
   Objects& objects_;
   std::optional<Result<TaskList>> tasks_;
   std::optional<ModuleList> modules_;
+  ModuleDebugSet module_debug_;
   std::optional<x86_64::OrcIndex> orc_;
   std::optional<Unwinder> unwinder_;  // one for all backtraces: text ranges and line tables are shared
   std::vector<std::string> orc_problems_;
+  std::string source_line(uint64_t pc);
 };
 
 }  // namespace coroner::linux_kernel

@@ -3,6 +3,7 @@
 // and data were loaded, its in-memory kallsyms (so backtraces name module functions with no .ko
 // at hand) and its ORC tables (so unwinding crosses module code).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct LoadedModule {
   std::vector<ModuleSymbol> symbols;          // sorted by address
   uint64_t orc_ip = 0, orc = 0;               // run-time addresses of its ORC tables
   uint32_t orc_count = 0;
+  std::string srcversion;                     // modpost's checksum of the sources; empty if none
+  // Where each ELF section was loaded (sysfs's /sys/module/*/sections), to relocate the .ko.
+  std::map<std::string, uint64_t, std::less<>> sections;
   bool contains(uint64_t a) const { return a >= base && a < base + size; }
   bool in_text(uint64_t a) const { return a >= base && a < base + text_size; }
 };
@@ -58,6 +62,8 @@ class TextRanges {
   std::vector<std::pair<uint64_t, uint64_t>> ranges_;
 };
 
+// struct orc_entry's bit layout, from the kernel's DWARF (the pre-6.4 one when it has none).
+x86_64::OrcLayout orc_layout(Objects& objects);
 // The ORC tables of the vmlinux (its sections, KASLR applied) and of every module in the dump.
 x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vector<std::string>& problems);
 

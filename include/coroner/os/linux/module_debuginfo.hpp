@@ -1,0 +1,46 @@
+#pragma once
+// Loaded modules' own debug info, from their .ko files (`--modules DIR`, e.g. Debian's
+// /usr/lib/debug/lib/modules/<release>): each .ko's DWARF relocated to where the dump says the
+// module's sections were loaded, so the types a module defines print, its variables resolve, its
+// frames get file:line, and its ORC tables can stand in for an unreadable in-memory copy.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coroner/arch/x86_64_orc.hpp"
+#include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/os/linux/modules.hpp"
+
+namespace coroner::linux_kernel {
+
+struct ModuleDebug {
+  std::string module;  // the name in the dump
+  std::string path;    // the .ko it came from
+  std::unique_ptr<DebugInfo> debug;
+};
+
+class ModuleDebugSet {
+ public:
+  // Finds each loaded module's .ko under `dirs` (searched recursively; '-' and '_' are the same
+  // in module names), skips one whose srcversion differs from the loaded module's, and relocates
+  // the rest. What could not be loaded is in problems(), with what to do about it.
+  static ModuleDebugSet load(const ModuleList& modules, const std::vector<std::string>& dirs);
+
+  const ModuleDebug* find(std::string_view module) const;
+  const std::vector<ModuleDebug>& all() const { return modules_; }
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<ModuleDebug> modules_;
+  std::vector<std::string> problems_;
+};
+
+// The module's ORC tables from its .ko: `.orc_unwind_ip` relocated against the load addresses.
+Result<x86_64::OrcTable> module_orc_from_ko(const ModuleDebug& debug, const LoadedModule& module,
+                                            const x86_64::OrcLayout& layout);
+
+// "virtio-rng" and "virtio_rng" are one module.
+std::string normalised_module_name(std::string_view name);
+
+}  // namespace coroner::linux_kernel

@@ -1,0 +1,119 @@
+#include "coroner/os/linux/module_debuginfo.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "coroner/format.hpp"
+
+namespace coroner::linux_kernel {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every *.ko under the directories, by normalised module name; the first directory given wins.
+std::map<std::string, std::string> find_ko_files(const std::vector<std::string>& dirs,
+                                                 std::vector<std::string>& problems) {
+  std::map<std::string, std::string> found;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+      problems.push_back("--modules " + dir + ": " + ec.message());
+      continue;
+    }
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      const fs::path& p = it->path();
+      if (p.extension() != ".ko" || !it->is_regular_file(ec)) continue;
+      found.emplace(normalised_module_name(p.stem().string()), p.string());
+    }
+  }
+  return found;
+}
+
+// "srcversion=..." in the .ko's .modinfo; empty when absent.
+std::string srcversion_of(const DebugInfo& debug) {
+  auto modinfo = debug.sections().get(".modinfo");
+  std::string_view text(reinterpret_cast<const char*>(modinfo.data()), modinfo.size());
+  constexpr std::string_view kKey = "srcversion=";
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\0', at);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view entry = text.substr(at, end - at);
+    if (entry.starts_with(kKey)) return std::string(entry.substr(kKey.size()));
+    at = end + 1;
+  }
+  return "";
+}
+
+SectionPlacement placement_of(const LoadedModule& m) {
+  SectionPlacement p;
+  for (const auto& [name, address] : m.sections) p.emplace(name, address);
+  return p;
+}
+
+}  // namespace
+
+std::string normalised_module_name(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
+ModuleDebugSet ModuleDebugSet::load(const ModuleList& modules, const std::vector<std::string>& dirs) {
+  ModuleDebugSet set;
+  auto files = find_ko_files(dirs, set.problems_);
+  for (const LoadedModule& m : modules.modules) {
+    auto file = files.find(normalised_module_name(m.name));
+    if (file == files.end()) continue;
+    if (m.sections.empty()) {
+      set.problems_.push_back("module " + m.name + ": the dump does not say where its sections were loaded (" +
+                              "mod->sect_attrs); " + file->second + " not used");
+      continue;
+    }
+    auto debug = DebugInfo::open(file->second, 1, placement_of(m));
+    if (!debug) {
+      set.problems_.push_back("module " + m.name + ": " + debug.error().message);
+      continue;
+    }
+    std::string version = srcversion_of(**debug);
+    if (!m.srcversion.empty() && !version.empty() && version != m.srcversion) {
+      set.problems_.push_back("module " + m.name + ": " + file->second + " is another build (srcversion " + version +
+                              ", loaded " + m.srcversion + "); give the .ko files of the dumped kernel");
+      continue;
+    }
+    set.modules_.push_back({m.name, file->second, std::move(*debug)});
+  }
+  return set;
+}
+
+const ModuleDebug* ModuleDebugSet::find(std::string_view module) const {
+  for (const auto& m : modules_) {
+    if (m.module == module) return &m;
+  }
+  return nullptr;
+}
+
+Result<x86_64::OrcTable> module_orc_from_ko(const ModuleDebug& debug, const LoadedModule& module,
+                                            const x86_64::OrcLayout& layout) {
+  const DwarfSections& sections = debug.debug->sections();
+  auto ips = sections.get(".orc_unwind_ip");
+  auto entries = sections.get(".orc_unwind");
+  auto placed = module.sections.find(".orc_unwind_ip");
+  if (ips.empty() || entries.empty() || placed == module.sections.end()) {
+    return make_error(debug.path + ": no ORC tables, or the dump does not say where they were loaded");
+  }
+  auto relocations = sections.relocations(".orc_unwind_ip");
+  if (!relocations) return relocations.error();
+  std::vector<uint8_t> relocated(ips.begin(), ips.end());
+  auto st = apply_relocations(relocated, *relocations, debug.path + ": .orc_unwind_ip");
+  if (!st) return st.error();
+  auto table = x86_64::make_orc_table(module.name, relocated, placed->second, entries, layout);
+  table.text_start = module.base;
+  table.text_end = module.base + module.text_size;
+  return table;
+}
+
+}  // namespace coroner::linux_kernel
