@@ -19,70 +19,124 @@ kernel_package() {
   apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
 }
 
+# Modules every guest loads, in load order: qemu_fw_cfg hands VMCOREINFO to QEMU; the virtio ones
+# give the kdump capture kernel its disks (and every dump a few more modules to resolve).
+guest_modules=(
+  drivers/firmware/qemu_fw_cfg
+  drivers/virtio/virtio_ring drivers/virtio/virtio
+  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci
+  drivers/block/virtio_blk
+)
+
+# kernel/<version>/: vmlinuz, vmlinux, modules/<name>.ko (stripped, for the guest) and, in Debian's
+# debug layout, debug/lib/modules/<release>/kernel/<path>.ko (with DWARF, for --modules).
 fetch_kernel() {
   local pkg=$1 dir=$2
-  [[ -s $dir/vmlinux && -s $dir/vmlinuz && -s $dir/modules/qemu_fw_cfg.ko ]] && return 0
+  local release=${pkg#linux-image-}
+  local debug=$dir/debug/lib/modules/$release/kernel
+  [[ -s $dir/vmlinux && -s $dir/vmlinuz && -s $debug/${guest_modules[-1]}.ko ]] && return 0
   log "fetching $pkg and $pkg-dbg (about 930 MB) into $cache/debs"
   mkdir -p "$cache/debs" "$dir/modules"
   # Stale package lists name versions the mirror no longer has: refresh once and retry.
   (cd "$cache/debs" && { apt-get download "$pkg" "$pkg-dbg" >/dev/null 2>&1 ||
     { apt-get update -qq && apt-get download "$pkg" "$pkg-dbg" >/dev/null; }; })
-  local release=${pkg#linux-image-}
-  local image dbg tmp
+  local image dbg tmp m
   image=$(ls "$cache/debs/${pkg}_"*.deb | tail -n1)
   dbg=$(ls "$cache/debs/${pkg}-dbg_"*.deb | tail -n1)
   tmp=$(mktemp -d "$cache/extract.XXXXXX")
-  dpkg-deb --fsys-tarfile "$image" | tar -x -C "$tmp" "./boot/vmlinuz-$release" \
-    "./lib/modules/$release/kernel/drivers/firmware/qemu_fw_cfg.ko"
-  dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp" "./usr/lib/debug/boot/vmlinux-$release"
+  local image_files=("./boot/vmlinuz-$release") debug_files=("./usr/lib/debug/boot/vmlinux-$release")
+  for m in "${guest_modules[@]}"; do
+    image_files+=("./lib/modules/$release/kernel/$m.ko")
+    debug_files+=("./usr/lib/debug/lib/modules/$release/kernel/$m.ko")
+  done
+  dpkg-deb --fsys-tarfile "$image" | tar -x -C "$tmp" "${image_files[@]}"
+  dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp" "${debug_files[@]}"
   mv "$tmp/boot/vmlinuz-$release" "$dir/vmlinuz"
-  mv "$tmp/lib/modules/$release/kernel/drivers/firmware/qemu_fw_cfg.ko" "$dir/modules/"
   mv "$tmp/usr/lib/debug/boot/vmlinux-$release" "$dir/vmlinux"
+  for m in "${guest_modules[@]}"; do mv "$tmp/lib/modules/$release/kernel/$m.ko" "$dir/modules/"; done
+  rm -rf "$dir/debug" && mkdir -p "$dir/debug/lib/modules/$release"
+  mv "$tmp/usr/lib/debug/lib/modules/$release/kernel" "$debug"
   rm -rf "$tmp"
   echo "$release" > "$dir/release"
   # The .debs are only a means; the extracted files are the cache.
   rm -f "$image" "$dbg"
 }
 
+# guest-tools/<kexec-tools version>/: Debian's kexec with the libraries it needs that the host
+# lacks (Xen's), for the kdump guest. The host's own libraries fill in the rest at initramfs time.
+fetch_kexec() {
+  local dir=$1
+  [[ -x $dir/sbin/kexec ]] && return 0
+  log "fetching kexec-tools and its libraries into $dir"
+  local tmp p
+  tmp=$(mktemp -d "$cache/extract.XXXXXX")
+  local missing=()
+  for p in $(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+      --no-replaces --no-enhances --no-pre-depends kexec-tools | grep -E '^(kexec-tools|lib)' | sort -u); do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  (cd "$tmp" && apt-get download "${missing[@]}" >/dev/null 2>&1)
+  mkdir -p "$tmp/root"
+  for p in "$tmp"/*.deb; do dpkg-deb -x "$p" "$tmp/root"; done
+  mkdir -p "$dir.new/sbin" "$dir.new/lib"
+  cp "$tmp/root/sbin/kexec" "$dir.new/sbin/"
+  find "$tmp/root" -name '*.so*' \( -type f -o -type l \) -exec cp -P {} "$dir.new/lib/" \;
+  rm -rf "$tmp" "$dir" && mv "$dir.new" "$dir"
+}
+
+# copy_with_libs ROOT BINARY [LIBRARY_DIR]: BINARY into ROOT/bin, every library it loads into ROOT/lib.
+copy_with_libs() {
+  local root=$1 binary=$2 libdir=${3:-}
+  cp "$binary" "$root/bin/"
+  local lib
+  for lib in $(LD_LIBRARY_PATH=$libdir ldd "$binary" | grep -o '/[^ ]*'); do
+    cp -L "$lib" "$root/lib/"
+  done
+  cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+}
+
 make_initramfs() {
   local kdir=$1 scenario=$2 out=$3
-  local root
+  local root m names=()
   root=$(mktemp -d)
-  mkdir -p "$root"/{bin,proc,sys,dev,modules}
+  mkdir -p "$root"/{bin,lib,lib64,proc,sys,dev,modules}
   cp /bin/busybox "$root/bin/busybox"
-  cp "$kdir"/modules/*.ko "$root/modules/"
-  sed "s/@SCENARIO@/$scenario/" "$here/guest-init.sh" > "$root/init"
+  for m in "${guest_modules[@]}"; do
+    cp "$kdir/modules/${m##*/}.ko" "$root/modules/"
+    names+=("${m##*/}")
+  done
+  if [[ $scenario == kdump ]]; then
+    # No ':' from the epoch: the directory goes into LD_LIBRARY_PATH.
+    local tools=$cache/guest-tools/kexec-$(apt-cache show kexec-tools | awk '/^Version:/ {print $2; exit}' | tr : _)
+    fetch_kexec "$tools"
+    copy_with_libs "$root" "$tools/sbin/kexec" "$tools/lib"
+    copy_with_libs "$root" "$(command -v makedumpfile)"
+    cp "$kdir/vmlinuz" "$root/vmlinuz"
+  fi
+  sed -e "s/@SCENARIO@/$scenario/" -e "s/@MODULES@/${names[*]}/" "$here/guest-init.sh" > "$root/init"
   chmod +x "$root/init"
   (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
   rm -rf "$root"
 }
 
-# boot_and_dump KERNEL_DIR OUT_DIR SCENARIO CPU APPEND VMCOREINFO(yes|no)
-boot_and_dump() {
-  local kdir=$1 out=$2 scenario=$3 cpu=$4 append=$5 vmcoreinfo=$6
-  local devices=()
-  [[ $vmcoreinfo == yes ]] && devices=(-device vmcoreinfo)
-  local work
-  work=$(mktemp -d)
-  make_initramfs "$kdir" "$scenario" "$work/initramfs.gz"
-  echo "$append" > "$work/boot.args"
-  log "booting $scenario ($append) under QEMU TCG"
-  qemu-system-x86_64 -machine pc -accel tcg -cpu "$cpu" -smp 2 -m 512 \
-    -kernel "$kdir/vmlinuz" -initrd "$work/initramfs.gz" \
-    -append "console=ttyS0 panic=0 loglevel=7 $append" \
-    "${devices[@]}" -display none -serial "file:$work/console.log" \
-    -qmp "unix:$work/qmp.sock,server=on,wait=off" -no-reboot &
-  local qemu=$!
-  trap "kill $qemu 2>/dev/null || true" RETURN
-  local waited=0
-  until grep -q 'Kernel panic - not syncing' "$work/console.log" 2>/dev/null; do
+# wait_for_console LOG PID PATTERN SECONDS: until the guest prints PATTERN; fails if QEMU exits first.
+wait_for_console() {
+  local console=$1 qemu=$2 pattern=$3 limit=$4 waited=0
+  until grep -q "$pattern" "$console" 2>/dev/null; do
     sleep 1; waited=$((waited + 1))
-    if ((waited > 300)) || ! kill -0 "$qemu" 2>/dev/null; then
-      kill "$qemu" 2>/dev/null || true
-      log "guest did not panic within ${waited}s; console log follows"; cat "$work/console.log" >&2
+    # QEMU may print the pattern and exit within the same second: look once more before failing.
+    if ((waited > limit)) || ! kill -0 "$qemu" 2>/dev/null; then
+      grep -q "$pattern" "$console" 2>/dev/null && return 0
+      log "guest did not print '$pattern' within ${waited}s; the end of its console log follows"
+      tail -n 60 "$console" >&2
       return 1
     fi
   done
+}
+
+# dump_through_qmp WORK: QEMU writes the guest's memory in every format it offers.
+dump_through_qmp() {
+  local work=$1
   sleep 3  # let the panicking CPU stop the others
   # Debian's QEMU 7.2 offers elf, kdump-zlib and kdump-snappy (no lzo); ask rather than assume.
   local format formats
@@ -96,9 +150,90 @@ boot_and_dump() {
       "{\"execute\":\"dump-guest-memory\",\"arguments\":{\"paging\":false,\"protocol\":\"file:$file\",\"format\":\"$format\"}}" >/dev/null
   done
   "$here/qmp.py" "$work/qmp.sock" '{"execute":"quit"}' >/dev/null || true
-  wait "$qemu" || true
-  # QEMU writes makedumpfile's flattened format; makedumpfile -R reassembles the plain kdump file.
-  makedumpfile -R "$work/vmcore.kdump-zlib" < "$work/vmcore.kdump-zlib.flat" >/dev/null
+}
+
+# collect_kdump WORK: the capture kernel wrote /proc/vmcore raw to one disk and makedumpfile's
+# flattened output to the other; which is which is told by their first bytes, not by device order.
+collect_kdump() {
+  local work=$1 disk
+  for disk in "$work"/disk-*.img; do
+    if [[ $(head -c 4 "$disk" | od -An -c | tr -d ' ') == 177ELF ]]; then
+      # The disk is larger than the dump: cut it where the last PT_LOAD ends.
+      python3 - "$disk" "$work/vmcore.elf" <<'PY'
+import struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+with open(src, "rb") as f:
+    eh = f.read(64)
+    phoff, = struct.unpack_from("<Q", eh, 32)
+    phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+    f.seek(phoff)
+    ph = f.read(phentsize * phnum)
+    end = phoff + phentsize * phnum
+    for i in range(phnum):
+        _, _, off, _, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", ph, i * phentsize)
+        end = max(end, off + filesz)
+    f.seek(0)
+    with open(dst, "wb") as out:
+        while end > 0:
+            chunk = f.read(min(end, 1 << 24))
+            if not chunk:
+                raise SystemExit(f"{src}: ends before its program headers say")
+            out.write(chunk)
+            end -= len(chunk)
+PY
+    elif head -c 16 "$disk" | grep -q makedumpfile; then
+      makedumpfile -R "$work/vmcore.kdump-zlib" < "$disk" >/dev/null
+    fi
+  done
+  [[ -s $work/vmcore.elf && -s $work/vmcore.kdump-zlib ]] || {
+    log "the capture kernel did not write both dumps; the end of its log follows"
+    tail -n 40 "$work/console.log" >&2; return 1; }
+  rm -f "$work"/disk-*.img
+  # One console, two kernels: the tests read the crashed kernel's log, so the capture kernel's
+  # (from its own "Linux version" banner on) goes to capture.log.
+  (cd "$work" && awk '/Linux version [0-9]/ { n++ } n > 1' console.log > capture.log &&
+    awk '/Linux version [0-9]/ { n++ } n <= 1' console.log > console.first && mv console.first console.log)
+}
+
+# boot_and_dump KERNEL_DIR OUT_DIR SCENARIO CPU APPEND VMCOREINFO(yes|no)
+#   SCENARIO sysrq: crash, then QEMU dumps the guest (elf, kdump-zlib, kdump-snappy).
+#   SCENARIO kdump: crash into a capture kernel loaded with kexec -p, which saves /proc/vmcore.
+boot_and_dump() {
+  local kdir=$1 out=$2 scenario=$3 cpu=$4 append=$5 vmcoreinfo=$6
+  local devices=() memory=512
+  [[ $vmcoreinfo == yes ]] && devices=(-device vmcoreinfo)
+  local work
+  work=$(mktemp -d)
+  make_initramfs "$kdir" "$scenario" "$work/initramfs.gz"
+  if [[ $scenario == kdump ]]; then
+    memory=768
+    append="$append crashkernel=192M"
+    local disk
+    for disk in a b; do
+      truncate -s "${memory}M" "$work/disk-$disk.img"
+      devices+=(-drive "file=$work/disk-$disk.img,if=virtio,format=raw")
+    done
+  fi
+  echo "$append" > "$work/boot.args"
+  log "booting $scenario ($append) under QEMU TCG"
+  qemu-system-x86_64 -machine pc -accel tcg -cpu "$cpu" -smp 2 -m "$memory" \
+    -kernel "$kdir/vmlinuz" -initrd "$work/initramfs.gz" \
+    -append "console=ttyS0 panic=0 loglevel=7 $append" \
+    "${devices[@]}" -display none -serial "file:$work/console.log" \
+    -qmp "unix:$work/qmp.sock,server=on,wait=off" -no-reboot &
+  local qemu=$!
+  trap "kill $qemu 2>/dev/null || true" RETURN
+  if [[ $scenario == kdump ]]; then
+    wait_for_console "$work/console.log" "$qemu" 'coroner-capture: saved' 900
+    wait "$qemu" || true
+    collect_kdump "$work"
+  else
+    wait_for_console "$work/console.log" "$qemu" 'Kernel panic - not syncing' 300
+    dump_through_qmp "$work"
+    wait "$qemu" || true
+    # QEMU writes makedumpfile's flattened format; makedumpfile -R reassembles the plain kdump file.
+    makedumpfile -R "$work/vmcore.kdump-zlib" < "$work/vmcore.kdump-zlib.flat" >/dev/null
+  fi
   rm -f "$work/qmp.sock" "$work/initramfs.gz"
   mkdir -p "$(dirname "$out")"
   mv "$work" "$out"
@@ -120,10 +255,16 @@ main() {
     "sysrq-la57 qemu64,+la57 yes kaslr"
     "novmcoreinfo-kaslr qemu64 no kaslr"
   )
+  # The path users have: kexec -p into a capture kernel that saves /proc/vmcore (kdump).
+  local kdump_scenarios=("kdump-kaslr qemu64 no kaslr")
   local s name cpu vmcoreinfo args
   for s in "${scenarios[@]}"; do
     read -r name cpu vmcoreinfo args <<<"$s"
     [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" sysrq "$cpu" "$args" "$vmcoreinfo"
+  done
+  for s in "${kdump_scenarios[@]}"; do
+    read -r name cpu vmcoreinfo args <<<"$s"
+    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" kdump "$cpu" "$args" "$vmcoreinfo"
   done
   ln -sfn "$kdir" "$ddir/kernel"
   # Dumps made by older versions of these scripts are stale: keep only this set.

@@ -19,8 +19,8 @@ void register_mod(CLI::App& app) {
     auto typed = open_typed_dump(args->dump);
     linux_kernel::LinuxView& view = *typed.view;
     const auto& modules = view.modules();
-    if (args->json) std::cout << report::to_json_text(report::modules_json(modules)) << '\n';
-    else std::cout << report::modules_text(modules);
+    if (args->json) std::cout << report::to_json_text(report::modules_json(modules, view.module_debug())) << '\n';
+    else std::cout << report::modules_text(modules, view.module_debug());
     print_warnings(view);
   });
 }

@@ -37,6 +37,7 @@ void register_struct(CLI::App& app) {
   cmd->add_option("--vmlinux,-k", args->vmlinux, "the kernel's vmlinux with debug info")->required();
   cmd->add_option("--modules", args->module_dirs,
                   "a directory of the loaded modules' .ko files (their types need a dump); repeatable")
+      ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("-o,--offsets", args->offsets, "the layout with member offsets, as crash's struct -o");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.layout or coroner.object)");

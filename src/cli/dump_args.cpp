@@ -13,6 +13,7 @@ void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required) {
   cmd.add_option("--modules", args.module_dirs,
                  "a directory of the loaded modules' .ko files with debug info, searched recursively "
                  "(Debian: /usr/lib/debug/lib/modules/RELEASE); repeatable")
+      ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
 }
 

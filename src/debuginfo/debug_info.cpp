@@ -430,6 +430,11 @@ std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<CallFrameRule> DebugInfo::call_frame_rule(uint64_t link_address) {
+  if (!frames_) frames_ = std::make_unique<CallFrames>(*dies_);
+  return frames_->rule_at(link_address);
+}
+
 std::string DebugInfo::source_line(uint64_t link_address) {
   if (!lines_) lines_ = std::make_unique<LineTables>(*dies_);
   return lines_->line_of(link_address);

@@ -190,6 +190,11 @@ struct DieReader::Impl {
       case DW_AT_location:
         if (form == DW_FORM_exprloc) f.static_address = single_address(attr, &err);
         break;
+      case DW_AT_low_pc: {  // a function's entry
+        Dwarf_Addr address = 0;
+        if (form == DW_FORM_addr && dwarf_formaddr(attr, &address, &err) == DW_DLV_OK) f.static_address = address;
+        break;
+      }
       case DW_AT_upper_bound: f.upper_bound = unsigned_value(); break;
       case DW_AT_count: f.count = unsigned_value(); break;
       case DW_AT_lower_bound: f.lower_bound = unsigned_value().value_or(0); break;

@@ -142,7 +142,9 @@ std::optional<SymbolHit> ElfSymbols::lookup(uint64_t runtime_address) const {
   while (next != by_address_.end() && next->address == at) ++next;
   uint64_t size = next == by_address_.end() ? it->size : next->address - at;
   uint64_t offset = link - at;
-  if (size && offset >= size) return std::nullopt;
+  // The last symbol, when the ELF gives it no size, covers its own address only: not everything
+  // above the image (module space would read as "__init_scratch_end+0x24f9100").
+  if (offset >= std::max<uint64_t>(size, 1)) return std::nullopt;
   return SymbolHit{&*it, offset, size};
 }
 

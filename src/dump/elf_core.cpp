@@ -68,14 +68,19 @@ Status ElfCore::load_program_headers() {
       parse_notes(*bytes, f.name(), ph->p_offset, notes_);
     }
   }
-  by_paddr_.resize(segments_.size());
-  std::iota(by_paddr_.begin(), by_paddr_.end(), 0);
-  by_vaddr_ = by_paddr_;
-  std::sort(by_paddr_.begin(), by_paddr_.end(),
-            [&](size_t a, size_t b) { return segments_[a].paddr < segments_[b].paddr; });
-  std::sort(by_vaddr_.begin(), by_vaddr_.end(),
-            [&](size_t a, size_t b) { return segments_[a].vaddr < segments_[b].vaddr; });
-  for (size_t i : by_paddr_) ranges_.push_back({segments_[i].paddr, segments_[i].mem_size});
+  by_paddr_ = index_by(&LoadSegment::paddr);
+  by_vaddr_ = index_by(&LoadSegment::vaddr);
+  // The physical memory in the dump, each byte once however many segments map it.
+  for (size_t i : by_paddr_.order) {
+    const LoadSegment& s = segments_[i];
+    uint64_t end = s.paddr + std::min(s.mem_size, ~uint64_t{0} - s.paddr);
+    if (!ranges_.empty() && s.paddr <= ranges_.back().start + ranges_.back().size) {
+      PhysicalRange& last = ranges_.back();
+      last.size = std::max(last.size, end - last.start);
+    } else {
+      ranges_.push_back({s.paddr, end - s.paddr});
+    }
+  }
   has_virtual_ = std::any_of(segments_.begin(), segments_.end(),
                              [](const LoadSegment& s) { return s.vaddr != 0; });
   return ok_status();
@@ -94,19 +99,39 @@ void ElfCore::describe_producer() {
   }
 }
 
-Status ElfCore::read_by(uint64_t LoadSegment::*key, const std::vector<size_t>& order, uint64_t addr,
-                        std::span<uint8_t> out, const char* space) const {
+ElfCore::SegmentIndex ElfCore::index_by(uint64_t LoadSegment::*key) const {
+  SegmentIndex index;
+  index.key = key;
+  index.order.resize(segments_.size());
+  std::iota(index.order.begin(), index.order.end(), 0);
+  std::sort(index.order.begin(), index.order.end(),
+            [&](size_t a, size_t b) { return segments_[a].*key < segments_[b].*key; });
+  uint64_t reach = 0;
+  for (size_t i : index.order) {
+    const LoadSegment& s = segments_[i];
+    reach = std::max(reach, s.*key + std::min(s.mem_size, ~uint64_t{0} - s.*key));
+    index.reach.push_back(reach);
+  }
+  return index;
+}
+
+const LoadSegment* ElfCore::segment_at(const SegmentIndex& index, uint64_t at) const {
+  // Back from the last segment starting at or below `at`, while an earlier one could still reach it.
+  auto it = std::upper_bound(index.order.begin(), index.order.end(), at,
+                             [&](uint64_t a, size_t i) { return a < segments_[i].*index.key; });
+  for (auto pos = static_cast<size_t>(it - index.order.begin()); pos > 0 && index.reach[pos - 1] > at; --pos) {
+    const LoadSegment& s = segments_[index.order[pos - 1]];
+    if (at - s.*index.key < s.mem_size) return &s;
+  }
+  return nullptr;
+}
+
+Status ElfCore::read_by(const SegmentIndex& index, uint64_t addr, std::span<uint8_t> out, const char* space) const {
+  const auto key = index.key;
   uint64_t done = 0;
   while (done < out.size()) {
     uint64_t at = addr + done;
-    // The last segment starting at or below `at`.
-    auto it = std::upper_bound(order.begin(), order.end(), at,
-                               [&](uint64_t a, size_t i) { return a < segments_[i].*key; });
-    const LoadSegment* seg = nullptr;
-    if (it != order.begin()) {
-      const LoadSegment& s = segments_[*std::prev(it)];
-      if (at - s.*key < s.mem_size) seg = &s;
-    }
+    const LoadSegment* seg = segment_at(index, at);
     if (!seg) {
       return make_error(path_ + ": " + space + " address " + hex(at) + " is not in any PT_LOAD segment",
                         ErrorKind::not_in_dump);
@@ -134,11 +159,11 @@ Status ElfCore::read_by(uint64_t LoadSegment::*key, const std::vector<size_t>& o
 }
 
 Status ElfCore::read_physical(uint64_t paddr, std::span<uint8_t> out) const {
-  return read_by(&LoadSegment::paddr, by_paddr_, paddr, out, "physical");
+  return read_by(by_paddr_, paddr, out, "physical");
 }
 
 Status ElfCore::read_segment_virtual(uint64_t vaddr, std::span<uint8_t> out) const {
-  return read_by(&LoadSegment::vaddr, by_vaddr_, vaddr, out, "virtual");
+  return read_by(by_vaddr_, vaddr, out, "virtual");
 }
 
 }  // namespace coroner

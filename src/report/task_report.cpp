@@ -144,24 +144,27 @@ nlohmann::ordered_json backtrace_json(const Backtrace& bt) {
   return j;
 }
 
-std::string modules_text(const ModuleList& modules) {
-  std::string out = "     MODULE       NAME                     BASE         SIZE  SYMBOLS  ORC\n";
+std::string modules_text(const ModuleList& modules, const ModuleDebugSet& debug) {
+  std::string out = "     MODULE       NAME                     BASE         SIZE  SYMBOLS  ORC  OBJECT FILE\n";
   for (const LoadedModule& m : modules.modules) {
+    const ModuleDebug* ko = debug.find(m.name);
     char buf[200];
-    std::snprintf(buf, sizeof buf, "%016llx  %-20s  %016llx  %7llu  %7zu  %u\n",
+    std::snprintf(buf, sizeof buf, "%016llx  %-20s  %016llx  %7llu  %7zu  %4u  ",
                   static_cast<unsigned long long>(m.address), m.name.c_str(), static_cast<unsigned long long>(m.base),
                   static_cast<unsigned long long>(m.size), m.symbols.size(), m.orc_count);
-    out += buf;
+    out += buf + (ko ? ko->path : "(not loaded)") + "\n";
   }
   return out;
 }
 
-nlohmann::ordered_json modules_json(const ModuleList& modules) {
+nlohmann::ordered_json modules_json(const ModuleList& modules, const ModuleDebugSet& debug) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const LoadedModule& m : modules.modules) {
+    const ModuleDebug* ko = debug.find(m.name);
     list.push_back({{"name", m.name}, {"module", hex(m.address)}, {"base", hex(m.base)}, {"size", m.size},
                     {"text_size", m.text_size}, {"state", m.state}, {"symbols", m.symbols.size()},
-                    {"orc_entries", m.orc_count}});
+                    {"orc_entries", m.orc_count},
+                    {"object_file", ko ? nlohmann::ordered_json(ko->path) : nlohmann::ordered_json(nullptr)}});
   }
   return {{"schema", "coroner.mod"}, {"modules", list}, {"problems", modules.problems}};
 }

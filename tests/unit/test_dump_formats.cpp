@@ -59,6 +59,28 @@ TEST(ElfCore, ReadsPhysicalMemoryAndNotes) {
   EXPECT_EQ(hole.error().kind, ErrorKind::not_in_dump);
 }
 
+// /proc/vmcore as kexec-tools lays it out: the kernel image is a segment of its own (at its
+// virtual address) and again part of the RAM segment around it.
+TEST(ElfCore, OverlappingSegmentsReadFromWhicheverHoldsTheAddress) {
+  PhysicalImage mem = patterned_memory(16);
+  Bytes core = build_elf_core(mem, {{kPage, 15 * kPage, 0xffff888000001000}, {4 * kPage, 2 * kPage, 0xffffffff81000000}},
+                              standard_notes());
+  auto dump = open_bytes(core);
+  ASSERT_TRUE(dump) << dump.error().message;
+  const Dump& d = **dump;
+  Bytes buf(2 * kPage);
+  // Past the end of the image segment, which starts nearer: the RAM segment holds it.
+  ASSERT_TRUE(d.read_physical(5 * kPage + 100, buf)) << "crossing the end of the inner segment";
+  EXPECT_EQ(buf, mem.range(5 * kPage + 100, 2 * kPage));
+  ASSERT_TRUE(d.read_physical(10 * kPage, buf));
+  EXPECT_EQ(buf, mem.range(10 * kPage, 2 * kPage));
+  // Each physical byte counts once.
+  EXPECT_EQ(d.physical_memory_size(), 15 * kPage);
+  ASSERT_EQ(d.physical_ranges().size(), 1u);
+  EXPECT_EQ(d.physical_ranges()[0].start, kPage);
+  EXPECT_FALSE(d.read_physical(0, buf));
+}
+
 TEST(ElfCore, TruncatedFileYieldsWhatIsPresentAndSaysWhatIsNot) {
   PhysicalImage mem = patterned_memory(4);
   Bytes core = build_elf_core(mem, {{0, 4 * kPage}}, standard_notes());

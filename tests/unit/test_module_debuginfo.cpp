@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/format.hpp"
 #include "coroner/os/linux/module_debuginfo.hpp"
 #include "../support/run_command.hpp"
 
@@ -68,7 +69,7 @@ TEST(ModuleDebugInfo, LinesAtRunTimeAddressesAgreeWithAddr2line) {
   ASSERT_TRUE(debug);
   for (uint64_t offset : {0ul, 4ul}) {
     auto oracle = coroner::testing::run_command("addr2line -e " + std::string(CORONER_MODULE_OBJECT) +
-                                       " -j .text.module_work " + std::to_string(offset));
+                                       " -j .text.module_work " + coroner::hex(offset));
     ASSERT_EQ(oracle.status, 0) << oracle.output;
     std::string expected = oracle.output.substr(oracle.output.rfind('/') + 1);
     while (!expected.empty() && (expected.back() == '\n' || expected.back() == ' ')) expected.pop_back();

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "coroner/debuginfo/call_frames.hpp"
 #include "coroner/debuginfo/dwarf_dies.hpp"
 #include "coroner/debuginfo/dwarf_index.hpp"
 #include "coroner/debuginfo/dwarf_sections.hpp"
@@ -68,6 +69,8 @@ class DebugInfo {
   const Type* base_type(std::string_view c_name);
   // "kernel/sched/core.c:6524" for a link-time code address; empty when unknown.
   std::string source_line(uint64_t link_address);
+  // The .debug_frame rule at a link-time code address.
+  std::optional<CallFrameRule> call_frame_rule(uint64_t link_address);
 
  private:
   DebugInfo() = default;
@@ -84,6 +87,7 @@ class DebugInfo {
   DwarfIndex index_;
   std::unique_ptr<DieReader> dies_;
   std::unique_ptr<LineTables> lines_;
+  std::unique_ptr<CallFrames> frames_;
   std::deque<Type> types_;
   std::unordered_map<uint64_t, const Type*> by_die_;
   std::map<const Type*, const Type*> pointers_;

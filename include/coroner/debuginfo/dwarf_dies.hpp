@@ -23,7 +23,7 @@ struct DieFacts {
   std::optional<uint64_t> data_bit_offset;  // DWARF 4+ bit fields
   std::optional<uint64_t> bit_offset;       // DWARF 2/3 bit fields (from the storage unit's MSB)
   std::optional<uint64_t> const_value;      // enumerators, as bits
-  std::optional<uint64_t> static_address;   // DW_AT_location that is one DW_OP_addr
+  std::optional<uint64_t> static_address;   // DW_AT_location that is one DW_OP_addr; DW_AT_low_pc
   bool const_value_signed = false;          // DW_FORM_sdata
   std::optional<uint64_t> upper_bound, count;
   uint64_t lower_bound = 0;

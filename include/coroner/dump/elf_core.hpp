@@ -29,12 +29,20 @@ class ElfCore final : public Dump {
       : Dump(file->name()), file_(std::move(file)) {}
   Status load_program_headers();
   void describe_producer();
-  Status read_by(uint64_t LoadSegment::*key, const std::vector<size_t>& order, uint64_t addr,
-                 std::span<uint8_t> out, const char* space) const;
+  // Segments sorted by one address, with the highest end reached so far at each position: segments
+  // may overlap (/proc/vmcore maps the kernel image twice, once by itself and once inside RAM).
+  struct SegmentIndex {
+    uint64_t LoadSegment::*key = nullptr;
+    std::vector<size_t> order;
+    std::vector<uint64_t> reach;
+  };
+  SegmentIndex index_by(uint64_t LoadSegment::*key) const;
+  const LoadSegment* segment_at(const SegmentIndex& index, uint64_t at) const;
+  Status read_by(const SegmentIndex& index, uint64_t addr, std::span<uint8_t> out, const char* space) const;
 
   std::shared_ptr<const ByteSource> file_;
   std::vector<LoadSegment> segments_;
-  std::vector<size_t> by_paddr_, by_vaddr_;  // indexes into segments_, sorted by address
+  SegmentIndex by_paddr_, by_vaddr_;
   bool has_virtual_ = false;
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "coroner/os/linux/backtrace.hpp"
+#include "coroner/os/linux/module_debuginfo.hpp"
 
 namespace coroner::report {
 
@@ -16,7 +17,8 @@ std::string backtrace_text(const linux_kernel::Backtrace& bt);
 nlohmann::ordered_json backtrace_json(const linux_kernel::Backtrace& bt);
 nlohmann::ordered_json task_json(const linux_kernel::Task& t);
 
-std::string modules_text(const linux_kernel::ModuleList& modules);
-nlohmann::ordered_json modules_json(const linux_kernel::ModuleList& modules);
+// With `debug`, each module's .ko (from --modules) is named, as crash's OBJECT FILE column does.
+std::string modules_text(const linux_kernel::ModuleList& modules, const linux_kernel::ModuleDebugSet& debug);
+nlohmann::ordered_json modules_json(const linux_kernel::ModuleList& modules, const linux_kernel::ModuleDebugSet& debug);
 
 }  // namespace coroner::report

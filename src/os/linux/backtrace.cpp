@@ -31,8 +31,15 @@ struct State {
 class Walk {
  public:
   Walk(const Kernel& kernel, const ModuleList* modules, const x86_64::OrcIndex& orc, const TextRanges& text,
-       const LineLookup& lines, std::vector<StackRange> stacks, Backtrace& out)
-      : k_(kernel), modules_(modules), orc_(orc), text_(text), lines_(lines), stacks_(std::move(stacks)), out_(out) {}
+       const LineLookup& lines, const CallFrameLookup& call_frames, std::vector<StackRange> stacks, Backtrace& out)
+      : k_(kernel),
+        modules_(modules),
+        orc_(orc),
+        text_(text),
+        lines_(lines),
+        call_frames_(call_frames),
+        stacks_(std::move(stacks)),
+        out_(out) {}
 
   void run(State s) {
     for (int n = 0; n < kMaxFrames; ++n) {
@@ -124,7 +131,9 @@ class Walk {
       out_.reliable = false;
     }
     if (orc->sp_reg == OrcReg::undefined || orc->type == OrcType::end_of_stack) {
-      if (!orc->end) why = "no unwind data for " + hex(s.ip);
+      if (orc->end || orc->type == OrcType::end_of_stack) return std::nullopt;
+      if (auto next = step_by_call_frame_info(s, why); next || !why.empty()) return next;
+      why = "no unwind data for " + hex(s.ip);
       return std::nullopt;
     }
     std::optional<uint64_t> sp;
@@ -207,6 +216,27 @@ class Walk {
     return next;
   }
 
+  // objtool gave this code no ORC entry: the compiler's CFI says where the caller's frame is.
+  std::optional<State> step_by_call_frame_info(const State& s, std::string& why) {
+    auto rule = call_frames_ ? call_frames_(s.signal ? s.ip : s.ip - 1) : std::nullopt;
+    if (!rule) return std::nullopt;
+    source_ = FrameSource::call_frame_info;
+    uint64_t cfa = (rule->cfa_register == kDwarfRsp ? s.sp : s.bp) + static_cast<uint64_t>(rule->cfa_offset);
+    auto ip = deref(cfa + static_cast<uint64_t>(rule->return_address_offset));
+    if (!ip) return why = "return address at " + hex(cfa + rule->return_address_offset) + " is off the stack", std::nullopt;
+    State next;
+    next.ip = *ip;
+    next.sp = cfa;
+    next.bp = s.bp;
+    if (rule->rbp_offset) {
+      auto bp = deref(cfa + static_cast<uint64_t>(*rule->rbp_offset));
+      if (!bp) return why = "saved frame pointer off the stack at " + hex(s.ip), std::nullopt;
+      next.bp = *bp;
+    }
+    if (next.sp <= s.sp) return why = "stack going in the wrong direction at " + hex(s.ip), std::nullopt;
+    return next;
+  }
+
   // The unwind failed: say why, and list the text addresses left on the stack above the last
   // good frame, each marked unreliable.
   void fail(const std::string& why, const State& s) {
@@ -235,6 +265,7 @@ class Walk {
   const x86_64::OrcIndex& orc_;
   const TextRanges& text_;
   const LineLookup& lines_;
+  const CallFrameLookup& call_frames_;
   std::vector<StackRange> stacks_;
   Backtrace& out_;
   FrameSource source_ = FrameSource::orc;
@@ -254,6 +285,7 @@ const char* frame_source_name(FrameSource s) {
   switch (s) {
     case FrameSource::registers: return "registers";
     case FrameSource::orc: return "orc";
+    case FrameSource::call_frame_info: return "dwarf cfi";
     case FrameSource::frame_pointer: return "frame pointer";
     case FrameSource::stack_scan: return "stack scan";
   }
@@ -263,7 +295,7 @@ const char* frame_source_name(FrameSource s) {
 Backtrace Unwinder::backtrace(const Task& task) const {
   Backtrace out;
   out.task = &task;
-  Walk walk(objects_.kernel(), modules_, orc_, text_, lines_, tasks_.stacks_of(task), out);
+  Walk walk(objects_.kernel(), modules_, orc_, text_, lines_, call_frames_, tasks_.stacks_of(task), out);
   State s;
   const Cpu* cpu = task.active_on ? tasks_.cpu(*task.active_on) : nullptr;
   if (cpu && cpu->registers) {

@@ -23,7 +23,7 @@ const ModuleList& LinuxView::modules() {
 
 void LinuxView::load_module_debug(const std::vector<std::string>& dirs) {
   if (dirs.empty()) return;
-  module_debug_ = ModuleDebugSet::load(modules(), dirs);
+  module_debug_ = ModuleDebugSet::load(objects_.kernel(), modules(), dirs);
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().add_fallback(m.debug.get());
 }
 
@@ -48,13 +48,23 @@ const x86_64::OrcIndex& LinuxView::orc() {
   return *orc_;
 }
 
-std::string LinuxView::source_line(uint64_t pc) {
+std::pair<DebugInfo*, uint64_t> LinuxView::debug_info_for(uint64_t pc) {
   const ElfSymbols* syms = objects_.kernel().symbols();
-  if (syms && syms->lookup(pc)) return objects_.debug().source_line(pc - syms->kaslr_offset());
-  // A module's .ko was relocated to its load addresses: its line tables take run-time addresses.
+  if (syms && syms->lookup(pc)) return {&objects_.debug(), pc - syms->kaslr_offset()};
+  // A module's .ko was relocated to its load addresses: it is asked with run-time addresses.
   const LoadedModule* m = modules().containing(pc);
   const ModuleDebug* debug = m ? module_debug_.find(m->name) : nullptr;
-  return debug ? debug->debug->source_line(pc) : "";
+  return {debug ? debug->debug.get() : nullptr, pc};
+}
+
+std::string LinuxView::source_line(uint64_t pc) {
+  auto [debug, address] = debug_info_for(pc);
+  return debug ? debug->source_line(address) : "";
+}
+
+std::optional<CallFrameRule> LinuxView::call_frame_rule(uint64_t pc) {
+  auto [debug, address] = debug_info_for(pc);
+  return debug ? debug->call_frame_rule(address) : std::nullopt;
 }
 
 Result<Backtrace> LinuxView::backtrace(const Task& task) {
@@ -63,6 +73,7 @@ Result<Backtrace> LinuxView::backtrace(const Task& task) {
   if (!unwinder_) {
     unwinder_.emplace(objects_, **t, &modules(), orc());
     unwinder_->set_line_lookup([this](uint64_t pc) { return source_line(pc); });
+    unwinder_->set_call_frame_lookup([this](uint64_t pc) { return call_frame_rule(pc); });
   }
   return unwinder_->backtrace(task);
 }

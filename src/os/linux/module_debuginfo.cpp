@@ -48,6 +48,26 @@ std::string srcversion_of(const DebugInfo& debug) {
   return "";
 }
 
+// Why the .ko is not the build that was loaded, or nullopt when nothing says so: its srcversion,
+// or its string sections (read-only, never relocated) against the dump's copy.
+std::optional<std::string> other_build(const Kernel& kernel, const DebugInfo& ko, const LoadedModule& m) {
+  std::string version = srcversion_of(ko);
+  if (!m.srcversion.empty() && !version.empty() && version != m.srcversion) {
+    return "srcversion " + version + ", loaded " + m.srcversion;
+  }
+  for (const ElfSection& s : ko.sections().all()) {
+    auto placed = m.sections.find(s.name);
+    if (!s.name.starts_with(".rodata.str") || s.bytes.empty() || placed == m.sections.end()) continue;
+    std::vector<uint8_t> loaded(std::min<size_t>(s.bytes.size(), 4096));
+    if (!kernel.read(placed->second, loaded)) continue;
+    auto mismatch = std::mismatch(loaded.begin(), loaded.end(), s.bytes.begin());
+    if (mismatch.first != loaded.end()) {
+      return std::string(s.name) + " differs at +" + hex(static_cast<uint64_t>(mismatch.first - loaded.begin()));
+    }
+  }
+  return std::nullopt;
+}
+
 SectionPlacement placement_of(const LoadedModule& m) {
   SectionPlacement p;
   for (const auto& [name, address] : m.sections) p.emplace(name, address);
@@ -62,7 +82,8 @@ std::string normalised_module_name(std::string_view name) {
   return out;
 }
 
-ModuleDebugSet ModuleDebugSet::load(const ModuleList& modules, const std::vector<std::string>& dirs) {
+ModuleDebugSet ModuleDebugSet::load(const Kernel& kernel, const ModuleList& modules,
+                                    const std::vector<std::string>& dirs) {
   ModuleDebugSet set;
   auto files = find_ko_files(dirs, set.problems_);
   for (const LoadedModule& m : modules.modules) {
@@ -78,10 +99,9 @@ ModuleDebugSet ModuleDebugSet::load(const ModuleList& modules, const std::vector
       set.problems_.push_back("module " + m.name + ": " + debug.error().message);
       continue;
     }
-    std::string version = srcversion_of(**debug);
-    if (!m.srcversion.empty() && !version.empty() && version != m.srcversion) {
-      set.problems_.push_back("module " + m.name + ": " + file->second + " is another build (srcversion " + version +
-                              ", loaded " + m.srcversion + "); give the .ko files of the dumped kernel");
+    if (auto why = other_build(kernel, **debug, m)) {
+      set.problems_.push_back("module " + m.name + ": " + file->second + " is another build (" + *why +
+                              "); give the .ko files of the dumped kernel");
       continue;
     }
     set.modules_.push_back({m.name, file->second, std::move(*debug)});

@@ -2,8 +2,9 @@
 // Backtraces of Linux tasks on x86-64, as the kernel's own ORC unwinder computes them: from the
 // CPU's registers (the dump's notes) for tasks running at the crash, from the saved switch frame
 // (thread.sp -> inactive_task_frame) for the others; across IRQ and exception stacks through the
-// pt_regs their entry code saved. Code without ORC data falls back to frame pointers, and an
-// unwind that fails ends with a stack scan whose frames are marked unreliable.
+// pt_regs their entry code saved. Code objtool left without ORC data unwinds by the compiler's
+// DWARF call frame information when it is at hand; code with no unwind data at all falls back to
+// frame pointers, and an unwind that fails ends with a stack scan whose frames are unreliable.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "coroner/arch/x86_64_orc.hpp"
+#include "coroner/debuginfo/call_frames.hpp"
 #include "coroner/os/linux/modules.hpp"
 #include "coroner/os/linux/tasks.hpp"
 
@@ -22,7 +24,7 @@ constexpr int kPtRegsCount = 21;
 using PtRegs = std::array<uint64_t, kPtRegsCount>;
 bool user_mode(const PtRegs& regs);
 
-enum class FrameSource { registers, orc, frame_pointer, stack_scan };
+enum class FrameSource { registers, orc, call_frame_info, frame_pointer, stack_scan };
 const char* frame_source_name(FrameSource s);
 
 struct Frame {
@@ -51,12 +53,15 @@ struct Backtrace {
 
 // file:line of a code address (return addresses are looked up at pc - 1 by the caller).
 using LineLookup = std::function<std::string(uint64_t pc)>;
+// The DWARF call frame rule at a run-time code address, when the debug info has one.
+using CallFrameLookup = std::function<std::optional<CallFrameRule>(uint64_t pc)>;
 
 class Unwinder {
  public:
   Unwinder(Objects& objects, const TaskList& tasks, const ModuleList* modules, const x86_64::OrcIndex& orc)
       : objects_(objects), tasks_(tasks), modules_(modules), orc_(orc), text_(objects.kernel(), modules) {}
   void set_line_lookup(LineLookup lookup) { lines_ = std::move(lookup); }
+  void set_call_frame_lookup(CallFrameLookup lookup) { call_frames_ = std::move(lookup); }
 
   Backtrace backtrace(const Task& task) const;
 
@@ -67,6 +72,7 @@ class Unwinder {
   const x86_64::OrcIndex& orc_;
   TextRanges text_;  // where a return address may point: computed once for every task
   LineLookup lines_;
+  CallFrameLookup call_frames_;
 };
 
 }  // namespace coroner::linux_kernel

@@ -40,6 +40,10 @@ class LinuxView {
   std::optional<Unwinder> unwinder_;  // one for all backtraces: text ranges and line tables are shared
   std::vector<std::string> orc_problems_;
   std::string source_line(uint64_t pc);
+  std::optional<CallFrameRule> call_frame_rule(uint64_t pc);
+  // The debug info covering a run-time code address and the address to ask it with: the vmlinux
+  // (link-time addresses) or a module's relocated .ko (run-time ones).
+  std::pair<DebugInfo*, uint64_t> debug_info_for(uint64_t pc);
 };
 
 }  // namespace coroner::linux_kernel

@@ -23,9 +23,10 @@ struct ModuleDebug {
 class ModuleDebugSet {
  public:
   // Finds each loaded module's .ko under `dirs` (searched recursively; '-' and '_' are the same
-  // in module names), skips one whose srcversion differs from the loaded module's, and relocates
-  // the rest. What could not be loaded is in problems(), with what to do about it.
-  static ModuleDebugSet load(const ModuleList& modules, const std::vector<std::string>& dirs);
+  // in module names), relocates it, and skips one that is another build than the loaded module
+  // (srcversion, or the bytes of its read-only strings in the dump). What could not be loaded is
+  // in problems(), with what to do about it.
+  static ModuleDebugSet load(const Kernel& kernel, const ModuleList& modules, const std::vector<std::string>& dirs);
 
   const ModuleDebug* find(std::string_view module) const;
   const std::vector<ModuleDebug>& all() const { return modules_; }
