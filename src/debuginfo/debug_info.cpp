@@ -328,6 +328,12 @@ const Type* DebugInfo::base_type(std::string_view c_name) {
   return &t;
 }
 
+void DebugInfo::remove_fallback(const DebugInfo* other) {
+  std::erase(fallbacks_, other);
+  std::erase_if(pointers_, [&](const auto& entry) { return entry.first->owner == other; });
+  std::erase_if(arrays_, [&](const auto& entry) { return entry.first.first->owner == other; });
+}
+
 const Type* DebugInfo::find_named(NameKind kind, std::string_view name) {
   const Type* own = find_own(kind, name);
   if (own && !own->incomplete) return own;

@@ -44,6 +44,8 @@ class DebugInfo {
   // Debug info searched when this one lacks a name or only declares it (the loaded modules'): their
   // types, variables and enumerators become reachable through this one. Not owned.
   void add_fallback(DebugInfo* other) { fallbacks_.push_back(other); }
+  // Forgets `other` and the pointer and array types made here over its types, before it goes.
+  void remove_fallback(const DebugInfo* other);
   const DwarfSections& sections() const { return *sections_; }
 
   const std::string& path() const { return sections_->path(); }

@@ -21,8 +21,13 @@ const ModuleList& LinuxView::modules() {
   return *modules_;
 }
 
+LinuxView::~LinuxView() {
+  for (const ModuleDebug& m : module_debug_.all()) objects_.debug().remove_fallback(m.debug.get());
+}
+
 void LinuxView::load_module_debug(const std::vector<std::string>& dirs) {
   if (dirs.empty()) return;
+  for (const ModuleDebug& m : module_debug_.all()) objects_.debug().remove_fallback(m.debug.get());
   module_debug_ = ModuleDebugSet::load(objects_.kernel(), modules(), dirs);
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().add_fallback(m.debug.get());
 }

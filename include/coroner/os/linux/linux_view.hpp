@@ -15,6 +15,9 @@ namespace coroner::linux_kernel {
 class LinuxView {
  public:
   explicit LinuxView(Objects& objects) : objects_(objects) {}
+  ~LinuxView();  // takes its modules' debug info back out of the kernel's
+  LinuxView(const LinuxView&) = delete;
+  LinuxView& operator=(const LinuxView&) = delete;
   Objects& objects() { return objects_; }
 
   Result<const TaskList*> tasks();
