@@ -34,25 +34,20 @@ std::string release() {
 // Debian's layout: /usr/lib/debug/lib/modules/<release>/kernel/drivers/...
 std::string modules_dir() { return dumps_dir() + "/kernel/debug/lib/modules/" + release(); }
 
-struct Opened {
-  std::unique_ptr<Kernel> kernel;
+// Each test's own debug info: the modules' types are added to it. It is the first base so that it
+// is destroyed last, after the view that takes the modules back out of it.
+struct OwnDebugInfo {
   std::unique_ptr<DebugInfo> debug;
-  std::unique_ptr<Objects> objects;
-  std::unique_ptr<LinuxView> view;
 };
-
+struct Opened : OwnDebugInfo, coroner::testing::OpenedDump {};
 Opened open_with_modules(const std::string& scenario, const std::string& file) {
   Opened o;
-  auto k = Kernel::open({dumps_dir() + "/" + scenario + "/" + file, dumps_dir() + "/kernel/vmlinux"});
-  EXPECT_TRUE(k.ok()) << (k ? "" : k.error().message);
   auto d = DebugInfo::open(dumps_dir() + "/kernel/vmlinux");
   EXPECT_TRUE(d.ok()) << (d ? "" : d.error().message);
-  if (!k || !d) return o;
-  o.kernel = std::move(*k);
+  if (!d) return o;
   o.debug = std::move(*d);
-  o.objects = std::make_unique<Objects>(*o.kernel, *o.debug);
-  o.view = std::make_unique<LinuxView>(*o.objects);
-  o.view->load_module_debug({modules_dir()});
+  static_cast<coroner::testing::OpenedDump&>(o) = coroner::testing::open_real_dump(scenario, file, *o.debug);
+  if (o.view) o.view->load_module_debug({modules_dir()});
   return o;
 }
 

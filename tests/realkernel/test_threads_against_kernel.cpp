@@ -22,32 +22,9 @@ using coroner::testing::slurp;
 
 namespace {
 
-struct Opened {
-  std::unique_ptr<Kernel> kernel;
-  std::unique_ptr<DebugInfo> debug;
-  std::unique_ptr<Objects> objects;
-  std::unique_ptr<LinuxView> view;
-};
-
-DebugInfo& shared_debug_info() {
-  static std::unique_ptr<DebugInfo> debug = [] {
-    auto d = DebugInfo::open(dumps_dir() + "/kernel/vmlinux");
-    EXPECT_TRUE(d.ok()) << d.error().message;
-    return std::move(*d);
-  }();
-  return *debug;
-}
-
+using Opened = coroner::testing::OpenedDump;
 Opened open_dump(const std::string& scenario, const std::string& file) {
-  Opened o;
-  KernelOpenOptions options{dumps_dir() + "/" + scenario + "/" + file, dumps_dir() + "/kernel/vmlinux"};
-  auto k = Kernel::open(options);
-  EXPECT_TRUE(k.ok()) << (k ? "" : k.error().message);
-  if (!k) return o;
-  o.kernel = std::move(*k);
-  o.objects = std::make_unique<Objects>(*o.kernel, shared_debug_info());
-  o.view = std::make_unique<LinuxView>(*o.objects);
-  return o;
+  return coroner::testing::open_real_dump(scenario, file);
 }
 
 std::vector<std::string> reliable_functions(const Backtrace& bt) {
