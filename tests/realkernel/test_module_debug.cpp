@@ -167,6 +167,25 @@ TEST_P(ModuleDebugOnDump, ModuleLinesAtRunTimeAddressesAreAddr2linesOnTheKo) {
   EXPECT_GE(compared, 10);
 }
 
+TEST_P(ModuleDebugOnDump, TheViewAsksTheKoForModuleCodeAndTheVmlinuxForTheRest) {
+  const LoadedModule& m = module("virtio_blk");
+  auto symbol = std::find_if(m.symbols.begin(), m.symbols.end(),
+                             [](const ModuleSymbol& s) { return s.name == "virtblk_freeze"; });
+  ASSERT_NE(symbol, m.symbols.end());
+  std::string line = o_.view->source_line(symbol->address);
+  EXPECT_TRUE(line.starts_with("drivers/block/virtio_blk.c:")) << line;
+  EXPECT_EQ(line, o_.view->module_debug().find("virtio_blk")->debug->source_line(symbol->address));
+  // Module code has CFI too: at a function's entry the CFA is rsp+8 and the return address at -8.
+  auto rule = o_.view->call_frame_rule(symbol->address);
+  ASSERT_TRUE(rule.has_value());
+  EXPECT_EQ(rule->cfa_register, kDwarfRsp);
+  EXPECT_EQ(rule->cfa_offset, 8);
+  EXPECT_EQ(rule->return_address_offset, -8);
+  auto panic = o_.kernel->symbol_address("panic");
+  ASSERT_TRUE(panic.has_value());
+  EXPECT_TRUE(o_.view->source_line(*panic).starts_with("kernel/panic.c:")) << o_.view->source_line(*panic);
+}
+
 INSTANTIATE_TEST_SUITE_P(Debian, ModuleDebugOnDump, ::testing::Values("sysrq-kaslr", "kdump-kaslr"),
                          [](const auto& p) {
                            std::string n = p.param;

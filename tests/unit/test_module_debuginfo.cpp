@@ -4,6 +4,8 @@
 // a kernel's debug info reaches the module's types through a fallback.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/linux/module_debuginfo.hpp"
@@ -77,6 +79,35 @@ TEST(ModuleDebugInfo, LinesAtRunTimeAddressesAgreeWithAddr2line) {
     EXPECT_EQ(line.substr(line.rfind('/') + 1), expected) << "offset " << offset;
   }
   EXPECT_EQ(debug->source_line(0x1000), "");  // nothing was placed there
+}
+
+// Built as the kernel builds (-fno-asynchronous-unwind-tables), the fixture has .debug_frame:
+// readelf's interpretation of it is the oracle for the rules at each instruction.
+TEST(ModuleDebugInfo, CallFrameRulesAtRunTimeAddressesAgreeWithReadelf) {
+  auto debug = open_module(kPlacement);
+  ASSERT_TRUE(debug);
+  auto oracle = coroner::testing::run_command("readelf --debug-dump=frames-interp " +
+                                              std::string(CORONER_MODULE_OBJECT));
+  ASSERT_EQ(oracle.status, 0);
+  // Rows "0000000000000000 rsp+8    c-8": LOC CFA ra (sections at 0 in the object).
+  std::istringstream in(oracle.output);
+  std::string line;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string loc, cfa, ra;
+    if (!(row >> loc >> cfa) || loc.size() != 16 || !cfa.starts_with("rsp+")) continue;
+    while (row >> ra) {}
+    uint64_t address = kPlacement.at(".text.module_work") + std::stoull(loc, nullptr, 16);
+    auto rule = debug->call_frame_rule(address);
+    ASSERT_TRUE(rule.has_value()) << line;
+    EXPECT_EQ(rule->cfa_register, kDwarfRsp) << line;
+    EXPECT_EQ(rule->cfa_offset, std::stoll(cfa.substr(4))) << line;
+    EXPECT_EQ("c" + std::to_string(rule->return_address_offset), ra) << line;
+    ++rows;
+  }
+  EXPECT_GE(rows, 8);  // module_call pushes and pops
+  EXPECT_FALSE(debug->call_frame_rule(0x1000).has_value());
 }
 
 TEST(ModuleDebugInfo, KernelDebugInfoReachesModuleTypesThroughAFallback) {

@@ -31,6 +31,10 @@ class LinuxView {
   const ModuleDebugSet& module_debug() const { return module_debug_; }
   const x86_64::OrcIndex& orc();
   Result<Backtrace> backtrace(const Task& task);
+  // file:line and the DWARF call frame rule of a run-time code address, from the vmlinux or a
+  // module's .ko; empty when neither covers it.
+  std::string source_line(uint64_t pc);
+  std::optional<CallFrameRule> call_frame_rule(uint64_t pc);
   // Problems met while reading tasks, modules and ORC tables, for the user.
   std::vector<std::string> problems() const;
 
@@ -42,8 +46,6 @@ class LinuxView {
   std::optional<x86_64::OrcIndex> orc_;
   std::optional<Unwinder> unwinder_;  // one for all backtraces: text ranges and line tables are shared
   std::vector<std::string> orc_problems_;
-  std::string source_line(uint64_t pc);
-  std::optional<CallFrameRule> call_frame_rule(uint64_t pc);
   // The debug info covering a run-time code address and the address to ask it with: the vmlinux
   // (link-time addresses) or a module's relocated .ko (run-time ones).
   std::pair<DebugInfo*, uint64_t> debug_info_for(uint64_t pc);
