@@ -106,7 +106,9 @@ TEST_P(Threads, ThePanickingTaskUnwindsThroughThePanicTrace) {
   ASSERT_FALSE(kernels.empty()) << "no panic trace in the console log";
   EXPECT_EQ(ours, kernels);
   // kdump: panic() called __crash_kexec, which saved this CPU's registers (crash_setup_regs).
-  if (is_kdump()) EXPECT_TRUE(functions.front().starts_with("__crash_kexec+")) << functions.front();
+  if (is_kdump()) {
+    EXPECT_TRUE(functions.front().starts_with("__crash_kexec+")) << functions.front();
+  }
   EXPECT_EQ(bt->end, "user mode");
   ASSERT_TRUE(bt->user_regs.has_value());
 }
