@@ -45,5 +45,9 @@ sleep 1
 # the crash so that sleeping tasks have not moved.
 echo t > /proc/sysrq-trigger
 echo l > /proc/sysrq-trigger
+if [ "@SCENARIO@" = module ]; then
+  # The test module sets up freed objects and crashes as its arguments say (crash=none: not at all).
+  insmod /modules/coroner_test.ko @TEST_MODULE_ARGS@
+fi
 echo c > /proc/sysrq-trigger
 sleep 3600

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Makes real Linux crash dumps: Debian's kernel booted under QEMU (TCG), crashed, dumped through QMP.
+# Makes real Linux crash dumps: Debian's kernel booted under QEMU (TCG), crashed, and dumped by QEMU
+# (QMP dump-guest-memory) or by its own kdump capture kernel (kexec -p, /proc/vmcore, makedumpfile).
 #
 #   scripts/real-dumps.sh            make what is missing, print the dump directory
 #
 # Everything lands in ${CORONER_CACHE:-~/.cache/coroner}, keyed by the kernel package version and a
-# hash of the scripts that make the dumps, so a second run costs nothing. Layout of the result:
-#   kernel/<version>/{vmlinuz,vmlinux,modules/*.ko}
-#   dumps/<version>-<hash>/<scenario>/{vmcore.elf, vmcore.kdump-zlib.flat, vmcore.kdump-snappy.flat,
-#       vmcore.kdump-zlib, console.log, boot.args}
+# hash of the scripts and the test module that make the dumps, so a second run costs nothing:
+#   kernel/<version>/{vmlinuz, vmlinux, release, modules/*.ko, debug/lib/modules/<release>/...}
+#   dumps/<version>-<hash>/test-module/coroner_test.ko  (tests/realkernel/module, with debug info)
+#   dumps/<version>-<hash>/<scenario>/{vmcore.elf, vmcore.kdump-zlib, console.log, boot.args, ...}
+#     QEMU-dumped scenarios also have vmcore.kdump-zlib.flat and vmcore.kdump-snappy.flat; the
+#     kdump scenario has capture.log (the capture kernel's console).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,9 +98,31 @@ copy_with_libs() {
   cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
 }
 
+# build_test_module RELEASE OUT_DIR: tests/realkernel/module against Debian's headers for RELEASE
+# (installed from linux-headers-RELEASE when missing), into OUT_DIR/coroner_test.ko.
+build_test_module() {
+  local release=$1 out=$2
+  [[ -s $out/coroner_test.ko ]] && return 0
+  local headers=/usr/src/linux-headers-$release
+  if [[ ! -d $headers ]]; then
+    log "installing linux-headers-$release to build the test module"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$release" >/dev/null
+  fi
+  local tmp
+  tmp=$(mktemp -d)
+  cp "$here/../tests/realkernel/module/"{coroner_test.c,Kbuild,Makefile} "$tmp/"
+  make -s -C "$tmp" KDIR="$headers" >/dev/null 2>"$tmp/build.log" ||
+    { log "the test module did not build"; cat "$tmp/build.log" >&2; return 1; }
+  mkdir -p "$out"
+  mv "$tmp/coroner_test.ko" "$out/"
+  rm -rf "$tmp"
+}
+
+# make_initramfs KERNEL_DIR KIND OUT: KIND is sysrq, kdump, or module:ARGS (the test module, loaded
+# with ARGS, commas for spaces, is what crashes the guest).
 make_initramfs() {
   local kdir=$1 scenario=$2 out=$3
-  local root m names=()
+  local root m names=() module_args=""
   root=$(mktemp -d)
   mkdir -p "$root"/{bin,lib,lib64,proc,sys,dev,modules}
   cp /bin/busybox "$root/bin/busybox"
@@ -113,7 +138,13 @@ make_initramfs() {
     copy_with_libs "$root" "$(command -v makedumpfile)"
     cp "$kdir/vmlinuz" "$root/vmlinuz"
   fi
-  sed -e "s/@SCENARIO@/$scenario/" -e "s/@MODULES@/${names[*]}/" "$here/guest-init.sh" > "$root/init"
+  if [[ $scenario == module:* ]]; then
+    cp "$test_module_dir/coroner_test.ko" "$root/modules/"
+    module_args=${scenario#module:}
+    module_args=${module_args//,/ }
+  fi
+  sed -e "s/@SCENARIO@/${scenario%%:*}/" -e "s/@MODULES@/${names[*]}/" -e "s/@TEST_MODULE_ARGS@/$module_args/" \
+    "$here/guest-init.sh" > "$root/init"
   chmod +x "$root/init"
   (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
   rm -rf "$root"
@@ -195,9 +226,10 @@ PY
     awk '/Linux version [0-9]/ { n++ } n <= 1' console.log > console.first && mv console.first console.log)
 }
 
-# boot_and_dump KERNEL_DIR OUT_DIR SCENARIO CPU APPEND VMCOREINFO(yes|no)
-#   SCENARIO sysrq: crash, then QEMU dumps the guest (elf, kdump-zlib, kdump-snappy).
-#   SCENARIO kdump: crash into a capture kernel loaded with kexec -p, which saves /proc/vmcore.
+# boot_and_dump KERNEL_DIR OUT_DIR KIND CPU APPEND VMCOREINFO(yes|no)
+#   KIND sysrq: crash, then QEMU dumps the guest (elf, kdump-zlib, kdump-snappy).
+#   KIND module:ARGS: the same, crashed by the test module loaded with ARGS.
+#   KIND kdump: crash into a capture kernel loaded with kexec -p, which saves /proc/vmcore.
 boot_and_dump() {
   local kdir=$1 out=$2 scenario=$3 cpu=$4 append=$5 vmcoreinfo=$6
   local devices=() memory=512
@@ -246,25 +278,27 @@ main() {
   version=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
   local kdir=$cache/kernel/$version
   fetch_kernel "$pkg" "$kdir"
-  key=$(cat "$here/real-dumps.sh" "$here/guest-init.sh" "$here/qmp.py" | sha256sum | cut -c1-12)
+  key=$(cat "$here/real-dumps.sh" "$here/guest-init.sh" "$here/qmp.py" "$here"/../tests/realkernel/module/* |
+    sha256sum | cut -c1-12)
   local ddir=$cache/dumps/$version-$key
-  # scenario name, QEMU CPU model, VMCOREINFO device, extra kernel arguments
+  test_module_dir=$ddir/test-module
+  build_test_module "$(cat "$kdir/release")" "$test_module_dir"
+  # scenario name, how it crashes (see boot_and_dump), QEMU CPU model, VMCOREINFO device, extra
+  # kernel arguments
   local scenarios=(
-    "sysrq-nokaslr qemu64 yes nokaslr"
-    "sysrq-kaslr qemu64 yes kaslr"
-    "sysrq-la57 qemu64,+la57 yes kaslr"
-    "novmcoreinfo-kaslr qemu64 no kaslr"
+    "sysrq-nokaslr sysrq qemu64 yes nokaslr"
+    "sysrq-kaslr sysrq qemu64 yes kaslr"
+    "sysrq-la57 sysrq qemu64,+la57 yes kaslr"
+    "novmcoreinfo-kaslr sysrq qemu64 no kaslr"
+    # The path users have: kexec -p into a capture kernel that saves /proc/vmcore (kdump).
+    "kdump-kaslr kdump qemu64 no kaslr"
+    # Real freed objects: SLUB debugging on, the test module's use after free oopses (and panics).
+    "slub-uaf module:crash=uaf qemu64 yes kaslr slub_debug=FZPU oops=panic"
   )
-  # The path users have: kexec -p into a capture kernel that saves /proc/vmcore (kdump).
-  local kdump_scenarios=("kdump-kaslr qemu64 no kaslr")
-  local s name cpu vmcoreinfo args
+  local s name kind cpu vmcoreinfo args
   for s in "${scenarios[@]}"; do
-    read -r name cpu vmcoreinfo args <<<"$s"
-    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" sysrq "$cpu" "$args" "$vmcoreinfo"
-  done
-  for s in "${kdump_scenarios[@]}"; do
-    read -r name cpu vmcoreinfo args <<<"$s"
-    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" kdump "$cpu" "$args" "$vmcoreinfo"
+    read -r name kind cpu vmcoreinfo args <<<"$s"
+    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" "$kind" "$cpu" "$args" "$vmcoreinfo"
   done
   ln -sfn "$kdir" "$ddir/kernel"
   # Dumps made by older versions of these scripts are stale: keep only this set.

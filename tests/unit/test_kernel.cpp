@@ -2,6 +2,8 @@
 // synthetic kernel.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/os/linux/kernel_summary.hpp"
 #include "coroner/os/linux/printk_log.hpp"
@@ -123,6 +125,26 @@ TEST(PrintkLog, MissingVmcoreinfoKeysAreNamed) {
   auto log = linux_kernel::read_printk_log(*kernel);
   ASSERT_FALSE(log);
   EXPECT_NE(log.error().message.find("SIZE(prb_desc)"), std::string::npos) << log.error().message;
+}
+
+// Found by the fuzzer: member offsets past the struct's own size read outside what was read.
+TEST(PrintkLog, MemberOffsetsPastTheStructAreNotFollowedOutOfBounds) {
+  SK k(4);
+  k.write_log(numbered_records(3));
+  std::string vi = k.vmcoreinfo();
+  for (const char* key : {"OFFSET(prb_desc.state_var)=0\n", "OFFSET(printk_info.seq)=0\n"}) {
+    std::string bad = key;
+    bad.replace(bad.find("=0"), 2, "=4096");
+    vi.replace(vi.find(key), std::strlen(key), bad);
+  }
+  TempFile f(build_kdump(k.memory(), kMemPages, build_notes({{1, 0, 0, 0}}, vi), vi, {}));
+  auto kernel = open_kernel(f);
+  ASSERT_TRUE(kernel);
+  auto log = linux_kernel::read_printk_log(*kernel);
+  // Nothing valid to read, and no read out of bounds (ASan watches).
+  if (log) {
+    EXPECT_TRUE(log->records.empty());
+  }
 }
 
 TEST(PrintkLog, CorruptRingIsReportedNotFollowed) {

@@ -61,13 +61,6 @@ void read_kallsyms(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
   });
 }
 
-std::string read_c_string(Objects& objects, uint64_t address, size_t limit) {
-  ObjectBytes text = objects.read_object(address, limit);
-  size_t n = 0;
-  while (n < text.data.size() && text.readable(n, 1) && text.data[n]) ++n;
-  return std::string(text.data.begin(), text.data.begin() + static_cast<long>(n));
-}
-
 // mod->sect_attrs: each allocated section's name and load address, as sysfs shows them.
 void read_sections(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
   auto attrs = mod.integer(m.address, "sect_attrs");
@@ -86,7 +79,7 @@ void read_sections(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
     auto name = attr->integer(at, name_path);
     auto address = attr->integer(at, "address");
     if (!name || !address) continue;
-    std::string section = read_c_string(objects, *name, 64);
+    std::string section = objects.kernel().read_c_string(*name, 64).value_or("");
     if (!section.empty()) m.sections.emplace(std::move(section), *address);
   }
 }
@@ -115,7 +108,7 @@ LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, 
     m.orc = mod.integer(address, "arch.orc_unwind").value_or(0);
   }
   if (auto srcversion = mod.integer(address, "srcversion"); srcversion && *srcversion) {
-    m.srcversion = read_c_string(objects, *srcversion, 64);
+    m.srcversion = objects.kernel().read_c_string(*srcversion, 64).value_or("");
   }
   read_kallsyms(objects, mod, m, problems);
   read_sections(objects, mod, m, problems);

@@ -83,10 +83,11 @@ class Snapshot {
     }
     return true;
   }
+  // Zero outside the bytes read: a hostile header can point anywhere.
   template <class T>
   T get(uint64_t offset) const {
     T v{};
-    std::memcpy(&v, bytes_.data() + offset, sizeof v);
+    if (in_bounds(offset, sizeof v, bytes_.size())) std::memcpy(&v, bytes_.data() + offset, sizeof v);
     return v;
   }
   const uint8_t* data() const { return bytes_.data(); }

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coroner's test module: real freed objects for coroner to find in a real dump.
+ *
+ * Loaded in the QEMU guest booted with slub_debug=FZPU, it creates the kmem_cache "coroner_obj",
+ * keeps COUNT objects allocated and frees as many (so they carry SLUB's poison and alloc/free
+ * tracks), writes into one freed object (a write after free), starts two kernel threads that
+ * hold a pointer to another freed object on their stacks, and then crashes as `crash=` says:
+ *
+ *   none   return; the guest crashes with sysrq-c
+ *   uaf    read a pointer out of a freed object and follow it (general protection fault on
+ *          0x6b6b6b6b6b6b6b6b, POISON_FREE)
+ *   null   follow a NULL pointer to a member (page fault at a small address)
+ *   bug    BUG() in the module
+ *   panic  panic() with a message
+ *
+ * Every address coroner needs is printed ("coroner_test: live[0] = ...") so tests can check.
+ */
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#define COUNT 8
+
+struct coroner_obj {
+	unsigned long magic;
+	int id;
+	u32 flags;
+	char name[24];
+	struct list_head link;
+	struct coroner_obj *peer;
+	void (*callback)(struct coroner_obj *obj);
+	u64 stamp;
+};
+
+static char *crash = "none";
+module_param(crash, charp, 0444);
+MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic");
+
+static struct kmem_cache *coroner_cache;
+static struct coroner_obj *live[COUNT];
+static struct coroner_obj *freed[COUNT];
+static LIST_HEAD(coroner_list);
+static DECLARE_WAIT_QUEUE_HEAD(holder_wait);
+static DECLARE_COMPLETION(holders_ready);
+static atomic_t holders_started = ATOMIC_INIT(0);
+
+static noinline void coroner_callback(struct coroner_obj *obj)
+{
+	obj->stamp++;
+}
+
+static noinline struct coroner_obj *coroner_alloc(int id)
+{
+	struct coroner_obj *obj = kmem_cache_alloc(coroner_cache, GFP_KERNEL);
+
+	if (!obj)
+		return NULL;
+	obj->magic = 0xc0de0000UL + id;
+	obj->id = id;
+	obj->flags = 0x10 | id;
+	snprintf(obj->name, sizeof(obj->name), "obj-%d", id);
+	INIT_LIST_HEAD(&obj->link);
+	obj->peer = NULL;
+	obj->callback = coroner_callback;
+	obj->stamp = 1000 + id;
+	return obj;
+}
+
+/* The function whose name the free tracks must show. */
+static noinline void coroner_release(struct coroner_obj *obj)
+{
+	list_del(&obj->link);
+	kmem_cache_free(coroner_cache, obj);
+}
+
+/* A kernel thread that keeps a pointer to a freed object in a stack slot while it sleeps. */
+static noinline int coroner_holder(void *data)
+{
+	struct coroner_obj *volatile held[2];
+
+	held[0] = data;
+	held[1] = data;
+	barrier_data(held);
+	atomic_inc(&holders_started);
+	complete(&holders_ready);
+	wait_event_interruptible(holder_wait, kthread_should_stop());
+	return held[0] == held[1] ? 0 : 1;
+}
+
+static noinline void coroner_crash(void)
+{
+	struct coroner_obj *volatile stale = freed[5];
+	struct coroner_obj *volatile nothing = NULL;
+
+	pr_info("coroner_test: crashing: %s\n", crash);
+	if (!strcmp(crash, "uaf"))
+		pr_info("coroner_test: peer id %d\n", stale->peer->id);
+	else if (!strcmp(crash, "null"))
+		pr_info("coroner_test: id %d\n", nothing->peer->id);
+	else if (!strcmp(crash, "bug"))
+		BUG();
+	else if (!strcmp(crash, "panic"))
+		panic("coroner_test: crash=panic");
+}
+
+static int __init coroner_test_init(void)
+{
+	int i;
+
+	coroner_cache = kmem_cache_create("coroner_obj", sizeof(struct coroner_obj), 0, 0, NULL);
+	if (!coroner_cache)
+		return -ENOMEM;
+	for (i = 0; i < COUNT; i++) {
+		live[i] = coroner_alloc(i);
+		freed[i] = coroner_alloc(100 + i);
+		if (!live[i] || !freed[i])
+			return -ENOMEM;
+		list_add_tail(&live[i]->link, &coroner_list);
+		list_add_tail(&freed[i]->link, &coroner_list);
+		live[i]->peer = freed[i];
+		freed[i]->peer = live[i];
+	}
+	for (i = 0; i < COUNT; i++)
+		coroner_release(freed[i]);
+	/* A write after free, past the free pointer: SLUB's poison check would catch it. */
+	freed[3]->stamp = 0x1122334455667788ULL;
+	for (i = 0; i < COUNT; i++)
+		pr_info("coroner_test: live[%d] = %px freed[%d] = %px\n", i, live[i], i, freed[i]);
+	for (i = 0; i < 2; i++) {
+		struct task_struct *t = kthread_run(coroner_holder, freed[2], "coroner_holder/%d", i);
+
+		if (IS_ERR(t))
+			return PTR_ERR(t);
+		pr_info("coroner_test: holder %d is pid %d, holding %px\n", i, t->pid, freed[2]);
+		wait_for_completion(&holders_ready);
+	}
+	coroner_crash();
+	return 0;
+}
+
+/* Never unloaded in the tests: the guest crashes with it loaded. */
+module_init(coroner_test_init);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("coroner test module: real freed slab objects for post-mortem analysis");
