@@ -108,14 +108,13 @@ build_test_module() {
     log "installing linux-headers-$release to build the test module"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$release" >/dev/null
   fi
-  local tmp
-  tmp=$(mktemp -d)
-  cp "$here/../tests/realkernel/module/"{coroner_test.c,Kbuild,Makefile} "$tmp/"
-  make -s -C "$tmp" KDIR="$headers" >/dev/null 2>"$tmp/build.log" ||
-    { log "the test module did not build"; cat "$tmp/build.log" >&2; return 1; }
-  mkdir -p "$out"
-  mv "$tmp/coroner_test.ko" "$out/"
-  rm -rf "$tmp"
+  # Built where it stays, so that the paths in its debug info still name its source.
+  local src=$out/src
+  rm -rf "$src" && mkdir -p "$src"
+  cp "$here/../tests/realkernel/module/"{coroner_test.c,Kbuild,Makefile} "$src/"
+  make -s -C "$src" KDIR="$headers" >/dev/null 2>"$src/build.log" ||
+    { log "the test module did not build"; cat "$src/build.log" >&2; return 1; }
+  mv "$src/coroner_test.ko" "$out/"
 }
 
 # make_initramfs KERNEL_DIR KIND OUT: KIND is sysrq, kdump, or module:ARGS (the test module, loaded

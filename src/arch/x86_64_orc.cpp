@@ -55,15 +55,14 @@ OrcTable make_orc_table(std::string owner, std::span<const uint8_t> ip_bytes, ui
     t.entries.push_back(entries[i]);
   }
   if (n) {
-    t.text_start = t.ips.front();
-    t.text_end = t.ips.back() + 1;
+    t.text = {{t.ips.front(), t.ips.back() + 1}};
   }
   return t;
 }
 
 const OrcEntry* OrcIndex::find(uint64_t ip) const {
   for (const OrcTable& t : tables_) {
-    if (ip < t.text_start || ip >= t.text_end) continue;
+    if (!t.covers(ip)) continue;
     auto it = std::upper_bound(t.ips.begin(), t.ips.end(), ip);
     if (it == t.ips.begin()) continue;
     return &t.entries[static_cast<size_t>(it - t.ips.begin()) - 1];
@@ -75,6 +74,13 @@ size_t OrcIndex::entry_count() const {
   size_t n = 0;
   for (const OrcTable& t : tables_) n += t.ips.size();
   return n;
+}
+
+bool OrcTable::covers(uint64_t ip) const {
+  for (const auto& [start, end] : text) {
+    if (ip >= start && ip < end) return true;
+  }
+  return false;
 }
 
 bool OrcIndex::has(std::string_view owner) const {

@@ -21,6 +21,7 @@ struct KernelTrace {
 struct KernelTraces {
   std::map<int, KernelTrace> tasks;  // sysrq-t, by pid
   std::vector<std::string> panic;    // the panic's Call Trace
+  std::vector<std::string> oops;     // an oops's faulting RIP and Call Trace, up to "Modules linked in"
 };
 
 inline KernelTraces parse_kernel_traces(const std::string& log) {
@@ -28,7 +29,8 @@ inline KernelTraces parse_kernel_traces(const std::string& log) {
   static const std::regex kFrame(R"(^\[[ \d.]+\]  (\? )?([\w.]+\+0x[0-9a-f]+)/0x[0-9a-f]+( \[\w+\])?$)");
   static const std::regex kRip(R"(^\[[ \d.]+\] RIP: 0010:([\w.]+\+0x[0-9a-f]+)/)");
   KernelTraces out;
-  enum { none, show_state, panic } section = none;
+  static const std::regex kOops(R"(general protection fault|BUG: unable to handle|kernel BUG at|Oops: )");
+  enum { none, show_state, panic, oops } section = none;
   std::vector<std::string>* frames = nullptr;
   std::istringstream in(log);
   std::string line;
@@ -41,6 +43,15 @@ inline KernelTraces parse_kernel_traces(const std::string& log) {
       continue;
     }
     if (line.find("sysrq: Show backtrace of all active CPUs") != std::string::npos) section = none;
+    if (section != oops && out.oops.empty() && std::regex_search(line, kOops)) {
+      section = oops;
+      frames = &out.oops;
+      continue;
+    }
+    if (section == oops && line.find("Modules linked in") != std::string::npos) {
+      section = none;
+      frames = nullptr;
+    }
     if (line.find("Kernel panic - not syncing") != std::string::npos) {
       section = panic;
       frames = &out.panic;

@@ -33,7 +33,10 @@ OrcEntry decode_orc_entry(const uint8_t* six_bytes, const OrcLayout& layout);
 // One text region's table: `ips` sorted ascending, run-time addresses.
 struct OrcTable {
   std::string owner;  // "vmlinux" or a module name
-  uint64_t text_start = 0, text_end = 0;  // the text it covers; by default its first to last ip
+  // The text it covers, [start, end) each; by default its first to last ip. A module has two while
+  // its init code is loaded.
+  std::vector<std::pair<uint64_t, uint64_t>> text;
+  bool covers(uint64_t ip) const;
   std::vector<uint64_t> ips;
   std::vector<OrcEntry> entries;
 };

@@ -131,8 +131,7 @@ Result<x86_64::OrcTable> module_orc_from_ko(const ModuleDebug& debug, const Load
   auto st = apply_relocations(relocated, *relocations, debug.path + ": .orc_unwind_ip");
   if (!st) return st.error();
   auto table = x86_64::make_orc_table(module.name, relocated, placed->second, entries, layout);
-  table.text_start = module.base;
-  table.text_end = module.base + module.text_size;
+  table.text = module.text_ranges();
   return table;
 }
 

@@ -49,16 +49,18 @@ void read_kallsyms(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
   strtab_size = std::min(strtab_size, kMaxStrtab);
   ObjectBytes names = objects.read_object(strtab, strtab_size);
   for (const ElfSym& s : syms) {
-    if (s.value < m.base || s.value >= m.base + m.size || s.name >= names.data.size()) continue;
+    if (!m.contains(s.value) || s.name >= names.data.size()) continue;
     if (!names.readable(s.name, 1)) continue;
     const char* p = reinterpret_cast<const char*>(names.data.data()) + s.name;
     std::string name(p, strnlen(p, names.data.size() - s.name));
-    if (name.empty() || name[0] == '$' || name.rfind("__", 0) == 0) continue;
+    // As the kernel's module kallsyms: unnamed and mapping symbols say nothing.
+    if (name.empty() || name[0] == '$') continue;
     m.symbols.push_back({s.value, s.size, std::move(name)});
   }
-  std::sort(m.symbols.begin(), m.symbols.end(), [](const ModuleSymbol& a, const ModuleSymbol& b) {
-    return a.address != b.address ? a.address < b.address : a.size > b.size;
-  });
+  // Symbol table order kept among aliases: the kernel names an address by the first of them
+  // (coroner_test_init, not its alias init_module).
+  std::stable_sort(m.symbols.begin(), m.symbols.end(),
+                   [](const ModuleSymbol& a, const ModuleSymbol& b) { return a.address < b.address; });
 }
 
 // mod->sect_attrs: each allocated section's name and load address, as sysfs shows them.
@@ -93,10 +95,16 @@ LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, 
     m.base = mod.integer(address, "core_layout.base").value_or(0);
     m.size = mod.integer(address, "core_layout.size").value_or(0);
     m.text_size = mod.integer(address, "core_layout.text_size").value_or(0);
+    m.init_base = mod.integer(address, "init_layout.base").value_or(0);
+    m.init_size = mod.integer(address, "init_layout.size").value_or(0);
+    m.init_text_size = mod.integer(address, "init_layout.text_size").value_or(0);
   } else if (mod.has("mem")) {
-    // 6.4+: mem[MOD_TEXT] is the text; the rest follows in separate allocations.
+    // 6.4+: mem[MOD_TEXT] is the text, mem[MOD_INIT_TEXT] (4) the init code; the rest follows in
+    // separate allocations.
     m.base = mod.integer(address, "mem[0].base").value_or(0);
     m.text_size = m.size = mod.integer(address, "mem[0].size").value_or(0);
+    m.init_base = mod.integer(address, "mem[4].base").value_or(0);
+    m.init_text_size = m.init_size = mod.integer(address, "mem[4].size").value_or(0);
   } else if (mod.has("module_core")) {
     m.base = mod.integer(address, "module_core").value_or(0);
     m.size = mod.integer(address, "core_size").value_or(0);
@@ -127,6 +135,20 @@ Result<ModuleList> read_modules(Objects& objects) {
   if (!walk) return walk.error();
   if (auto p = incomplete_walk(*walk, "the module list")) out.problems.push_back(*p);
   for (uint64_t address : walk->entries) out.modules.push_back(read_module(objects, *mod, address, out.problems));
+  return out;
+}
+
+std::pair<uint64_t, uint64_t> LoadedModule::region_of(uint64_t a) const {
+  for (const auto& r : text_ranges()) {
+    if (a >= r.first && a < r.second) return r;
+  }
+  if (init_base && a >= init_base && a < init_base + init_size) return {init_base, init_base + init_size};
+  return {base, base + size};
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> LoadedModule::text_ranges() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out{{base, base + text_size}};
+  if (init_base && init_text_size) out.emplace_back(init_base, init_base + init_text_size);
   return out;
 }
 
@@ -163,17 +185,18 @@ CodeLocation locate_code(const Kernel& kernel, const ModuleList* modules, uint64
   const LoadedModule* m = modules ? modules->containing(address) : nullptr;
   if (!m) return loc;
   loc.module = m->name;
+  // As the kernel's find_kallsyms_symbol(): the symbol at or below, its size up to the next symbol
+  // or the end of the text (core or init) or allocation holding the address.
+  auto [region_start, region_end] = m->region_of(address);
   auto it = std::upper_bound(m->symbols.begin(), m->symbols.end(), address,
                              [](uint64_t a, const ModuleSymbol& s) { return a < s.address; });
-  if (it == m->symbols.begin()) return loc;
-  auto next = it;
+  if (it == m->symbols.begin() || std::prev(it)->address < region_start) return loc;
+  uint64_t next = it == m->symbols.end() ? region_end : std::min(region_end, it->address);
   --it;
-  uint64_t size = it->size;
-  if (!size) size = (next == m->symbols.end() ? m->base + m->size : next->address) - it->address;
-  if (address - it->address >= size) return loc;
+  while (it != m->symbols.begin() && std::prev(it)->address == it->address) --it;
   loc.function = it->name;
   loc.offset = address - it->address;
-  loc.size = size;
+  loc.size = next - it->address;
   return loc;
 }
 
@@ -183,7 +206,9 @@ TextRanges::TextRanges(const Kernel& kernel, const ModuleList* modules) {
     if (s && e && *s < *e) ranges_.emplace_back(*s, *e);
   }
   if (!modules) return;
-  for (const LoadedModule& m : modules->modules) ranges_.emplace_back(m.base, m.base + m.text_size);
+  for (const LoadedModule& m : modules->modules) {
+    for (const auto& r : m.text_ranges()) ranges_.push_back(r);
+  }
 }
 
 bool TextRanges::contains(uint64_t address) const {
@@ -243,8 +268,7 @@ x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vect
       continue;
     }
     auto table = x86_64::make_orc_table(m.name, ips.data, m.orc_ip, entries.data, layout);
-    table.text_start = m.base;
-    table.text_end = m.base + m.text_size;
+    table.text = m.text_ranges();
     index.add(std::move(table));
   }
   return index;
