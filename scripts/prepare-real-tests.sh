@@ -12,6 +12,17 @@ for scenario in "$dir"/*/; do
   "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$scenario/vmcore.kdump-zlib" "$commands" "$scenario/oracle-kdump"
 done
 "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-nokaslr/vmcore.elf" "$commands" "$dir/sysrq-nokaslr/oracle-elf"
+# The test module's objects: their addresses are in its log lines.
+slub=$dir/slub-uaf
+if [[ -f $slub/console.log ]]; then
+  commands_slub=$slub/crash-slub-commands.txt
+  {
+    echo "sys | sys"
+    grep -o 'coroner_test: live\[[0-9]\] = [0-9a-f]* freed\[[0-9]\] = [0-9a-f]*' "$slub/console.log" |
+      awk '{ gsub(/[^0-9]/, "", $2); print "kmem_live" $2 " | kmem " $4; print "kmem_freed" $2 " | kmem " $7 }'
+  } > "$commands_slub"
+  "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$slub/vmcore.kdump-zlib" "$commands_slub" "$slub/oracle-slub"
+fi
 # Types and values: one vmlinux, so one dump is enough.
 "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-kaslr/vmcore.kdump-zlib" \
   "$here/../tests/realkernel/crash-types-commands.txt" "$dir/sysrq-kaslr/oracle-types"

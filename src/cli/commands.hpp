@@ -50,5 +50,8 @@ void register_bt(CLI::App& app);
 void register_mod(CLI::App& app);
 void register_whatthread(CLI::App& app);
 void register_search(CLI::App& app);
+void register_whatis(CLI::App& app);
+void register_kmem(CLI::App& app);
+void register_scan(CLI::App& app);
 
 }  // namespace coroner::cli

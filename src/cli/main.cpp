@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   coroner::cli::register_mod(app);
   coroner::cli::register_whatthread(app);
   coroner::cli::register_search(app);
+  coroner::cli::register_whatis(app);
+  coroner::cli::register_kmem(app);
+  coroner::cli::register_scan(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

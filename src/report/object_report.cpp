@@ -88,10 +88,37 @@ class Formatter {
     return std::string(hit->symbol->name) + (hit->offset ? "+" + std::to_string(hit->offset) : "");
   }
 
-  static std::string char_array_text(const std::vector<uint8_t>& b) {
+  // Up to the first NUL, unless poison follows it: then up to the poison's first bytes, NULs as
+  // \0, the way seed 004's engineer read d_iname ("10\000ZZZZ...").
+  std::string char_array_text(const std::vector<uint8_t>& b) {
     size_t n = 0;
     while (n < b.size() && b[n]) ++n;
-    return "\"" + escape_bytes({reinterpret_cast<const char*>(b.data()), n}) + "\"";
+    auto run = poison_run(b);
+    if (!run) return "\"" + escape_bytes({reinterpret_cast<const char*>(b.data()), n}) + "\"";
+    std::string s = "\"";
+    size_t shown = run->offset + kPoisonRunInText;
+    for (size_t i = 0; i < shown; ++i) {
+      s += b[i] ? escape_bytes({reinterpret_cast<const char*>(&b[i]), 1}) : "\\0";
+    }
+    s += shown < b.size() ? "...\"" : "\"";
+    return s + "  <- " + std::to_string(run->length) + " bytes of " + run->pattern->name + " from [" +
+           std::to_string(run->offset) + "]: " + run->pattern->meaning;
+  }
+
+  std::optional<PoisonRun> poison_run(const std::vector<uint8_t>& b) const {
+    if (!f_.poison) return std::nullopt;
+    return f_.poison->longest_byte_run(b, f_.os, kPoisonRunInText);
+  }
+
+  std::optional<PoisonMatch> poison_of(const Type* declared, uint64_t bits) const {
+    const Type* t = strip_typedefs(declared);
+    if (!f_.poison || !t || (t->kind != TypeKind::base && t->kind != TypeKind::pointer)) return std::nullopt;
+    if (t->kind == TypeKind::base && t->encoding == BaseEncoding::floating) return std::nullopt;
+    return f_.poison->match_scalar(bits, static_cast<unsigned>(t->size), f_.os);
+  }
+
+  static std::string poison_note(const PoisonMatch& m) {
+    return "  <- " + m.pattern->name + (m.delta ? " + " + hex(m.delta) : "") + ": " + m.pattern->meaning;
   }
 
   // --- text ---
@@ -112,7 +139,9 @@ class Formatter {
     }
     auto b = bytes_of(t, frame, v);
     if (!b) { out += "<unreadable: " + b.error().message + ">"; return; }
-    out += scalar_text(declared, to_integer(*b, declared));
+    uint64_t bits = to_integer(*b, declared);
+    out += scalar_text(declared, bits);
+    if (auto poison = poison_of(declared, bits)) out += poison_note(*poison);
   }
 
   void aggregate_text(const Type* t, const Frame& frame, int level, std::string& out) {
@@ -182,6 +211,10 @@ class Formatter {
         size_t n = 0;
         while (n < b->size() && (*b)[n]) ++n;
         j["string"] = sanitize_utf8({reinterpret_cast<const char*>(b->data()), n});
+        if (auto run = poison_run(*b)) {
+          j["poison"] = {{"pattern", run->pattern->name}, {"offset", run->offset}, {"length", run->length},
+                         {"state", run->pattern->state}, {"meaning", run->pattern->meaning}};
+        }
         return j;
       }
       auto elements = nlohmann::ordered_json::array();
@@ -214,6 +247,12 @@ class Formatter {
       j["value"] = static_cast<int64_t>(bits);
     } else {
       j["value"] = bits;
+    }
+    if (!v.bit_size) {
+      if (auto poison = poison_of(declared, bits)) {
+        j["poison"] = {{"pattern", poison->pattern->name}, {"delta", poison->delta}, {"state", poison->pattern->state},
+                       {"meaning", poison->pattern->meaning}};
+      }
     }
     return j;
   }

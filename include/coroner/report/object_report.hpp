@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/object.hpp"
 
 namespace coroner::report {
@@ -12,7 +13,12 @@ namespace coroner::report {
 struct ValueFormat {
   int depth = 16;            // nested structs expanded this deep; deeper ones show as {...}
   size_t max_elements = 256; // array elements shown before "..."
+  // Scalars and char arrays that match a pattern are annotated ("<- POISON_FREE: ..."); null: never.
+  const PoisonCatalog* poison = &PoisonCatalog::shipped();
+  std::string os = "linux";
 };
+// The shortest run of pattern bytes a char array must hold to be annotated.
+constexpr size_t kPoisonRunInText = 4;
 
 std::string value_text(Objects& objects, const Value& value, const ValueFormat& format = {});
 nlohmann::ordered_json value_json(Objects& objects, const Value& value, const ValueFormat& format = {});

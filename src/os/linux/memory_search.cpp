@@ -4,13 +4,13 @@
 #include <unordered_map>
 
 #include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/dump/physical_chunks.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 
 namespace coroner::linux_kernel {
 namespace {
 
-constexpr uint64_t kChunk = 1u << 20;
 constexpr uint64_t kPage = 4096;
 
 struct StackPage {
@@ -87,32 +87,17 @@ class HitNamer {
 SearchResult search_physical(LinuxView& view, const SearchRequest& request) {
   SearchResult out;
   const Dump& dump = view.objects().kernel().dump();
-  std::vector<uint8_t> buffer(kChunk);
   const uint64_t value = request.value & request.mask, mask = request.mask;
-  auto scan = [&](uint64_t base, const uint8_t* data, uint64_t size) {
-    out.bytes_scanned += size;
-    for (uint64_t off = 0; off + 8 <= size; off += 8) {
+  auto totals = for_each_physical_chunk(dump, [&](uint64_t base, std::span<const uint8_t> bytes) {
+    for (uint64_t off = 0; off + 8 <= bytes.size(); off += 8) {
       uint64_t w;
-      std::memcpy(&w, data + off, 8);
+      std::memcpy(&w, bytes.data() + off, 8);
       if ((w & mask) != value) continue;
       if (out.total_hits++ < request.limit) out.hits.push_back({base + off, w, std::nullopt, ""});
     }
-  };
-  for (const PhysicalRange& r : dump.physical_ranges()) {
-    for (uint64_t at = r.start; at < r.start + r.size; at += kChunk) {
-      uint64_t size = std::min(kChunk, r.start + r.size - at);
-      if (dump.read_physical(at, {buffer.data(), size})) {
-        scan(at, buffer.data(), size);
-        continue;
-      }
-      // Part of the chunk is missing: page by page, skipping what the dump lacks.
-      for (uint64_t page = at; page < at + size; page += kPage) {
-        uint64_t n = std::min(kPage, at + size - page);
-        if (dump.read_physical(page, {buffer.data(), n})) scan(page, buffer.data(), n);
-        else out.bytes_unreadable += n;
-      }
-    }
-  }
+  });
+  out.bytes_scanned = totals.bytes_read;
+  out.bytes_unreadable = totals.bytes_unreadable;
   if (request.name_hits && !out.hits.empty()) {
     HitNamer namer(view);
     for (SearchHit& h : out.hits) namer.name(h);

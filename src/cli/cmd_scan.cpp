@@ -1,0 +1,127 @@
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+#include "coroner/format.hpp"
+#include "coroner/os/linux/poison_scan.hpp"
+#include "coroner/report/info_report.hpp"
+
+namespace coroner::cli {
+namespace {
+
+using namespace coroner::linux_kernel;
+
+std::string track_line(LinuxView& view, const Track& t) {
+  return "freed by pid " + std::to_string(t.pid) + " on CPU " + std::to_string(t.cpu) + " from " +
+         locate_code(view.objects().kernel(), &view.modules(), t.addr, true).text(t.addr);
+}
+
+std::string damage_text(const ObjectDamage& d) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s%s: %llu bytes, expected 0x%02x, found 0x%02x", d.offset < 0 ? "-" : "+",
+                hex(static_cast<uint64_t>(d.offset < 0 ? -d.offset : d.offset)).c_str(),
+                static_cast<unsigned long long>(d.length), d.expected, d.found);
+  return d.area + " at " + buf;
+}
+
+void print_text(LinuxView& view, const ScanResult& r) {
+  double mib = static_cast<double>(r.bytes_scanned) / (1 << 20);
+  std::printf("scanned %.1f MiB in %.2f s (%.0f MiB/s), %llu runs of poison\n", mib, r.scan_seconds,
+              r.scan_seconds > 0 ? mib / r.scan_seconds : 0.0, static_cast<unsigned long long>(r.runs));
+  std::printf("%-20s %-44s %8s %10s\n", "PATTERN", "WHERE", "RUNS", "BYTES");
+  for (const auto& g : r.groups) {
+    std::printf("%-20s %-44s %8llu %10llu\n", g.pattern.c_str(), g.holder.c_str(),
+                static_cast<unsigned long long>(g.runs), static_cast<unsigned long long>(g.bytes));
+    for (const auto& e : g.examples) {
+      std::printf("    %s  %llu bytes  %s\n", hex(e.virtual_address).c_str(), static_cast<unsigned long long>(e.length),
+                  e.what.c_str());
+    }
+  }
+  if (r.damaged.empty()) return;
+  std::printf("\nslab objects whose poison or red zone is broken (SLUB's check_object):\n");
+  for (const auto& d : r.damaged) {
+    std::printf("  %s  %s object of %s\n", hex(d.object).c_str(), d.free ? "free" : "allocated", d.cache->name.c_str());
+    for (const auto& x : d.damage) {
+      bool write_after_free = d.free && x.area.starts_with("poison");
+      std::printf("    %s%s\n", damage_text(x).c_str(), write_after_free ? "  <- written after it was freed" : "");
+    }
+    if (d.freed) std::printf("    %s\n", track_line(view, *d.freed).c_str());
+  }
+}
+
+nlohmann::ordered_json to_json(LinuxView& view, const ScanResult& r) {
+  nlohmann::ordered_json groups = nlohmann::ordered_json::array(), damaged = nlohmann::ordered_json::array();
+  for (const auto& g : r.groups) {
+    nlohmann::ordered_json examples = nlohmann::ordered_json::array();
+    for (const auto& e : g.examples) {
+      examples.push_back({{"address", hex(e.virtual_address)}, {"physical", hex(e.physical)}, {"length", e.length},
+                          {"what", e.what}});
+    }
+    groups.push_back({{"pattern", g.pattern}, {"where", g.holder}, {"runs", g.runs}, {"bytes", g.bytes},
+                      {"examples", examples}});
+  }
+  for (const auto& d : r.damaged) {
+    nlohmann::ordered_json damage = nlohmann::ordered_json::array();
+    for (const auto& x : d.damage) {
+      damage.push_back({{"offset", x.offset}, {"length", x.length}, {"area", x.area}, {"expected", x.expected},
+                        {"found", x.found}, {"write_after_free", d.free && x.area.starts_with("poison")}});
+    }
+    damaged.push_back({{"object", hex(d.object)}, {"cache", d.cache->name}, {"state", d.free ? "free" : "allocated"},
+                       {"damage", damage},
+                       {"freed_by", d.freed ? nlohmann::ordered_json(track_line(view, *d.freed)) : nlohmann::ordered_json(nullptr)}});
+  }
+  return {{"schema", "coroner.scan"}, {"bytes_scanned", r.bytes_scanned}, {"bytes_unreadable", r.bytes_unreadable},
+          {"scan_seconds", r.scan_seconds}, {"runs", r.runs}, {"groups", groups}, {"damaged_objects", damaged}};
+}
+
+}  // namespace
+
+void register_scan(CLI::App& app) {
+  struct Args {
+    DumpArgs dump;
+    std::vector<std::string> patterns;
+    std::vector<std::string> catalogs;
+    size_t min_run = 32;
+    size_t examples = 3;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("scan", "runs of poison (freed, uninitialised, red-zone patterns) over all memory, "
+                                         "grouped by what holds them, and slab objects written after free");
+  add_dump_args(*cmd, args->dump, true);
+  cmd->add_option("--pattern", args->patterns, "only these catalog patterns (POISON_FREE, ...); repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--poison", args->catalogs, "a poison catalog file of your own (data/poison.yaml's format)")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--min-run", args->min_run, "the shortest run reported, in bytes (default 32, at least 16)");
+  cmd->add_option("--examples", args->examples, "regions shown per group (default 3)");
+  cmd->add_flag("--json", args->json, "print JSON (schema coroner.scan)");
+  cmd->callback([args] {
+    PoisonCatalog catalog = PoisonCatalog::shipped();
+    for (const auto& path : args->catalogs) {
+      auto extra = PoisonCatalog::load(path);
+      if (!extra) fail(extra.error().message);
+      catalog.merge(*extra);
+    }
+    ScanRequest request;
+    request.min_run = args->min_run;
+    request.examples = args->examples;
+    for (const auto& name : args->patterns) {
+      const PoisonPattern* p = catalog.find(name);
+      if (!p) fail("--pattern " + name + ": no such pattern in the poison catalog (see data/poison.yaml)");
+      request.patterns.push_back(p);
+    }
+    if (request.patterns.empty()) request.patterns = catalog.for_os("linux");
+    auto typed = open_typed_dump(args->dump);
+    LinuxView& view = *typed.view;
+    auto slub = Slub::read(*typed.objects);
+    if (!slub) std::cerr << "coroner: warning: slab caches unreadable: " << slub.error().message << '\n';
+    auto result = scan_poison(view, slub ? &*slub : nullptr, request);
+    if (args->json) std::cout << report::to_json_text(to_json(view, result)) << '\n';
+    else print_text(view, result);
+    print_warnings(view);
+  });
+}
+
+}  // namespace coroner::cli

@@ -1,0 +1,104 @@
+#include "coroner/os/linux/poison_scan.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "coroner/dump/physical_chunks.hpp"
+#include "coroner/format.hpp"
+#include "coroner/poison/run_finder.hpp"
+
+namespace coroner::linux_kernel {
+namespace {
+
+// One byte can mean two things (0xcc: SLUB's active red zone, or freed init memory): outside slab
+// pages, a pattern that is not SLUB's says more.
+const PoisonPattern* outside_slab(const PoisonPattern* p, const std::vector<const PoisonPattern*>& patterns) {
+  if (!p->allocator.starts_with("SLUB")) return p;
+  for (const PoisonPattern* other : patterns) {
+    if (other->width == p->width && other->value == p->value && !other->allocator.starts_with("SLUB")) return other;
+  }
+  return p;
+}
+
+// What holds a run: the group it joins and, for the examples, the object it is in.
+std::pair<std::string, std::string> holder_of(Slub* slub, const MemoryMap& map, uint64_t physical) {
+  uint64_t v = map.page_offset + physical;
+  if (slub) {
+    if (auto o = slub->object_at(v); o && *o && (*o)->slot) {
+      const SlabObject& obj = **o;
+      std::string state = obj.free ? "free" : "allocated";
+      int64_t off = obj.offset;
+      return {state + " objects of " + obj.cache->name,
+              state + " object " + hex(obj.object) + " of " + obj.cache->name + " (" + obj.part + " " +
+                  (off < 0 ? "-" + hex(static_cast<uint64_t>(-off)) : "+" + hex(static_cast<uint64_t>(off))) + ")"};
+    }
+  }
+  return {"pages (not slab)", "page at " + hex(v & ~uint64_t{4095})};
+}
+
+}  // namespace
+
+ScanResult scan_poison(LinuxView& view, Slub* slub, const ScanRequest& request) {
+  ScanResult out;
+  const Dump& dump = view.objects().kernel().dump();
+  RunFinder finder(request.patterns, request.min_run);
+  std::vector<PoisonRegion> regions;
+  auto started = std::chrono::steady_clock::now();
+  auto totals = for_each_physical_chunk(dump, [&](uint64_t base, std::span<const uint8_t> bytes) {
+    finder.find(bytes, [&](const FoundRun& r) {
+      uint64_t physical = base + r.offset;
+      // A run across two chunks is one run.
+      if (!regions.empty() && regions.back().pattern == r.pattern &&
+          regions.back().physical + regions.back().length == physical) {
+        regions.back().length += r.length;
+        return;
+      }
+      regions.push_back({physical, r.length, r.pattern, 0, ""});
+    });
+  });
+  out.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out.bytes_scanned = totals.bytes_read;
+  out.bytes_unreadable = totals.bytes_unreadable;
+  out.runs = regions.size();
+  MemoryMap map = slub ? slub->memory() : MemoryMap::read(view.objects());
+  std::map<std::pair<std::string, std::string>, PoisonGroup> groups;
+  for (PoisonRegion& r : regions) {
+    auto [holder, what] = holder_of(slub, map, r.physical);
+    if (holder == "pages (not slab)") r.pattern = outside_slab(r.pattern, request.patterns);
+    r.virtual_address = map.page_offset + r.physical;
+    r.what = what;
+    PoisonGroup& g = groups[{r.pattern->name, holder}];
+    g.pattern = r.pattern->name;
+    g.holder = holder;
+    ++g.runs;
+    g.bytes += r.length;
+    if (g.examples.size() < request.examples) g.examples.push_back(r);
+  }
+  for (auto& [key, g] : groups) out.groups.push_back(std::move(g));
+  std::stable_sort(out.groups.begin(), out.groups.end(),
+                   [](const PoisonGroup& a, const PoisonGroup& b) { return a.bytes > b.bytes; });
+  if (!slub || !request.check_slabs) return out;
+  for (const SlabCache& c : slub->caches()) {
+    if (!(c.flags & (kSlabPoison | kSlabRedZone))) continue;
+    for (uint64_t slab : slub->slabs_of(c)) {
+      auto memory = slub->slab_memory(slab);
+      if (!memory) continue;
+      const auto& free = slub->free_objects(c, slab);
+      for (uint32_t i = 0; i < memory->second && i < c.objects_per_slab * 2u; ++i) {
+        uint64_t object = memory->first + uint64_t{i} * c.size + c.red_left_pad;
+        bool is_free = free.contains(object);
+        auto damage = slub->check_object(c, object, is_free);
+        if (damage.empty()) continue;
+        DamagedObject d{&c, object, is_free, std::move(damage), std::nullopt};
+        if (is_free && (c.flags & kSlabStoreUser)) {
+          if (auto o = slub->object_at(object); o && *o && (*o)->freed && (*o)->freed->addr) d.freed = (*o)->freed;
+        }
+        out.damaged.push_back(std::move(d));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace coroner::linux_kernel

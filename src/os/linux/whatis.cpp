@@ -1,0 +1,147 @@
+#include "coroner/os/linux/whatis.hpp"
+
+#include "coroner/format.hpp"
+
+namespace coroner::linux_kernel {
+namespace {
+
+constexpr uint64_t kUserTop = 0x0000800000000000;  // above: kernel (4-level; 5-level users stop lower still)
+
+bool in_kernel_image(const Kernel& k, uint64_t a, bool& text) {
+  auto start = k.symbol_address("_text"), end = k.symbol_address("_end");
+  if (!start || !end || a < *start || a >= *end) return false;
+  auto etext = k.symbol_address("_etext");
+  auto sinit = k.symbol_address("_sinittext"), einit = k.symbol_address("_einittext");
+  text = (etext && a < *etext) || (sinit && einit && a >= *sinit && a < *einit);
+  return true;
+}
+
+bool on_a_stack(LinuxView& view, uint64_t a, WhatIs& out) {
+  auto tasks = view.tasks();
+  if (!tasks) return false;
+  for (const Task& t : (*tasks)->tasks) {
+    for (const StackRange& r : (*tasks)->stacks_of(t)) {
+      if (!r.contains(a)) continue;
+      out.kind = AddressKind::task_stack;
+      out.task = &t;
+      out.stack = r.kind;
+      auto bt = view.backtrace(t);
+      if (bt) out.stack_place = place_on_stack(*bt, t, a);
+      out.summary = r.kind + " stack of pid " + std::to_string(t.pid) + " (" + t.comm + ")" +
+                    (out.stack_place ? ", " + out.stack_place->text : "");
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string slab_summary(const SlabObject& o) {
+  if (o.part.starts_with("slab padding")) return o.part + " of a " + o.cache->name + " slab";
+  std::string s = std::string(o.free ? "free" : "allocated") + " object in cache " + o.cache->name;
+  if (o.part != "object" || o.offset != 0) {
+    s += ", " + o.part + " at ";
+    s += o.offset < 0 ? "-" + hex(static_cast<uint64_t>(-o.offset)) : "+" + hex(static_cast<uint64_t>(o.offset));
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* address_kind_name(AddressKind k) {
+  switch (k) {
+    case AddressKind::kernel_text: return "kernel text";
+    case AddressKind::kernel_data: return "kernel data";
+    case AddressKind::module: return "module";
+    case AddressKind::task_stack: return "task stack";
+    case AddressKind::slab_object: return "slab object";
+    case AddressKind::page: return "page";
+    case AddressKind::vmalloc: return "vmalloc";
+    case AddressKind::user: return "user";
+    case AddressKind::unmapped: return "unmapped";
+    case AddressKind::struct_page: return "struct page";
+    case AddressKind::unknown: return "unknown";
+  }
+  return "?";
+}
+
+std::vector<std::string> page_flag_names(Objects& objects, uint64_t flags) {
+  std::vector<std::string> out;
+  auto e = objects.debug().find_type("enum pageflags");
+  if (!e) return out;
+  uint64_t count = 64;
+  if (auto nr = objects.debug().find_enumerator("__NR_PAGEFLAGS")) count = nr->enumerator.value;
+  std::vector<bool> named(64, false);
+  for (const Enumerator& en : (*e)->enumerators) {
+    // Aliases (PG_owner_priv_1 = PG_checked = ...) share a bit: the first name is the kernel's own.
+    if (en.value >= count || en.value >= 64 || named[en.value] || !((flags >> en.value) & 1)) continue;
+    named[en.value] = true;
+    out.push_back(en.name.starts_with("PG_") ? en.name.substr(3) : en.name);
+  }
+  return out;
+}
+
+WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
+  WhatIs out;
+  out.address = address;
+  Objects& objects = view.objects();
+  const Kernel& k = objects.kernel();
+  if (auto p = k.translate(address)) out.physical = *p;
+  if (address < kUserTop) {
+    out.kind = AddressKind::user;
+    out.summary = "a user-space address";
+    return out;
+  }
+  bool text = false;
+  if (in_kernel_image(k, address, text)) {
+    out.kind = text ? AddressKind::kernel_text : AddressKind::kernel_data;
+    out.symbol = locate_code(k, &view.modules(), address);
+    out.summary = std::string(text ? "kernel text" : "kernel data") +
+                  (out.symbol.function.empty() ? "" : ": " + out.symbol.text(address));
+    return out;
+  }
+  if (const LoadedModule* m = view.modules().containing(address)) {
+    out.kind = AddressKind::module;
+    out.symbol = locate_code(k, &view.modules(), address);
+    out.summary = "module " + m->name + (m->in_text(address) ? " text" : " data") +
+                  (out.symbol.function.empty() ? "" : ": " + out.symbol.text(address));
+    return out;
+  }
+  if (on_a_stack(view, address, out)) return out;
+  MemoryMap map = slub ? slub->memory() : MemoryMap::read(objects);
+  if (auto pfn = map.pfn_of_page_struct(address); pfn && address < map.vmemmap + (1ull << 40)) {
+    out.kind = AddressKind::struct_page;
+    out.pfn = *pfn;
+    out.page = map.page_of(*pfn);
+    out.summary = "struct page of pfn " + hex(*pfn) + " (+" + hex(address - *out.page) + ")";
+    return out;
+  }
+  if (auto pfn = map.direct_map_pfn(address)) {
+    out.pfn = *pfn;
+    out.page = map.page_of(*pfn);
+    if (auto flags = k.read_u64(*out.page)) out.page_flags = page_flag_names(objects, *flags);
+    if (slub) {
+      auto o = slub->object_at(address);
+      if (!o) {
+        out.problems.push_back(o.error().message);
+      } else if (*o) {
+        out.kind = AddressKind::slab_object;
+        out.slab = **o;
+        out.summary = slab_summary(**o);
+        return out;
+      }
+    }
+    out.kind = AddressKind::page;
+    out.summary = "direct-mapped RAM, pfn " + hex(*pfn);
+    return out;
+  }
+  if (map.in_vmalloc(address)) {
+    out.kind = out.physical ? AddressKind::vmalloc : AddressKind::unmapped;
+    out.summary = out.physical ? "vmalloc space, mapped" : "vmalloc space, not mapped";
+    return out;
+  }
+  out.kind = out.physical ? AddressKind::unknown : AddressKind::unmapped;
+  out.summary = out.physical ? "a mapped kernel address of no known region" : "not mapped";
+  return out;
+}
+
+}  // namespace coroner::linux_kernel
