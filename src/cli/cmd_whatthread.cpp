@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "coroner/format.hpp"
+#include "coroner/os/linux/slub.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/report/info_report.hpp"
 #include "coroner/report/task_report.hpp"
@@ -10,9 +11,17 @@
 namespace coroner::cli {
 namespace {
 
-// The size of what starts at `address`, when coroner knows: a task_struct or a sized symbol.
+// The size of what starts at `address`, when coroner knows: a task_struct, a slab object (from its
+// start: the whole object), or a sized symbol.
 std::optional<uint64_t> known_object_size(Objects& objects, const linux_kernel::TaskList& tasks, uint64_t address,
                                           std::string& what) {
+  if (auto slub = linux_kernel::Slub::read(objects)) {
+    if (auto o = slub->object_at(address); o && *o && (*o)->slot && (*o)->offset == 0) {
+      const auto& obj = **o;
+      what = std::string(obj.free ? "free" : "allocated") + " " + obj.cache->name + " object";
+      return obj.cache->object_size;
+    }
+  }
   if (const auto* t = tasks.by_address(address)) {
     auto type = objects.debug().find_type("struct task_struct");
     what = "task_struct of pid " + std::to_string(t->pid) + " (" + t->comm + ")";

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -127,6 +128,29 @@ std::optional<PoisonMatch> PoisonCatalog::match_scalar(uint64_t value, unsigned 
   for (const PoisonPattern* p : patterns) {
     if (p->width > size) continue;
     if ((value & mask) == (p->word() & mask)) return PoisonMatch{p, 0};
+  }
+  // Every byte from byte-wide patterns of one state, most of them one pattern: SLUB ends a freed
+  // object's last word with POISON_END (0xa56b6b6b6b6b6b6b).
+  const PoisonPattern* bytes[8] = {};
+  for (unsigned i = 0; i < size; ++i) {
+    uint8_t b = static_cast<uint8_t>(value >> (8 * i));
+    for (const PoisonPattern* p : patterns) {
+      if (p->width == 1 && p->value == b) {
+        bytes[i] = p;
+        break;
+      }
+    }
+    if (!bytes[i] || bytes[i]->state != bytes[0]->state || bytes[i]->os != bytes[0]->os) {
+      bytes[0] = nullptr;
+      break;
+    }
+  }
+  if (bytes[0]) {
+    const PoisonPattern* most = bytes[0];
+    for (unsigned i = 0; i < size; ++i) {
+      if (std::count(bytes, bytes + size, bytes[i]) > std::count(bytes, bytes + size, most)) most = bytes[i];
+    }
+    if (std::count(bytes, bytes + size, most) > static_cast<long>(size / 2)) return PoisonMatch{most, 0};
   }
   if (size < 8) return std::nullopt;
   for (const PoisonPattern* p : patterns) {

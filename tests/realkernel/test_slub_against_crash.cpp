@@ -218,6 +218,13 @@ TEST(SlubCli, WhatisKmemAndScanEndToEnd) {
   auto scan = coroner::testing::run_command(std::string(CORONER_BINARY) + " scan" + args + " --pattern POISON_FREE");
   EXPECT_EQ(scan.status, 0) << scan.output;
   EXPECT_NE(scan.output.find("written after it was freed"), std::string::npos) << scan.output;
+  // whatthread's size defaults to the slab object's.
+  std::snprintf(freed, sizeof freed, "0x%llx", static_cast<unsigned long long>(objects.freed[2]));
+  auto held = coroner::testing::run_command(std::string(CORONER_BINARY) + " whatthread" + args + " " + freed + " --json");
+  ASSERT_EQ(held.status, 0) << held.output;
+  auto h = nlohmann::json::parse(held.output.substr(held.output.find('{')));
+  EXPECT_EQ(h["size"], 80);
+  EXPECT_EQ(h["object"], "free coroner_obj object");
   auto bad = coroner::testing::run_command(std::string(CORONER_BINARY) + " scan" + args + " --pattern NOPE");
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("--pattern NOPE: no such pattern"), std::string::npos) << bad.output;

@@ -11,6 +11,8 @@
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/memory_search.hpp"
 #include "coroner/os/linux/stack_references.hpp"
+#include "coroner/os/linux/poison_scan.hpp"
+#include "coroner/os/linux/whatis.hpp"
 #include "coroner/target/expression.hpp"
 #include "real_dumps.hpp"
 
@@ -61,7 +63,7 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
   size_t total_tasks = 0, total_frames = 0;
   for (uint64_t seed : {1, 2, 3, 4}) {
     for (uint64_t one_in : {64, 512}) {
-      auto dump = open_dump(dumps_dir() + "/sysrq-kaslr/vmcore.kdump-zlib");
+      auto dump = open_dump(dumps_dir() + (seed % 2 ? "/sysrq-kaslr" : "/slub-uaf") + "/vmcore.kdump-zlib");
       ASSERT_TRUE(dump.ok());
       auto kernel = Kernel::open(std::make_unique<LyingDump>(std::move(*dump), seed, one_in),
                                  dumps_dir() + "/kernel/vmlinux");
@@ -86,6 +88,19 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
         total_frames += frames;
       }
       if (seed == 1) (void)search_physical(view, {0xdead000000000100, ~uint64_t{0}, 1000, true});
+      // The slab allocator through lying memory: caches, counts, objects, poison checks.
+      if (auto slub = Slub::read(objects)) {
+        for (const SlabCache& c : slub->caches()) (void)slub->counts(c);
+        const uint64_t addresses[] = {slub->memory().page_offset + 0x1000000, 0xffffffff81000000, 0xdead000000000100};
+        for (uint64_t a : addresses) {
+          (void)what_is(view, &*slub, a);
+        }
+        if (seed <= 2) {
+          ScanRequest request;
+          request.patterns = PoisonCatalog::shipped().for_os("linux");
+          (void)scan_poison(view, &*slub, request);
+        }
+      }
     }
   }
   // The lies must leave enough truth for the walkers to run on, or this tests nothing.
