@@ -26,6 +26,7 @@ void register_print(CLI::App& app) {
     Objects& objects = *typed.objects;
     report::ValueFormat format;
     format.depth = args->depth;
+    format.poison = &typed.poison;
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     bool failed = false;
     for (const auto& e : args->expressions) {

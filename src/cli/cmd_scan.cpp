@@ -5,6 +5,7 @@
 #include "coroner/format.hpp"
 #include "coroner/os/linux/poison_scan.hpp"
 #include "coroner/report/info_report.hpp"
+#include "coroner/target/expression.hpp"
 
 namespace coroner::cli {
 namespace {
@@ -80,9 +81,9 @@ void register_scan(CLI::App& app) {
   struct Args {
     DumpArgs dump;
     std::vector<std::string> patterns;
-    std::vector<std::string> catalogs;
     size_t min_run = 32;
     size_t examples = 3;
+    std::vector<std::string> range;
     bool json = false;
   };
   auto args = std::make_shared<Args>();
@@ -91,19 +92,13 @@ void register_scan(CLI::App& app) {
   add_dump_args(*cmd, args->dump, true);
   cmd->add_option("--pattern", args->patterns, "only these catalog patterns (POISON_FREE, ...); repeatable")
       ->allow_extra_args(false);
-  cmd->add_option("--poison", args->catalogs, "a poison catalog file of your own (data/poison.yaml's format)")
-      ->allow_extra_args(false)
-      ->check(CLI::ExistingFile);
   cmd->add_option("--min-run", args->min_run, "the shortest run reported, in bytes (default 32, at least 16)");
   cmd->add_option("--examples", args->examples, "regions shown per group (default 3)");
+  cmd->add_option("--range", args->range, "only START SIZE: a direct-map address (or expression) and a byte count")
+      ->expected(2);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.scan)");
   cmd->callback([args] {
-    PoisonCatalog catalog = PoisonCatalog::shipped();
-    for (const auto& path : args->catalogs) {
-      auto extra = PoisonCatalog::load(path);
-      if (!extra) fail(extra.error().message);
-      catalog.merge(*extra);
-    }
+    PoisonCatalog catalog = poison_catalog(args->dump.poison_files);
     ScanRequest request;
     request.min_run = args->min_run;
     request.examples = args->examples;
@@ -115,6 +110,16 @@ void register_scan(CLI::App& app) {
     if (request.patterns.empty()) request.patterns = catalog.for_os("linux");
     auto typed = open_typed_dump(args->dump);
     LinuxView& view = *typed.view;
+    if (!args->range.empty()) {
+      auto start = evaluate_address(*typed.objects, args->range[0]);
+      auto size = evaluate_address(*typed.objects, args->range[1]);
+      if (!start || !size) fail("--range " + args->range[0] + " " + args->range[1] + ": " + (start ? size : start).error().message);
+      auto physical = typed.objects->kernel().translate(*start);
+      if (!physical) fail("--range: " + hex(*start) + " is not mapped: " + physical.error().message);
+      request.low = *physical;
+      request.high = *physical + *size;
+      request.check_slabs = false;
+    }
     auto slub = Slub::read(*typed.objects);
     if (!slub) std::cerr << "coroner: warning: slab caches unreadable: " << slub.error().message << '\n';
     auto result = scan_poison(view, slub ? &*slub : nullptr, request);

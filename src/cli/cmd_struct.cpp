@@ -23,6 +23,7 @@ void register_struct(CLI::App& app) {
     std::vector<std::string> positional;
     std::string vmlinux;
     std::vector<std::string> module_dirs;
+    std::vector<std::string> poison_files;
     bool offsets = false;
     bool json = false;
     int depth = 16;
@@ -39,6 +40,7 @@ void register_struct(CLI::App& app) {
                   "a directory of the loaded modules' .ko files (their types need a dump); repeatable")
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
+  add_poison_option(*cmd, args->poison_files);
   cmd->add_flag("-o,--offsets", args->offsets, "the layout with member offsets, as crash's struct -o");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.layout or coroner.object)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
@@ -60,7 +62,7 @@ void register_struct(CLI::App& app) {
       target.debug = open_debug_info(args->vmlinux);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {
-      target = open_typed_dump({dump, args->vmlinux, args->module_dirs});
+      target = open_typed_dump({dump, args->vmlinux, args->module_dirs, args->poison_files});
     }
     DebugInfo* debug = target.debug.get();
     auto t = debug->find_type(type);
@@ -76,6 +78,7 @@ void register_struct(CLI::App& app) {
     Value v = objects.lvalue(*t, *where);
     report::ValueFormat format;
     format.depth = args->depth;
+    format.poison = &target.poison;
     if (args->json) {
       auto j = report::value_json(objects, v, format);
       j["schema"] = "coroner.object";

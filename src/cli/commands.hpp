@@ -7,6 +7,7 @@
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
+#include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/kernel.hpp"
 #include "coroner/target/object.hpp"
 
@@ -16,6 +17,7 @@ struct DumpArgs {
   std::string dump;
   std::string vmlinux;
   std::vector<std::string> module_dirs;  // --modules: where the loaded modules' .ko files are
+  std::vector<std::string> poison_files;  // --poison: catalogs added to data/poison.yaml's
 };
 void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required);
 // Opens the dump; on failure prints the error and returns nullptr.
@@ -31,7 +33,11 @@ struct TypedDump {
   std::unique_ptr<DebugInfo> debug;
   std::unique_ptr<Objects> objects;
   std::unique_ptr<linux_kernel::LinuxView> view;  // with the --modules debug info loaded
+  PoisonCatalog poison;                           // the shipped catalog and --poison files
 };
+// The shipped poison catalog with the users' files merged in; fails the command on a bad file.
+PoisonCatalog poison_catalog(const std::vector<std::string>& files);
+void add_poison_option(CLI::App& cmd, std::vector<std::string>& files);
 TypedDump open_typed_dump(const DumpArgs& args);
 // The tasks of a typed dump; fails the command (saying why) when they cannot be read.
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);

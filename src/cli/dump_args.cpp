@@ -10,6 +10,7 @@ void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required) {
   auto* v = cmd.add_option("--vmlinux,-k", args.vmlinux, "the kernel's vmlinux with symbols (Debian: linux-image-*-dbg)");
   if (!vmlinux_required) return;
   v->required();
+  add_poison_option(cmd, args.poison_files);
   cmd.add_option("--modules", args.module_dirs,
                  "a directory of the loaded modules' .ko files with debug info, searched recursively "
                  "(Debian: /usr/lib/debug/lib/modules/RELEASE); repeatable")
@@ -56,7 +57,24 @@ TypedDump open_typed_dump(const DumpArgs& args) {
   t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
   t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
   t.view->load_module_debug(args.module_dirs);
+  t.poison = poison_catalog(args.poison_files);
   return t;
+}
+
+void add_poison_option(CLI::App& cmd, std::vector<std::string>& files) {
+  cmd.add_option("--poison", files, "a poison catalog of your own, added to data/poison.yaml's patterns; repeatable")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
+}
+
+PoisonCatalog poison_catalog(const std::vector<std::string>& files) {
+  PoisonCatalog catalog = PoisonCatalog::shipped();
+  for (const auto& path : files) {
+    auto extra = PoisonCatalog::load(path);
+    if (!extra) fail(extra.error().message);
+    catalog.merge(*extra);
+  }
+  return catalog;
 }
 
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view) {

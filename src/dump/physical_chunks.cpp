@@ -11,12 +11,13 @@ constexpr uint64_t kPage = 4096;
 
 }  // namespace
 
-ChunkTotals for_each_physical_chunk(const Dump& dump, const ChunkVisitor& visit) {
+ChunkTotals for_each_physical_chunk(const Dump& dump, const ChunkVisitor& visit, uint64_t low, uint64_t high) {
   ChunkTotals totals;
   std::vector<uint8_t> buffer(kChunk);
   for (const PhysicalRange& r : dump.physical_ranges()) {
-    for (uint64_t at = r.start; at < r.start + r.size; at += kChunk) {
-      uint64_t size = std::min(kChunk, r.start + r.size - at);
+    uint64_t start = std::max(r.start, low), end = std::min(r.start + r.size, high);
+    for (uint64_t at = start; at < end; at += kChunk) {
+      uint64_t size = std::min(kChunk, end - at);
       if (dump.read_physical(at, {buffer.data(), size})) {
         totals.bytes_read += size;
         visit(at, {buffer.data(), size});

@@ -4,6 +4,7 @@
 // crash's `kmem ADDR` and `kmem -s` on the same dump are the oracle.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 
 #include "coroner/os/linux/poison_scan.hpp"
@@ -225,7 +226,64 @@ TEST(SlubCli, WhatisKmemAndScanEndToEnd) {
   auto h = nlohmann::json::parse(held.output.substr(held.output.find('{')));
   EXPECT_EQ(h["size"], 80);
   EXPECT_EQ(h["object"], "free coroner_obj object");
+  // A range: the module's slab page only; the run in the allocated objects' unused name bytes is
+  // poison the allocation never overwrote.
+  std::snprintf(freed, sizeof freed, "0x%llx", static_cast<unsigned long long>(objects.freed[3] & ~0xfffull));
+  auto range = coroner::testing::run_command(std::string(CORONER_BINARY) + " scan" + args + " --range " + freed +
+                                             " 4096 --min-run 16 --json");
+  ASSERT_EQ(range.status, 0) << range.output;
+  auto r = nlohmann::json::parse(range.output.substr(range.output.find('{')));
+  EXPECT_EQ(r["bytes_scanned"], 4096);
+  std::set<std::string> holders;
+  for (const auto& g : r["groups"]) holders.insert(g["where"].get<std::string>());
+  EXPECT_TRUE(holders.contains("free objects of coroner_obj")) << r.dump(1);
+  EXPECT_TRUE(holders.contains("allocated objects of coroner_obj")) << r.dump(1);
+  // A user's catalog renames what print shows.
+  std::string catalog = ::testing::TempDir() + "/mine.yaml";
+  std::ofstream(catalog) << "patterns:\n  - {name: MY_FREE, value: 0x6b, width: 1, os: linux, meaning: mine}\n";
+  std::snprintf(freed, sizeof freed, "0x%llx", static_cast<unsigned long long>(objects.freed[5]));
+  auto mine = coroner::testing::run_command(std::string(CORONER_BINARY) + " print" + args + " --poison " + catalog +
+                                            " '*(unsigned long *)" + freed + "'");
+  EXPECT_EQ(mine.status, 0) << mine.output;
+  EXPECT_NE(mine.output.find("<- POISON_FREE"), std::string::npos) << mine.output;  // the shipped one comes first
   auto bad = coroner::testing::run_command(std::string(CORONER_BINARY) + " scan" + args + " --pattern NOPE");
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("--pattern NOPE: no such pattern"), std::string::npos) << bad.output;
+}
+
+// Every kind of address whatis tells apart, each checked against what is known independently: the
+// symbol table, a task's stack range, the direct map, the struct page array.
+TEST(Whatis, NamesEveryKindOfAddress) {
+  auto o = coroner::testing::open_real_dump("slub-uaf", "vmcore.kdump-zlib");
+  ASSERT_TRUE(o.view);
+  auto slub = linux_kernel::Slub::read(*o.objects);
+  ASSERT_TRUE(slub.ok());
+  const Kernel& k = o.objects->kernel();
+  auto kind = [&](uint64_t a) { return what_is(*o.view, &*slub, a); };
+  WhatIs init = kind(*k.symbol_address("init_task") + 0x10);
+  EXPECT_EQ(init.kind, AddressKind::kernel_data);
+  EXPECT_EQ(init.symbol.function, "init_task");
+  WhatIs text = kind(*k.symbol_address("panic") + 4);
+  EXPECT_EQ(text.kind, AddressKind::kernel_text);
+  EXPECT_EQ(text.summary, "kernel text: panic+0x4/0x2f4");
+  auto tasks = o.view->tasks();
+  ASSERT_TRUE(tasks.ok());
+  const Task* holder = nullptr;
+  for (const Task& t : (*tasks)->tasks) {
+    if (t.comm.starts_with("coroner_holder")) holder = &t;
+  }
+  ASSERT_NE(holder, nullptr);
+  WhatIs stack = kind(holder->saved_sp + 0x40);
+  EXPECT_EQ(stack.kind, AddressKind::task_stack);
+  ASSERT_NE(stack.task, nullptr);
+  EXPECT_EQ(stack.task->pid, holder->pid);
+  EXPECT_TRUE(stack.stack_place && stack.stack_place->frame) << stack.summary;
+  WhatIs module = kind(o.view->modules().modules.front().base + 0x10);
+  EXPECT_EQ(module.kind, AddressKind::module);
+  EXPECT_EQ(kind(0x7ffd0000).kind, AddressKind::user);
+  const MemoryMap& map = slub->memory();
+  WhatIs page = kind(map.page_of(0x1234) + 8);
+  EXPECT_EQ(page.kind, AddressKind::struct_page);
+  EXPECT_EQ(page.pfn, 0x1234u);
+  EXPECT_EQ(kind(map.vmalloc_start + (16ull << 40)).kind, AddressKind::unmapped);
 }

@@ -17,6 +17,8 @@ struct ChunkTotals {
   uint64_t bytes_unreadable = 0;
 };
 
-ChunkTotals for_each_physical_chunk(const Dump& dump, const ChunkVisitor& visit);
+// Only [low, high) of physical memory when given.
+ChunkTotals for_each_physical_chunk(const Dump& dump, const ChunkVisitor& visit, uint64_t low = 0,
+                                    uint64_t high = ~uint64_t{0});
 
 }  // namespace coroner

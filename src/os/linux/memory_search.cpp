@@ -13,12 +13,9 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 
-struct StackPage {
-  const Task* task;
-  uint64_t virtual_page;
-};
-
 // Task stacks are vmalloc'd: their pages are found by physical address, then named by task.
+}  // namespace
+
 std::unordered_map<uint64_t, StackPage> stack_pages(LinuxView& view) {
   std::unordered_map<uint64_t, StackPage> out;
   auto tasks = view.tasks();
@@ -33,6 +30,8 @@ std::unordered_map<uint64_t, StackPage> stack_pages(LinuxView& view) {
   }
   return out;
 }
+
+namespace {
 
 class HitNamer {
  public:

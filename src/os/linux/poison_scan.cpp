@@ -5,6 +5,7 @@
 #include <map>
 
 #include "coroner/dump/physical_chunks.hpp"
+#include "coroner/os/linux/memory_search.hpp"
 #include "coroner/format.hpp"
 #include "coroner/poison/run_finder.hpp"
 
@@ -21,9 +22,15 @@ const PoisonPattern* outside_slab(const PoisonPattern* p, const std::vector<cons
   return p;
 }
 
-// What holds a run: the group it joins and, for the examples, the object it is in.
-std::pair<std::string, std::string> holder_of(Slub* slub, const MemoryMap& map, uint64_t physical) {
+// What holds a run: the group it joins and, for the examples, the object or stack it is in.
+std::pair<std::string, std::string> holder_of(Slub* slub, const MemoryMap& map,
+                                              const std::unordered_map<uint64_t, StackPage>& stacks, uint64_t physical) {
   uint64_t v = map.page_offset + physical;
+  if (auto s = stacks.find(physical & ~uint64_t{4095}); s != stacks.end()) {
+    const Task& t = *s->second.task;
+    return {"task stacks", "stack of pid " + std::to_string(t.pid) + " (" + t.comm + ") at " +
+                               hex(s->second.virtual_page + (physical & 4095))};
+  }
   if (slub) {
     if (auto o = slub->object_at(v); o && *o && (*o)->slot) {
       const SlabObject& obj = **o;
@@ -56,15 +63,16 @@ ScanResult scan_poison(LinuxView& view, Slub* slub, const ScanRequest& request) 
       }
       regions.push_back({physical, r.length, r.pattern, 0, ""});
     });
-  });
+  }, request.low, request.high);
   out.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   out.bytes_scanned = totals.bytes_read;
   out.bytes_unreadable = totals.bytes_unreadable;
   out.runs = regions.size();
   MemoryMap map = slub ? slub->memory() : MemoryMap::read(view.objects());
+  auto stacks = stack_pages(view);
   std::map<std::pair<std::string, std::string>, PoisonGroup> groups;
   for (PoisonRegion& r : regions) {
-    auto [holder, what] = holder_of(slub, map, r.physical);
+    auto [holder, what] = holder_of(slub, map, stacks, r.physical);
     if (holder == "pages (not slab)") r.pattern = outside_slab(r.pattern, request.patterns);
     r.virtual_address = map.page_offset + r.physical;
     r.what = what;

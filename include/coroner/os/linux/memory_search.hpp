@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "coroner/os/linux/linux_view.hpp"
@@ -33,5 +34,13 @@ struct SearchResult {
 };
 
 SearchResult search_physical(LinuxView& view, const SearchRequest& request);
+
+// The physical pages of every task's stacks (vmalloc'd: found through the page tables), by
+// page-aligned physical address.
+struct StackPage {
+  const Task* task = nullptr;
+  uint64_t virtual_page = 0;
+};
+std::unordered_map<uint64_t, StackPage> stack_pages(LinuxView& view);
 
 }  // namespace coroner::linux_kernel

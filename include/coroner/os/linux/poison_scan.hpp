@@ -40,6 +40,7 @@ struct ScanRequest {
   size_t min_run = 32;
   size_t examples = 3;       // regions kept per group
   bool check_slabs = true;   // SLUB's poison and red-zone check of every debug cache's objects
+  uint64_t low = 0, high = ~uint64_t{0};  // the physical range scanned (the slab check is not limited)
 };
 
 struct ScanResult {
