@@ -36,6 +36,11 @@ void append_hex_escape(std::string& out, unsigned char c) {
   out += digits[c & 0xf];
 }
 
+std::string signed_hex(int64_t value) {
+  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  return (value < 0 ? "-" : "+") + hex(magnitude);
+}
+
 std::string escape_bytes(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());

@@ -8,6 +8,7 @@ namespace coroner {
 
 std::string hex(uint64_t value);              // "0x1f"
 std::string hex_padded(uint64_t value);       // "ffffffff81000000" (16 digits, no prefix)
+std::string signed_hex(int64_t value);        // "+0x48", "-0x8": an offset either side
 std::string human_bytes(uint64_t bytes);      // "511.9 MiB"
 void append_hex_escape(std::string& out, unsigned char c);  // appends "\xNN"
 // Printable ASCII kept, everything else as \xNN: safe for terminals and for JSON strings.

@@ -18,11 +18,10 @@ std::string track_line(LinuxView& view, const Track& t) {
 }
 
 std::string damage_text(const ObjectDamage& d) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%s%s: %llu bytes, expected 0x%02x, found 0x%02x", d.offset < 0 ? "-" : "+",
-                hex(static_cast<uint64_t>(d.offset < 0 ? -d.offset : d.offset)).c_str(),
-                static_cast<unsigned long long>(d.length), d.expected, d.found);
-  return d.area + " at " + buf;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ": %llu bytes, expected 0x%02x, found 0x%02x", static_cast<unsigned long long>(d.length),
+                d.expected, d.found);
+  return d.area + " at " + signed_hex(d.offset) + buf;
 }
 
 void print_text(LinuxView& view, const ScanResult& r) {

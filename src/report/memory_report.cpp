@@ -10,10 +10,6 @@ using namespace coroner::linux_kernel;
 
 namespace {
 
-std::string signed_hex(int64_t v) {
-  return v < 0 ? "-" + hex(static_cast<uint64_t>(-v)) : "+" + hex(static_cast<uint64_t>(v));
-}
-
 std::string code(LinuxView& view, uint64_t address, bool return_address) {
   return locate_code(view.objects().kernel(), &view.modules(), address, return_address).text(address);
 }

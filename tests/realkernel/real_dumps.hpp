@@ -3,6 +3,7 @@
 // opening a dump with its LinuxView.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -53,6 +54,13 @@ inline OpenedDump open_real_dump(const std::string& scenario, const std::string&
   o.objects = std::make_unique<Objects>(*o.kernel, debug);
   o.view = std::make_unique<linux_kernel::LinuxView>(*o.objects);
   return o;
+}
+
+// A test name from a scenario name ("sysrq-kaslr" -> "sysrq_kaslr"), for INSTANTIATE_TEST_SUITE_P.
+inline std::string scenario_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
 }
 
 }  // namespace coroner::testing

@@ -207,11 +207,7 @@ TEST_P(RealDump, LogNeedsNoVmlinux) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Debian, RealDump, ::testing::ValuesIn(kScenarios),
-                         [](const auto& p) {
-                           std::string n = p.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         coroner::testing::scenario_test_name);
 
 TEST(RealDumpElf, CrashOnTheElfDumpAgreesToo) {
   std::string dir = dumps_dir() + "/sysrq-nokaslr";

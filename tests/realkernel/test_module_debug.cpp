@@ -187,11 +187,7 @@ TEST_P(ModuleDebugOnDump, TheViewAsksTheKoForModuleCodeAndTheVmlinuxForTheRest) 
 }
 
 INSTANTIATE_TEST_SUITE_P(Debian, ModuleDebugOnDump, ::testing::Values("sysrq-kaslr", "kdump-kaslr"),
-                         [](const auto& p) {
-                           std::string n = p.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         coroner::testing::scenario_test_name);
 
 TEST(ModuleDebugCli, PrintAndStructReachModuleTypesWithModules) {
   std::string dump = dumps_dir() + "/sysrq-kaslr/vmcore.kdump-zlib";

@@ -150,11 +150,7 @@ TEST_P(KmemAgainstCrash, EveryCachesCountsAreCrashsKmemS) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Debian, KmemAgainstCrash, ::testing::Values("slub-uaf", "sysrq-kaslr", "kdump-kaslr"),
-                         [](const auto& p) {
-                           std::string n = p.param;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+                         coroner::testing::scenario_test_name);
 
 TEST_F(SlubOnDump, ScanFindsTheObjectWrittenAfterFreeAndNothingElse) {
   ScanRequest request;

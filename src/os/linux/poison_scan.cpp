@@ -35,10 +35,9 @@ std::pair<std::string, std::string> holder_of(Slub* slub, const MemoryMap& map,
     if (auto o = slub->object_at(v); o && *o && (*o)->slot) {
       const SlabObject& obj = **o;
       std::string state = obj.free ? "free" : "allocated";
-      int64_t off = obj.offset;
       return {state + " objects of " + obj.cache->name,
               state + " object " + hex(obj.object) + " of " + obj.cache->name + " (" + obj.part + " " +
-                  (off < 0 ? "-" + hex(static_cast<uint64_t>(-off)) : "+" + hex(static_cast<uint64_t>(off))) + ")"};
+                  signed_hex(obj.offset) + ")"};
     }
   }
   return {"pages (not slab)", "page at " + hex(v & ~uint64_t{4095})};

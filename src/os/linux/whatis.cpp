@@ -40,7 +40,7 @@ std::string slab_summary(const SlabObject& o) {
   std::string s = std::string(o.free ? "free" : "allocated") + " object in cache " + o.cache->name;
   if (o.part != "object" || o.offset != 0) {
     s += ", " + o.part + " at ";
-    s += o.offset < 0 ? "-" + hex(static_cast<uint64_t>(-o.offset)) : "+" + hex(static_cast<uint64_t>(o.offset));
+    s += signed_hex(o.offset);
   }
   return s;
 }
