@@ -232,6 +232,29 @@ class Values : public Fixture {
   std::unique_ptr<Objects> objects;
 };
 
+// Seed 004's dentry as the engineer printed it: d_iname "10\000ZZZZ..." and d_time 0x5a5a5a5a5a5a5a5a.
+TEST_P(Values, PoisonIsAnnotatedInScalarsAndCharArrays) {
+  auto name = debug->find_type("char [8]");
+  ASSERT_TRUE(name);
+  Value iname{*name, std::nullopt, {'1', '0', 0, 'Z', 'Z', 'Z', 'Z', 'Z'}, 0, 0};
+  EXPECT_EQ(report::value_text(*objects, iname),
+            "\"10\\0ZZZZ...\"  <- 5 bytes of POISON_INUSE from [3]: allocated, never initialised (slab debug)");
+  auto u64 = debug->find_type("unsigned long");
+  ASSERT_TRUE(u64);
+  EXPECT_EQ(report::value_text(*objects, objects->rvalue(*u64, 0x5a5a5a5a5a5a5a5a)),
+            "6510615555426900570  <- POISON_INUSE: allocated, never initialised (slab debug)");
+  auto pointer = debug->find_type("struct list_head *");
+  ASSERT_TRUE(pointer);
+  EXPECT_NE(report::value_text(*objects, objects->rvalue(*pointer, 0xdead000000000122)).find("<- LIST_POISON2"),
+            std::string::npos);
+  report::ValueFormat plain;
+  plain.poison = nullptr;
+  EXPECT_EQ(report::value_text(*objects, iname, plain), "\"10\"");
+  auto json = report::value_json(*objects, iname);
+  EXPECT_EQ(json["poison"]["pattern"], "POISON_INUSE");
+  EXPECT_EQ(json["poison"]["offset"], 3);
+}
+
 TEST_P(Values, MembersBitFieldsAndAnonymousUnions) {
   EXPECT_EQ(number("nodes[0].id"), 1);
   EXPECT_EQ(number("nodes[2].id"), 3);
