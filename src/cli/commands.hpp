@@ -59,5 +59,7 @@ void register_search(CLI::App& app);
 void register_whatis(CLI::App& app);
 void register_kmem(CLI::App& app);
 void register_scan(CLI::App& app);
+void register_dis(CLI::App& app);
+void register_fault(CLI::App& app);
 
 }  // namespace coroner::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   coroner::cli::register_whatis(app);
   coroner::cli::register_kmem(app);
   coroner::cli::register_scan(app);
+  coroner::cli::register_dis(app);
+  coroner::cli::register_fault(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -11,16 +11,13 @@ namespace {
 
 std::string task_name(const Task& t) { return t.kernel_thread || t.idle ? "[" + t.comm + "]" : t.comm; }
 
-const char* kRegNames[kPtRegsCount] = {"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8", "ax",
-                                       "cx", "dx", "si", "di", "orig_ax", "ip", "cs", "flags", "sp", "ss"};
-
 std::string regs_text(const PtRegs& r, const char* indent) {
   static const int kOrder[] = {16, 19, 18, 10, 5, 11, 12, 13, 14, 4, 9, 8, 7, 6, 3, 2, 1, 0, 15, 17, 20};
   std::string out;
   int column = 0;
   for (int i : kOrder) {
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%s%3s: %016llx", column == 0 ? indent : "  ", kRegNames[i],
+    std::snprintf(buf, sizeof buf, "%s%3s: %016llx", column == 0 ? indent : "  ", pt_regs_name(i),
                   static_cast<unsigned long long>(r[i]));
     out += buf;
     if (++column == 3) {
@@ -34,7 +31,7 @@ std::string regs_text(const PtRegs& r, const char* indent) {
 
 nlohmann::ordered_json regs_json(const PtRegs& r) {
   nlohmann::ordered_json j;
-  for (int i = 0; i < kPtRegsCount; ++i) j[kRegNames[i]] = hex(r[i]);
+  for (int i = 0; i < kPtRegsCount; ++i) j[pt_regs_name(i)] = hex(r[i]);
   return j;
 }
 

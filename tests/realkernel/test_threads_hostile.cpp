@@ -11,6 +11,7 @@
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/memory_search.hpp"
 #include "coroner/os/linux/stack_references.hpp"
+#include "coroner/os/linux/fault.hpp"
 #include "coroner/os/linux/poison_scan.hpp"
 #include "coroner/os/linux/whatis.hpp"
 #include "coroner/target/expression.hpp"
@@ -94,6 +95,11 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
         const uint64_t addresses[] = {slub->memory().page_offset + 0x1000000, 0xffffffff81000000, 0xdead000000000100};
         for (uint64_t a : addresses) {
           (void)what_is(view, &*slub, a);
+        }
+        if (tasks && (*tasks)->panic_cpu) {
+          if (const Task* t = (*tasks)->active_on(*(*tasks)->panic_cpu)) {
+            if (auto bt = view.backtrace(*t)) (void)explain_fault(view, &*slub, PoisonCatalog::shipped(), *bt);
+          }
         }
         if (seed <= 2) {
           ScanRequest request;

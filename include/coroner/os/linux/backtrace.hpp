@@ -23,6 +23,10 @@ namespace coroner::linux_kernel {
 constexpr int kPtRegsCount = 21;
 using PtRegs = std::array<uint64_t, kPtRegsCount>;
 bool user_mode(const PtRegs& regs);
+// The kernel's names for pt_regs slots ("r15", ..., "ax", "ip", "sp"), and a register by the name
+// a disassembler gives it ("rax", "r9", "rip").
+const char* pt_regs_name(int index);
+std::optional<uint64_t> register_value(const PtRegs& regs, std::string_view name);
 
 enum class FrameSource { registers, orc, call_frame_info, frame_pointer, stack_scan };
 const char* frame_source_name(FrameSource s);
