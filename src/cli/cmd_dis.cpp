@@ -48,8 +48,7 @@ void register_dis(CLI::App& app) {
     if (!disassembler) fail(disassembler.error().message);
     uint64_t want = std::min<uint64_t>(args->count, 4096) * 15;
     ObjectBytes code = typed.objects->read_object(*address, want);
-    size_t readable = 0;
-    while (readable < code.data.size() && code.readable(readable, 1)) ++readable;
+    size_t readable = code.readable_prefix();
     if (!readable) fail(hex(*address) + " is not in the dump: " + code.why_missing);
     auto instructions = disassembler->decode({code.data.data(), readable}, *address, args->count);
     const Kernel& k = typed.objects->kernel();

@@ -7,6 +7,12 @@
 
 namespace coroner {
 
+size_t ObjectBytes::readable_prefix() const {
+  size_t n = data.size();
+  for (const auto& [start, end] : missing) n = std::min<size_t>(n, start);
+  return n;
+}
+
 bool ObjectBytes::readable(uint64_t offset, uint64_t length) const {
   if (offset + length > data.size()) return false;
   for (const auto& [start, end] : missing) {

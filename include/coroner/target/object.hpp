@@ -27,6 +27,8 @@ struct ObjectBytes {
   std::vector<std::pair<uint64_t, uint64_t>> missing;  // [start, end) offsets into data
   std::string why_missing;                             // the first read error
   bool readable(uint64_t offset, uint64_t length) const;
+  // How many bytes from the start are readable without a gap (code to decode, a string to show).
+  size_t readable_prefix() const;
 };
 
 class Objects {

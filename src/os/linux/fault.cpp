@@ -178,8 +178,7 @@ std::optional<FaultExplanation> explain_fault(LinuxView& view, Slub* slub, const
   uint64_t start = !out.where.function.empty() && out.where.offset < kCodeBefore ? rip - out.where.offset : rip;
   std::vector<uint8_t> bytes(rip - start + 64);
   ObjectBytes read = view.objects().read_object(start, bytes.size());
-  size_t readable = 0;
-  while (readable < read.data.size() && read.readable(readable, 1)) ++readable;
+  size_t readable = read.readable_prefix();
   auto disassembler = x86_64::Disassembler::create();
   if (!disassembler) {
     out.findings.push_back(disassembler.error().message);
