@@ -61,5 +61,7 @@ void register_kmem(CLI::App& app);
 void register_scan(CLI::App& app);
 void register_dis(CLI::App& app);
 void register_fault(CLI::App& app);
+void register_analyze(CLI::App& app);
+void register_rules(CLI::App& app);
 
 }  // namespace coroner::cli

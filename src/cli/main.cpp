@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   coroner::cli::register_scan(app);
   coroner::cli::register_dis(app);
   coroner::cli::register_fault(app);
+  coroner::cli::register_analyze(app);
+  coroner::cli::register_rules(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,29 @@
+#pragma once
+// The facts rules are evaluated on, gathered from a Linux dump: the panic message and its cause,
+// the log, every thread's backtrace, the fault explained, and the slab objects it went through.
+#include <optional>
+
+#include "coroner/os/linux/fault.hpp"
+#include "coroner/os/linux/kernel_summary.hpp"
+#include "coroner/os/linux/printk_log.hpp"
+#include "coroner/rules/rule_engine.hpp"
+
+namespace coroner::linux_kernel {
+
+struct CrashAnalysis {
+  KernelSummary summary;
+  const Task* crashing = nullptr;
+  std::optional<Backtrace> crashing_bt;
+  std::optional<FaultExplanation> fault;
+  rules::Facts facts;
+  std::vector<std::string> problems;
+};
+
+// `slub` may be null. The backtraces are kept in `view`; `fault` points into `crashing_bt`.
+CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log);
+
+// A stable signature for de-duplicating in a bug tracker: the cause with numbers and addresses
+// taken out, and the first crashing frames' function names.
+std::string crash_signature(const CrashAnalysis& a);
+
+}  // namespace coroner::linux_kernel

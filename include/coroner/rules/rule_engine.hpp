@@ -1,0 +1,51 @@
+#pragma once
+// Rules evaluated against the facts of one crash: which match, each with the evidence (thread,
+// frame, address, value) that made it match, most confident first.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/rules/rule.hpp"
+
+namespace coroner::rules {
+
+struct ThreadFacts {
+  int pid = 0, tgid = 0;
+  std::string comm;
+  std::vector<std::string> functions;  // its backtrace, innermost first (reliable frames)
+};
+
+struct ObjectFacts {
+  uint64_t address = 0;
+  std::string cache, found_as;  // found_as: "the faulting operand's base", "loaded by `mov 0x38(%rax), %rax`"
+  bool free = false;
+};
+
+struct FaultFacts {
+  std::string address_kind;  // null, poison, user, non-canonical, slab object, ...
+  std::string pattern;       // the poison pattern's name, for address_kind poison
+  std::string instruction, member;
+  std::optional<uint64_t> address;
+};
+
+struct Facts {
+  std::string os = "linux";
+  std::vector<std::string> panic;  // the panic message and the report that caused it
+  std::vector<std::string> log;
+  std::vector<ThreadFacts> threads;
+  int crashing = -1;  // index into threads
+  std::optional<FaultFacts> fault;
+  std::vector<ObjectFacts> objects;
+};
+
+struct Verdict {
+  const Rule* rule = nullptr;
+  std::vector<std::string> evidence;
+};
+
+// Whether `c` holds, appending the evidence for it.
+bool holds(const Condition& c, const Facts& facts, std::vector<std::string>& evidence);
+// The rules (for the facts' OS) that match, most confident first.
+std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts);
+
+}  // namespace coroner::rules

@@ -1,0 +1,123 @@
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "coroner/os/linux/crash_facts.hpp"
+#include "coroner/report/analysis_report.hpp"
+#include "coroner/report/info_report.hpp"
+
+namespace coroner::cli {
+namespace {
+
+std::vector<rules::Rule> all_rules(const std::vector<std::string>& dirs) {
+  std::vector<rules::Rule> out = rules::shipped_rules();
+  for (const auto& dir : dirs) {
+    auto mine = rules::load_rule_directory(dir);
+    if (!mine) fail(mine.error().message);
+    out.insert(out.end(), mine->begin(), mine->end());
+  }
+  return out;
+}
+
+struct Analyzed {
+  TypedDump typed;
+  std::optional<linux_kernel::Slub> slub;
+  std::optional<linux_kernel::KernelLog> log;
+  linux_kernel::CrashAnalysis analysis;
+};
+
+std::unique_ptr<Analyzed> analyze(const DumpArgs& dump) {
+  auto a = std::make_unique<Analyzed>();
+  a->typed = open_typed_dump(dump);
+  if (auto s = linux_kernel::Slub::read(*a->typed.objects)) a->slub.emplace(std::move(*s));
+  if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
+  a->analysis = linux_kernel::analyze_crash(*a->typed.view, a->slub ? &*a->slub : nullptr, a->typed.poison,
+                                            a->log ? &*a->log : nullptr);
+  return a;
+}
+
+}  // namespace
+
+void register_analyze(CLI::App& app) {
+  struct Args {
+    DumpArgs dump;
+    std::vector<std::string> rule_dirs;
+    std::string format = "text";
+    std::string output;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("analyze", "the verdict: everything that applies to the dump, every rule, the matches "
+                                            "ranked with their evidence");
+  add_dump_args(*cmd, args->dump, true);
+  cmd->add_option("--rules", args->rule_dirs, "a directory of your own rule files (YAML or JSON); repeatable")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--format", args->format, "text (default), json or markdown")
+      ->check(CLI::IsMember({"text", "json", "markdown"}));
+  cmd->add_option("-o,--output", args->output, "write the report to this file");
+  cmd->callback([args] {
+    auto rules = all_rules(args->rule_dirs);
+    auto a = analyze(args->dump);
+    auto verdicts = rules::evaluate(rules, a->analysis.facts);
+    report::AnalysisInput in{&a->analysis, &verdicts, args->dump.dump,
+                             a->analysis.summary.release.value.value_or("")};
+    std::string text = args->format == "json"       ? report::to_json_text(report::analysis_json(in)) + "\n"
+                       : args->format == "markdown" ? report::analysis_markdown(in)
+                                                    : report::analysis_text(in);
+    if (args->output.empty()) {
+      std::cout << text;
+    } else {
+      std::ofstream out(args->output);
+      if (!(out << text)) fail(args->output + ": cannot write the report");
+    }
+    print_warnings(*a->typed.view);
+  });
+}
+
+void register_rules(CLI::App& app) {
+  auto* cmd = app.add_subcommand("rules", "check rule files, or test a rule against a dump");
+  cmd->require_subcommand(1);
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto* check = cmd->add_subcommand("check", "lint rule files: errors name the file, line and column");
+  check->add_option("files", *files, "rule files (YAML or JSON)")->required()->check(CLI::ExistingFile);
+  check->callback([files] {
+    int count = 0;
+    for (const auto& f : *files) {
+      auto r = rules::load_rule_file(f);
+      if (!r) fail(r.error().message);
+      count += static_cast<int>(r->size());
+    }
+    std::cout << count << " rules, no errors\n";
+  });
+  struct TestArgs {
+    std::string rule;
+    DumpArgs dump;
+    std::vector<std::string> rule_dirs;
+    std::string expect;
+  };
+  auto targs = std::make_shared<TestArgs>();
+  auto* test = cmd->add_subcommand("test", "test one rule against a dump: `rules test RULE DUMP -k V --expect match|no-match`");
+  test->add_option("rule", targs->rule, "the rule's id")->required();
+  add_dump_args(*test, targs->dump, true);
+  test->add_option("--rules", targs->rule_dirs, "directories of rule files besides the shipped ones")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingDirectory);
+  test->add_option("--expect", targs->expect, "match or no-match")->required()->check(CLI::IsMember({"match", "no-match"}));
+  test->callback([targs] {
+    auto rules = all_rules(targs->rule_dirs);
+    auto it = std::find_if(rules.begin(), rules.end(), [&](const rules::Rule& r) { return r.id == targs->rule; });
+    if (it == rules.end()) fail("no rule with id " + targs->rule + " among the shipped rules and --rules");
+    auto a = analyze(targs->dump);
+    std::vector<std::string> evidence;
+    bool matched = rules::holds(it->when, a->analysis.facts, evidence);
+    std::cout << it->id << ": " << (matched ? "match" : "no match") << "\n";
+    for (const auto& e : evidence) std::cout << "  evidence: " << e << '\n';
+    if (matched != (targs->expect == "match")) {
+      std::cerr << "coroner: " << it->id << " was expected to " << (targs->expect == "match" ? "match" : "not match")
+                << " " << targs->dump.dump << '\n';
+      throw CLI::RuntimeError(1);
+    }
+  });
+}
+
+}  // namespace coroner::cli

@@ -1,0 +1,253 @@
+#include "coroner/rules/rule.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include "shipped_rules.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace coroner::rules {
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string name) : name_(std::move(name)) {}
+
+  std::string where(const YAML::Node& n) const {
+    const YAML::Mark m = n.Mark();
+    return name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+
+  Result<Rule> rule(const YAML::Node& n) {
+    if (!n.IsMap()) return make_error(where(n) + ": a rule is a map with id, title, when, ...");
+    static const std::set<std::string> kKeys = {"id", "title", "os", "severity", "confidence", "when",
+                                                "explanation", "fix", "references"};
+    for (const auto& kv : n) {
+      if (!kKeys.contains(kv.first.Scalar())) {
+        return make_error(where(kv.first) + ": unknown rule key `" + kv.first.Scalar() +
+                          "` (expected id, title, os, severity, confidence, when, explanation, fix, references)");
+      }
+    }
+    Rule r;
+    r.file = name_;
+    for (auto [key, out] : {std::pair{"id", &r.id}, std::pair{"title", &r.title}, std::pair{"os", &r.os},
+                            std::pair{"severity", &r.severity}, std::pair{"explanation", &r.explanation},
+                            std::pair{"fix", &r.fix}}) {
+      if (n[key] && !n[key].IsScalar()) return make_error(where(n[key]) + ": `" + key + "` must be text");
+      if (n[key]) *out = n[key].Scalar();
+    }
+    if (r.id.empty() || r.title.empty()) return make_error(where(n) + ": a rule needs an `id` and a `title`");
+    if (n["confidence"]) {
+      try {
+        r.confidence = n["confidence"].as<double>();
+      } catch (const YAML::Exception&) {
+        return make_error(where(n["confidence"]) + ": confidence must be a number from 0 to 1");
+      }
+      if (r.confidence < 0 || r.confidence > 1) return make_error(where(n["confidence"]) + ": confidence must be from 0 to 1");
+    }
+    if (n["references"]) {
+      if (!n["references"].IsSequence()) return make_error(where(n["references"]) + ": references is a list");
+      for (const auto& ref : n["references"]) r.references.push_back(ref.Scalar());
+    }
+    if (!n["when"]) return make_error(where(n) + ": rule " + r.id + " has no `when` condition");
+    auto c = condition(n["when"]);
+    if (!c) return c.error();
+    r.when = std::move(*c);
+    return r;
+  }
+
+  Result<Condition> condition(const YAML::Node& n) {
+    Condition c;
+    c.line = n.Mark().line + 1;
+    c.column = n.Mark().column + 1;
+    if (n.IsSequence()) {  // a list is `all`
+      c.kind = Condition::Kind::all;
+      return children(n, c);
+    }
+    if (!n.IsMap() || n.size() != 1) {
+      return make_error(where(n) + ": a condition is one key: all, any, none, panic, log, stack, thread, fault, object");
+    }
+    const std::string key = n.begin()->first.Scalar();
+    const YAML::Node v = n.begin()->second;
+    if (key == "all" || key == "any" || key == "none") {
+      c.kind = key == "all" ? Condition::Kind::all : key == "any" ? Condition::Kind::any : Condition::Kind::none;
+      if (!v.IsSequence()) return make_error(where(v) + ": `" + key + "` takes a list of conditions");
+      return children(v, c);
+    }
+    if (key == "panic" || key == "log") {
+      c.kind = key == "panic" ? Condition::Kind::panic : Condition::Kind::log;
+      auto re = regex(v, c.text);
+      if (!re) return re.error();
+      c.regex = std::move(*re);
+      return c;
+    }
+    if (key == "stack") {
+      c.kind = Condition::Kind::stack;
+      auto st = functions(v, c);
+      if (!st) return st.error();
+      return c;
+    }
+    if (key == "thread") {
+      c.kind = Condition::Kind::thread;
+      if (!v.IsMap()) return make_error(where(v) + ": `thread` takes {stack: [...], other_process: true|false}");
+      for (const auto& kv : v) {
+        const std::string k = kv.first.Scalar();
+        if (k == "stack") {
+          auto st = functions(kv.second, c);
+          if (!st) return st.error();
+        } else if (k == "other_process") {
+          auto b = boolean(kv.second);
+          if (!b) return b.error();
+          c.other_process = *b;
+        } else {
+          return make_error(where(kv.first) + ": unknown `thread` key `" + k + "` (expected stack, other_process)");
+        }
+      }
+      if (c.functions.empty()) return make_error(where(v) + ": `thread` needs a `stack`");
+      return c;
+    }
+    if (key == "fault") {
+      c.kind = Condition::Kind::fault;
+      if (!v.IsMap()) return make_error(where(v) + ": `fault` takes {address: null|poison|user|non-canonical|slab object, pattern: NAME}");
+      static const std::set<std::string> kKinds = {"null", "poison", "user", "non-canonical", "slab object", "kernel text",
+                                                   "kernel data", "task stack", "page", "vmalloc", "unmapped", "any"};
+      for (const auto& kv : v) {
+        const std::string k = kv.first.Scalar();
+        if (k == "address") {
+          c.address_kind = kv.second.Scalar();
+          if (!kKinds.contains(c.address_kind)) {
+            return make_error(where(kv.second) + ": unknown address kind `" + c.address_kind +
+                              "` (null, poison, user, non-canonical, slab object, task stack, ...)");
+          }
+        } else if (k == "pattern") {
+          c.poison_pattern = kv.second.Scalar();
+        } else {
+          return make_error(where(kv.first) + ": unknown `fault` key `" + k + "` (expected address, pattern)");
+        }
+      }
+      return c;
+    }
+    if (key == "object") {
+      c.kind = Condition::Kind::object;
+      if (!v.IsMap() || !v["freed"]) return make_error(where(v) + ": `object` takes {freed: true|false}");
+      auto b = boolean(v["freed"]);
+      if (!b) return b.error();
+      c.freed = *b;
+      return c;
+    }
+    return make_error(where(n.begin()->first) + ": unknown condition `" + key +
+                      "` (expected all, any, none, panic, log, stack, thread, fault, object)");
+  }
+
+ private:
+  Result<Condition> children(const YAML::Node& list, Condition& c) {
+    for (const auto& item : list) {
+      auto child = condition(item);
+      if (!child) return child.error();
+      c.children.push_back(std::move(*child));
+    }
+    if (c.children.empty()) return make_error(where(list) + ": an empty list of conditions");
+    return c;
+  }
+
+  Result<std::regex> regex(const YAML::Node& v, std::string& text) {
+    if (!v.IsScalar()) return make_error(where(v) + ": expected a regular expression");
+    text = v.Scalar();
+    try {
+      return std::regex(text, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return make_error(where(v) + ": bad regular expression `" + text + "`: " + e.what());
+    }
+  }
+
+  Status functions(const YAML::Node& v, Condition& c) {
+    if (!v.IsSequence() || v.size() == 0) {
+      return make_error(where(v) + ": a stack is a list of function names (regular expressions), innermost first");
+    }
+    for (const auto& f : v) {
+      std::string text;
+      auto re = regex(f, text);
+      if (!re) return re.error();
+      c.function_texts.push_back(text);
+      c.functions.push_back(std::move(*re));
+    }
+    return ok_status();
+  }
+
+  Result<bool> boolean(const YAML::Node& v) {
+    if (v.IsScalar() && (v.Scalar() == "true" || v.Scalar() == "false")) return v.Scalar() == "true";
+    return make_error(where(v) + ": expected true or false");
+  }
+
+  std::string name_;
+};
+
+}  // namespace
+
+Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return make_error(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  Reader reader(name);
+  const YAML::Node list = root.IsMap() ? root["rules"] : YAML::Node();
+  if (!list || !list.IsSequence()) return make_error(name + ": expected a top-level `rules:` list");
+  std::vector<Rule> out;
+  try {
+    for (const auto& n : list) {
+      auto r = reader.rule(n);
+      if (!r) return r.error();
+      out.push_back(std::move(*r));
+    }
+  } catch (const YAML::Exception& e) {
+    return make_error(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  return out;
+}
+
+Result<std::vector<Rule>> load_rule_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return make_error(path + ": cannot open the rule file");
+  std::stringstream s;
+  s << in.rdbuf();
+  return parse_rules(s.str(), path);
+}
+
+Result<std::vector<Rule>> load_rule_directory(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    auto ext = it->path().extension();
+    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) files.push_back(it->path().string());
+  }
+  if (ec) return make_error(dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<Rule> out;
+  for (const auto& f : files) {
+    auto rules = load_rule_file(f);
+    if (!rules) return rules.error();
+    out.insert(out.end(), rules->begin(), rules->end());
+  }
+  return out;
+}
+
+const std::vector<Rule>& shipped_rules() {
+  static const std::vector<Rule> rules = [] {
+    std::vector<Rule> out;
+    for (size_t i = 0; i < kShippedRuleFileCount; ++i) {
+      auto r = parse_rules(kShippedRuleFiles[i].text, std::string("rules/") + kShippedRuleFiles[i].name);
+      if (r) out.insert(out.end(), r->begin(), r->end());
+    }
+    return out;
+  }();
+  return rules;
+}
+
+}  // namespace coroner::rules
