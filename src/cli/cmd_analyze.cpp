@@ -21,7 +21,6 @@ std::vector<rules::Rule> all_rules(const std::vector<std::string>& dirs) {
 
 struct Analyzed {
   TypedDump typed;
-  std::optional<linux_kernel::Slub> slub;
   std::optional<linux_kernel::KernelLog> log;
   linux_kernel::CrashAnalysis analysis;
 };
@@ -29,9 +28,8 @@ struct Analyzed {
 std::unique_ptr<Analyzed> analyze(const DumpArgs& dump) {
   auto a = std::make_unique<Analyzed>();
   a->typed = open_typed_dump(dump);
-  if (auto s = linux_kernel::Slub::read(*a->typed.objects)) a->slub.emplace(std::move(*s));
   if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
-  a->analysis = linux_kernel::analyze_crash(*a->typed.view, a->slub ? &*a->slub : nullptr, a->typed.poison,
+  a->analysis = linux_kernel::analyze_crash(*a->typed.view, a->typed.slub(), a->typed.poison,
                                             a->log ? &*a->log : nullptr);
   return a;
 }

@@ -88,8 +88,7 @@ void register_fault(CLI::App& app) {
     if (!t) fail("no task was running on the crashing CPU " + std::to_string(*tasks.panic_cpu));
     auto bt = view.backtrace(*t);
     if (!bt) fail(bt.error().message);
-    auto slub = linux_kernel::Slub::read(*typed.objects);
-    auto fault = linux_kernel::explain_fault(view, slub ? &*slub : nullptr, typed.poison, *bt);
+    auto fault = linux_kernel::explain_fault(view, typed.slub(), typed.poison, *bt);
     if (!fault) {
       std::cout << "pid " << t->pid << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "
                 << "(a panic() call, not an oops): nothing faulted\n";

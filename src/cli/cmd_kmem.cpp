@@ -22,8 +22,8 @@ void register_kmem(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.kmem)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    auto slub = linux_kernel::Slub::read(*typed.objects);
-    if (!slub) fail("cannot read the slab caches: " + slub.error().message);
+    linux_kernel::Slub* slub = typed.slub();
+    if (!slub) fail("cannot read the slab caches (see the warning above)");
     std::vector<report::CacheRow> rows;
     for (const auto& c : slub->caches()) {
       if (!args->name.empty() && c.name != args->name) continue;

@@ -119,9 +119,7 @@ void register_scan(CLI::App& app) {
       request.high = *physical + *size;
       request.check_slabs = false;
     }
-    auto slub = Slub::read(*typed.objects);
-    if (!slub) std::cerr << "coroner: warning: slab caches unreadable: " << slub.error().message << '\n';
-    auto result = scan_poison(view, slub ? &*slub : nullptr, request);
+    auto result = scan_poison(view, typed.slub(), request);
     if (args->json) std::cout << report::to_json_text(to_json(view, result)) << '\n';
     else print_text(view, result);
     print_warnings(view);

@@ -23,13 +23,12 @@ void register_whatis(CLI::App& app) {
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
     linux_kernel::LinuxView& view = *typed.view;
-    auto slub = linux_kernel::Slub::read(*typed.objects);
-    if (!slub) std::cerr << "coroner: warning: slab caches unreadable: " << slub.error().message << '\n';
+    linux_kernel::Slub* slub = typed.slub();
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     for (const auto& text : args->addresses) {
       auto address = evaluate_address(*typed.objects, text);
       if (!address) fail(address.error().message);
-      auto w = linux_kernel::what_is(view, slub ? &*slub : nullptr, *address);
+      auto w = linux_kernel::what_is(view, slub, *address);
       if (args->json) results.push_back(report::whatis_json(view, w));
       else std::cout << report::whatis_text(view, w);
     }

@@ -7,6 +7,7 @@
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
+#include "coroner/os/linux/slub.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/kernel.hpp"
 #include "coroner/target/object.hpp"
@@ -34,6 +35,11 @@ struct TypedDump {
   std::unique_ptr<Objects> objects;
   std::unique_ptr<linux_kernel::LinuxView> view;  // with the --modules debug info loaded
   PoisonCatalog poison;                           // the shipped catalog and --poison files
+  // The slab allocator, read on first use; null (after a warning on stderr) when unreadable.
+  linux_kernel::Slub* slub();
+
+ private:
+  std::optional<Result<linux_kernel::Slub>> slub_;
 };
 // The shipped poison catalog with the users' files merged in; fails the command on a bad file.
 PoisonCatalog poison_catalog(const std::vector<std::string>& files);

@@ -61,6 +61,14 @@ TypedDump open_typed_dump(const DumpArgs& args) {
   return t;
 }
 
+linux_kernel::Slub* TypedDump::slub() {
+  if (!slub_) {
+    slub_ = linux_kernel::Slub::read(*objects);
+    if (!*slub_) std::cerr << "coroner: warning: slab caches unreadable: " << slub_->error().message << '\n';
+  }
+  return *slub_ ? &slub_->value() : nullptr;
+}
+
 void add_poison_option(CLI::App& cmd, std::vector<std::string>& files) {
   cmd.add_option("--poison", files, "a poison catalog of your own, added to data/poison.yaml's patterns; repeatable")
       ->allow_extra_args(false)
