@@ -11,6 +11,7 @@
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/memory_search.hpp"
 #include "coroner/os/linux/stack_references.hpp"
+#include "coroner/os/linux/crash_facts.hpp"
 #include "coroner/os/linux/fault.hpp"
 #include "coroner/os/linux/poison_scan.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -100,6 +101,10 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
           if (const Task* t = (*tasks)->active_on(*(*tasks)->panic_cpu)) {
             if (auto bt = view.backtrace(*t)) (void)explain_fault(view, &*slub, PoisonCatalog::shipped(), *bt);
           }
+        }
+        if (seed == 2) {
+          auto analysis = analyze_crash(view, &*slub, PoisonCatalog::shipped(), nullptr);
+          (void)rules::evaluate(rules::shipped_rules(), analysis.facts);
         }
         if (seed <= 2) {
           ScanRequest request;
