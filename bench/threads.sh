@@ -4,7 +4,8 @@
 #   - every task's backtrace (coroner bt --all; crash foreach bt)
 #   - a search of all memory for one value (coroner search; crash search -k), on the ELF dump so
 #     that neither pays for zlib, next to the machine's memchr bandwidth over the same bytes.
-# drgn 0.0.22 cannot open these dumps (see types.sh); it is not in this table.
+# drgn 0.0.22 cannot open QEMU's dumps (see types.sh); it opens the kdump ones (kdump-kaslr), where
+# its task listing (for_each_task: pid and comm) is timed next to coroner ps.
 #
 #   bench/threads.sh [SCENARIO]      default: sysrq-kaslr
 set -euo pipefail
@@ -21,6 +22,10 @@ printf 'quit\n' > "$out/start.cmd"
 echo "dump $dump ($(du -h "$elf_dump" | cut -f1) of memory), $(nproc) cores"
 report c_ps     "coroner ps"                       "$(run c_ps --warmup 2 --runs 15 "$coroner ps $dump -k $vmlinux")"
 report x_ps     "crash -s ps"                      "$(run x_ps --warmup 1 --runs 3 "crash -s $vmlinux $dump -i $out/ps.cmd")"
+if [[ $scenario == kdump* ]]; then
+  printf 'from drgn.helpers.linux.pid import for_each_task\nfor t in for_each_task(prog):\n    print(t.pid.value_(), t.comm.string_().decode())\n' > "$out/ps.py"
+  report d_ps   "drgn for_each_task (pid, comm)"   "$(run d_ps --warmup 1 --runs 10 "drgn -q -c $dump -s $vmlinux $out/ps.py")"
+fi
 report c_bt     "coroner bt --all"                 "$(run c_bt --warmup 2 --runs 15 "$coroner bt $dump -k $vmlinux --all")"
 report x_bt     "crash -s foreach bt"              "$(run x_bt --warmup 1 --runs 3 "crash -s $vmlinux $dump -i $out/bt.cmd")"
 report x_start  "crash -s (start and quit only)"   "$(run x_start --warmup 1 --runs 3 "crash -s $vmlinux $dump -i $out/start.cmd")"
@@ -48,7 +53,7 @@ cc -O2 -o "$out/memchr" "$out/memchr.c"
 report memchr   "fread + memchr over the ELF dump" "$(run memchr --warmup 1 --runs 10 "$out/memchr $elf_dump")"
 mib=$(( $(stat -c %s "$elf_dump") / 1048576 ))
 echo
-echo "ps:     crash/coroner $(ratio "${mean[x_ps]}" "${mean[c_ps]}")"
+echo "ps:     crash/coroner $(ratio "${mean[x_ps]}" "${mean[c_ps]}")${mean[d_ps]:+; drgn/coroner $(ratio "${mean[d_ps]:-1}" "${mean[c_ps]}")}"
 echo "bt:     crash/coroner $(ratio "${mean[x_bt]}" "${mean[c_bt]}")"
 echo "search: crash/coroner $(ratio "${mean[x_search]}" "${mean[c_search]}"); coroner/memchr $(ratio "${mean[c_phys]}" "${mean[memchr]}")"
 /usr/bin/python3 -c "print(f'search --physical: {$mib/float(${mean[c_phys]}):.0f} MiB/s end to end; memchr {$mib/float(${mean[memchr]}):.0f} MiB/s')"
