@@ -14,6 +14,8 @@ packages=(
   # real dumps: Debian's kernel booted under QEMU, and the oracles
   qemu-system-x86 busybox-static cpio xz-utils zstd python3
   crash makedumpfile python3-drgn
+  # validating coroner's JSON reports against their schemas in the tests
+  python3-jsonschema
   # benchmarks; gdb's gcore makes the user-space core of a test
   hyperfine gdb
 )

@@ -67,6 +67,25 @@ TEST(AnalyzeUseAfterFree, TheFreedObjectAndItsMemberAreTheEvidence) {
   EXPECT_EQ(md.output.rfind("### coroner: Use after free", 0), 0u) << md.output;
 }
 
+// Every scenario's report validates against docs/report.schema.json (Debian's python3-jsonschema).
+TEST(AnalyzeJson, EveryReportValidatesAgainstTheSchema) {
+  for (const char* scenario : {"sysrq-kaslr", "kdump-kaslr", "slub-uaf"}) {
+    std::string report = ::testing::TempDir() + "/report-" + scenario + ".json";
+    auto r = run_command(std::string(CORONER_BINARY) + " analyze " + dumps_dir() + "/" + scenario +
+                         "/vmcore.kdump-zlib -k " + dumps_dir() + "/kernel/vmlinux --format json -o " + report);
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto check = run_command("python3 -c 'import json, sys, jsonschema; "
+                             "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+                             std::string(CORONER_SCHEMA_DIR) + "/report.schema.json " + report);
+    EXPECT_EQ(check.status, 0) << scenario << ": " << check.output;
+  }
+  // And the schema is not a rubber stamp: a report missing its verdicts fails it.
+  auto broken = run_command("python3 -c 'import json, sys, jsonschema; "
+                            "jsonschema.validate({\"schema\": \"coroner.analysis\", \"version\": 1}, "
+                            "json.load(open(sys.argv[1])))' " + std::string(CORONER_SCHEMA_DIR) + "/report.schema.json");
+  EXPECT_NE(broken.status, 0);
+}
+
 TEST(RulesCli, CheckAndTestSayWhatIsWrong) {
   std::string dir = ::testing::TempDir() + "/coroner-rules";
   std::filesystem::create_directories(dir);
