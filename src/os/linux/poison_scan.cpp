@@ -98,8 +98,8 @@ ScanResult scan_poison(LinuxView& view, Slub* slub, const ScanRequest& request) 
         auto damage = slub->check_object(c, object, is_free);
         if (damage.empty()) continue;
         DamagedObject d{&c, object, is_free, std::move(damage), std::nullopt};
-        if (is_free && (c.flags & kSlabStoreUser)) {
-          if (auto o = slub->object_at(object); o && *o && (*o)->freed && (*o)->freed->addr) d.freed = (*o)->freed;
+        if (is_free) {
+          if (auto freed = slub->track(c, object, 1); freed && freed->addr) d.freed = freed;
         }
         out.damaged.push_back(std::move(d));
       }

@@ -19,11 +19,6 @@ uint32_t read_count(const Kernel& k, const char* name, uint32_t fallback, uint32
   return v && *v > 0 && *v <= limit ? *v : fallback;
 }
 
-// struct slab since 5.17; before, the same fields in struct page.
-const char* slab_type(Objects& objects) {
-  return objects.debug().find_type("struct slab") ? "struct slab" : "struct page";
-}
-
 }  // namespace
 
 std::string SlabCache::debug_flags() const {
@@ -39,6 +34,7 @@ Result<Slub> Slub::read(Objects& objects) {
   Slub slub(objects);
   const Kernel& k = objects.kernel();
   slub.map_ = MemoryMap::read(objects);
+  slub.read_layouts();
   uint32_t cpus = read_count(k, "nr_cpu_ids", 1, kMaxCpus);
   auto offsets = k.symbol_address("__per_cpu_offset");
   for (uint32_t cpu = 0; offsets && cpu < cpus; ++cpu) {
@@ -76,16 +72,29 @@ Result<Slub> Slub::read(Objects& objects) {
       slub.problems_.push_back("kmem_cache " + hex(a) + " (" + c.name + ") has an impossible layout; skipped");
       continue;
     }
+    slub.cache_index_[c.address] = slub.caches_.size();
     slub.caches_.push_back(std::move(c));
   }
   return slub;
 }
 
+void Slub::read_layouts() {
+  auto reader = [&](const char* type) -> std::optional<StructReader> {
+    auto r = StructReader::of(*objects_, type);
+    return r ? std::optional<StructReader>(std::move(*r)) : std::nullopt;
+  };
+  layouts_.slab = reader(objects_->debug().find_type("struct slab") ? "struct slab" : "struct page");
+  layouts_.node = reader("struct kmem_cache_node");
+  layouts_.cpu = reader("struct kmem_cache_cpu");
+  layouts_.track = reader("struct track");
+  if (layouts_.cpu && !layouts_.cpu->has("slab")) layouts_.cpu_slab_member = "page";
+  if (layouts_.slab && !layouts_.slab->has("slab_list")) layouts_.slab_link = "lru";
+  if (auto pg = objects_->debug().find_enumerator("PG_slab")) layouts_.pg_slab = pg->enumerator.value;
+}
+
 const SlabCache* Slub::cache_at(uint64_t kmem_cache) const {
-  for (const auto& c : caches_) {
-    if (c.address == kmem_cache) return &c;
-  }
-  return nullptr;
+  auto it = cache_index_.find(kmem_cache);
+  return it == cache_index_.end() ? nullptr : &caches_[it->second];
 }
 
 const SlabCache* Slub::find(std::string_view name) const {
@@ -123,17 +132,16 @@ std::vector<uint64_t> Slub::cpu_structs(const SlabCache& cache) const {
 const std::set<uint64_t>& Slub::free_objects(const SlabCache& cache, uint64_t slab) {
   if (auto it = free_by_slab_.find(slab); it != free_by_slab_.end()) return it->second;
   std::set<uint64_t>& out = free_by_slab_[slab];
-  auto s = StructReader::of(*objects_, slab_type(*objects_));
-  auto cpu = StructReader::of(*objects_, "struct kmem_cache_cpu");
+  auto& s = layouts_.slab;
+  auto& cpu = layouts_.cpu;
   auto pfn = map_.pfn_of_page_struct(slab);
   if (!s || !cpu || !pfn) return out;
   uint64_t base = map_.direct_map_address(*pfn);
   auto objects = static_cast<uint32_t>(s->integer(slab, "objects").value_or(0));
   walk_freelist(cache, s->integer(slab, "freelist").value_or(0), base, objects, out);
   for (uint64_t c : cpu_structs(cache)) {
-    // The CPU's lockless freelist belongs to the CPU's slab ("page" before 5.17).
-    const char* slab_member = cpu->has("slab") ? "slab" : "page";
-    if (cpu->integer(c, slab_member).value_or(0) != slab) continue;
+    // The CPU's lockless freelist belongs to the CPU's slab.
+    if (cpu->integer(c, layouts_.cpu_slab_member).value_or(0) != slab) continue;
     walk_freelist(cache, cpu->integer(c, "freelist").value_or(0), base, objects, out);
   }
   return out;
@@ -141,11 +149,11 @@ const std::set<uint64_t>& Slub::free_objects(const SlabCache& cache, uint64_t sl
 
 std::set<uint64_t> Slub::slabs_of(const SlabCache& cache) {
   std::set<uint64_t> out;
-  auto s = StructReader::of(*objects_, slab_type(*objects_));
-  auto node = StructReader::of(*objects_, "struct kmem_cache_node");
-  auto cpu = StructReader::of(*objects_, "struct kmem_cache_cpu");
+  auto& s = layouts_.slab;
+  auto& node = layouts_.node;
+  auto& cpu = layouts_.cpu;
   if (!s || !node || !cpu) return out;
-  const char* link = s->has("slab_list") ? "slab_list" : "lru";
+  const char* link = layouts_.slab_link;
   for (uint64_t n : cache.nodes) {
     for (const char* list : {"partial", "full"}) {
       auto head = node->address_of(n, list);
@@ -156,9 +164,8 @@ std::set<uint64_t> Slub::slabs_of(const SlabCache& cache) {
       out.insert(walk->entries.begin(), walk->entries.end());
     }
   }
-  const char* slab_member = cpu->has("slab") ? "slab" : "page";
   for (uint64_t c : cpu_structs(cache)) {
-    if (uint64_t slab = cpu->integer(c, slab_member).value_or(0)) out.insert(slab);
+    if (uint64_t slab = cpu->integer(c, layouts_.cpu_slab_member).value_or(0)) out.insert(slab);
     uint64_t partial = cpu->integer(c, "partial").value_or(0);
     for (uint32_t n = 0; partial && n < kMaxCpuPartial && out.insert(partial).second; ++n) {
       partial = s->integer(partial, "next").value_or(0);
@@ -168,7 +175,7 @@ std::set<uint64_t> Slub::slabs_of(const SlabCache& cache) {
 }
 
 std::optional<std::pair<uint64_t, uint32_t>> Slub::slab_memory(uint64_t slab) {
-  auto s = StructReader::of(*objects_, slab_type(*objects_));
+  auto& s = layouts_.slab;
   auto pfn = map_.pfn_of_page_struct(slab);
   if (!s || !pfn) return std::nullopt;
   return std::pair{map_.direct_map_address(*pfn), static_cast<uint32_t>(s->integer(slab, "objects").value_or(0))};
@@ -219,9 +226,8 @@ std::vector<ObjectDamage> Slub::check_object(const SlabCache& cache, uint64_t ob
 
 CacheCounts Slub::counts(const SlabCache& cache) {
   CacheCounts out;
-  auto node = StructReader::of(*objects_, "struct kmem_cache_node");
-  auto s = StructReader::of(*objects_, slab_type(*objects_));
-  if (!node || !s) return out;
+  auto& node = layouts_.node;
+  if (!node) return out;
   // The nodes count every slab (CONFIG_SLUB_DEBUG); full slabs have nothing free.
   for (uint64_t n : cache.nodes) {
     out.total += node->integer(n, "total_objects.counter").value_or(0);
@@ -234,8 +240,8 @@ CacheCounts Slub::counts(const SlabCache& cache) {
 }
 
 std::optional<Track> Slub::track(const SlabCache& cache, uint64_t object, int which) {
-  auto t = StructReader::of(*objects_, "struct track");
-  if (!t) return std::nullopt;
+  auto& t = layouts_.track;
+  if (!t || !(cache.flags & kSlabStoreUser)) return std::nullopt;
   uint64_t at = object + cache.track_offset() + static_cast<uint64_t>(which) * t->size();
   Track out;
   auto addr = t->integer(at, "addr");
@@ -272,11 +278,10 @@ Result<std::optional<SlabObject>> Slub::object_at(uint64_t address) {
   uint64_t head = (*compound & 1) ? *compound - 1 : page;
   auto flags = k.read_u64(head);
   if (!flags) return flags.error();
-  auto pg_slab = objects_->debug().find_enumerator("PG_slab");
-  if (!pg_slab) return make_error("no PG_slab in the vmlinux's enum pageflags");
-  if (!((*flags >> pg_slab->enumerator.value) & 1)) return std::optional<SlabObject>{};
-  auto s = StructReader::of(*objects_, slab_type(*objects_));
-  if (!s) return s.error();
+  if (!layouts_.pg_slab) return make_error("no PG_slab in the vmlinux's enum pageflags");
+  if (!((*flags >> *layouts_.pg_slab) & 1)) return std::optional<SlabObject>{};
+  auto& s = layouts_.slab;
+  if (!s) return make_error("the vmlinux's debug info has no struct slab (or struct page)");
   uint64_t cache_address = s->integer(head, "slab_cache").value_or(0);
   const SlabCache* cache = cache_at(cache_address);
   if (!cache) return make_error("slab page " + hex(head) + " belongs to " + hex(cache_address) + ", which is on no slab_caches list");
@@ -295,7 +300,8 @@ Result<std::optional<SlabObject>> Slub::object_at(uint64_t address) {
   o.slot = o.slab_base + o.index * cache->size;
   o.object = o.slot + cache->red_left_pad;
   o.offset = static_cast<int64_t>(address - o.object);
-  uint64_t track_end = cache->track_offset() + ((cache->flags & kSlabStoreUser) ? 64 : 0);
+  uint64_t tracks = (cache->flags & kSlabStoreUser) && layouts_.track ? 2 * layouts_.track->size() : 0;
+  uint64_t track_end = cache->track_offset() + tracks;
   if (o.offset < 0) o.part = "left red zone";
   else if (static_cast<uint64_t>(o.offset) < cache->object_size) o.part = "object";
   else if (cache->offset >= cache->inuse && static_cast<uint64_t>(o.offset) - cache->offset < 8) o.part = "free pointer";
@@ -303,11 +309,13 @@ Result<std::optional<SlabObject>> Slub::object_at(uint64_t address) {
   else if (static_cast<uint64_t>(o.offset) >= cache->track_offset() && static_cast<uint64_t>(o.offset) < track_end) o.part = "tracks";
   else o.part = "padding";
   o.free = free_objects(*cache, head).contains(o.object);
-  if (cache->flags & kSlabStoreUser) {
-    o.alloc = track(*cache, o.object, 0);
-    o.freed = track(*cache, o.object, 1);
-  }
   return std::optional<SlabObject>(o);
+}
+
+void Slub::read_tracks(SlabObject& o) {
+  if (!o.cache || !o.slot) return;
+  o.alloc = track(*o.cache, o.object, 0);
+  o.freed = track(*o.cache, o.object, 1);
 }
 
 }  // namespace coroner::linux_kernel

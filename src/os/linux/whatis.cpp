@@ -126,6 +126,7 @@ WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
       } else if (*o) {
         out.kind = AddressKind::slab_object;
         out.slab = **o;
+        slub->read_tracks(*out.slab);
         out.summary = slab_summary(**o);
         return out;
       }

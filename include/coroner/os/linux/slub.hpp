@@ -12,6 +12,7 @@
 
 #include "coroner/os/linux/memory_map.hpp"
 #include "coroner/target/object.hpp"
+#include "coroner/target/struct_reader.hpp"
 
 namespace coroner::linux_kernel {
 
@@ -79,8 +80,13 @@ class Slub {
   const SlabCache* cache_at(uint64_t kmem_cache) const;
   const SlabCache* find(std::string_view name) const;
   const MemoryMap& memory() const { return map_; }
-  // The slab object holding `address`; nullopt when its page is not a slab page.
+  // The slab object holding `address`; nullopt when its page is not a slab page. Its tracks are
+  // not read (see tracks()): classifying many addresses should not walk the stack depot.
   Result<std::optional<SlabObject>> object_at(uint64_t address);
+  // An object's alloc (0) or free (1) track, with SLAB_STORE_USER; nullopt without, or unreadable.
+  std::optional<Track> track(const SlabCache& cache, uint64_t object, int which);
+  // Both tracks of `o`, when its cache keeps them.
+  void read_tracks(SlabObject& o);
   // Allocated and total objects and slabs, counted over each node's partial and full lists and
   // each CPU's slab and partial slabs (crash's kmem -s).
   CacheCounts counts(const SlabCache& cache);
@@ -98,14 +104,24 @@ class Slub {
 
  private:
   explicit Slub(Objects& objects) : objects_(&objects) {}
+  void read_layouts();
   uint64_t decode_free_pointer(const SlabCache& cache, uint64_t stored, uint64_t at) const;
   void walk_freelist(const SlabCache& cache, uint64_t first, uint64_t slab_base, uint32_t objects,
                      std::set<uint64_t>& out) const;
-  std::optional<Track> track(const SlabCache& cache, uint64_t object, int which);
   std::vector<uint64_t> cpu_structs(const SlabCache& cache) const;  // struct kmem_cache_cpu per CPU
+
+  // The layouts every lookup needs, found in DWARF once by read().
+  struct Layouts {
+    std::optional<StructReader> slab, node, cpu, track;  // struct slab is struct page before 5.17
+    const char* cpu_slab_member = "slab";                // kmem_cache_cpu's; "page" before 5.17
+    const char* slab_link = "slab_list";                 // the node lists' link; "lru" before 5.17
+    std::optional<uint64_t> pg_slab;                     // PG_slab's bit in page flags
+  };
 
   Objects* objects_;
   MemoryMap map_;
+  Layouts layouts_;
+  std::map<uint64_t, size_t> cache_index_;  // kmem_cache address -> caches_'s index
   std::vector<SlabCache> caches_;
   std::vector<uint64_t> per_cpu_offsets_;
   std::vector<std::string> problems_;
