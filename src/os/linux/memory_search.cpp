@@ -5,6 +5,7 @@
 
 #include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/dump/physical_chunks.hpp"
+#include "coroner/os/linux/memory_map.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 
@@ -36,7 +37,7 @@ namespace {
 class HitNamer {
  public:
   explicit HitNamer(LinuxView& view) : view_(view), k_(view.objects().kernel()), stacks_(stack_pages(view)) {
-    if (auto at = k_.symbol_address("page_offset_base")) page_offset_ = k_.read_u64(*at).value_or(page_offset_);
+    page_offset_ = MemoryMap::read(view.objects()).page_offset;
     auto text = k_.symbol_address("_text"), end = k_.symbol_address("_end");
     if (text && end && k_.layout().phys_base) {
       image_start_ = *text;
@@ -76,7 +77,7 @@ class HitNamer {
   const Kernel& k_;
   std::unordered_map<uint64_t, StackPage> stacks_;
   std::unordered_map<const Task*, Backtrace> backtraces_;
-  uint64_t page_offset_ = x86_64::kDefaultPageOffset4;
+  uint64_t page_offset_ = 0;
   uint64_t image_start_ = 0, image_end_ = 0;
   std::pair<uint64_t, uint64_t> freed_{0, 0};
 };

@@ -7,12 +7,13 @@
 #include <optional>
 #include <string>
 
+#include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/target/object.hpp"
 
 namespace coroner::linux_kernel {
 
 struct MemoryMap {
-  uint64_t page_offset = 0xffff888000000000;  // the direct map
+  uint64_t page_offset = x86_64::kDefaultPageOffset4;  // the direct map
   uint64_t vmemmap = 0xffffea0000000000;      // struct page array
   uint64_t vmalloc_start = 0xffffc90000000000, vmalloc_size = 32ull << 40;
   uint64_t page_struct_size = 64;
