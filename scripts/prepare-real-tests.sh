@@ -6,9 +6,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 out_file=$1
 dir=$("$here/real-dumps.sh")
 commands=$here/../tests/realkernel/crash-commands.txt
-for scenario in "$dir"/*/; do
-  [[ -f $scenario/vmcore.kdump-zlib ]] || continue
-  scenario=${scenario%/}
+# crash is the oracle for these; the verdict scenarios (one per shipped rule) are checked against
+# the kernel's own log instead, and each crash session costs ~8 s.
+for name in sysrq-nokaslr sysrq-kaslr sysrq-la57 novmcoreinfo-kaslr kdump-kaslr slub-uaf; do
+  scenario=$dir/$name
   "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$scenario/vmcore.kdump-zlib" "$commands" "$scenario/oracle-kdump"
 done
 "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-nokaslr/vmcore.elf" "$commands" "$dir/sysrq-nokaslr/oracle-elf"

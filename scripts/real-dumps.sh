@@ -293,6 +293,14 @@ main() {
     "kdump-kaslr kdump qemu64 no kaslr"
     # Real freed objects: SLUB debugging on, the test module's use after free oopses (and panics).
     "slub-uaf module:crash=uaf qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    # One scenario per shipped Linux rule: each crash the test module can make, and the setting
+    # that turns it into a panic (and so a dump).
+    "oops-null module:crash=null qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    "oops-bug module:crash=bug qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    "slub-overwrite module:crash=overwrite qemu64 yes kaslr slub_debug=FZPU panic_on_taint=0x20"
+    "list-corruption module:crash=list_del qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    "freed-lock module:crash=freed_lock qemu64 yes kaslr slub_debug=FZPU softlockup_panic=1 watchdog_thresh=1"
+    "hung-task module:crash=hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
   )
   local s name kind cpu vmcoreinfo args
   for s in "${scenarios[@]}"; do

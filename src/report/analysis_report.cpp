@@ -17,6 +17,32 @@ std::vector<std::string> top_frames(const linux_kernel::CrashAnalysis& a) {
   return out;
 }
 
+std::string object_place(const rules::ObjectFacts& o) { return o.place == rules::ObjectPlace::stack ? "stack" : "slab"; }
+
+std::string object_state(const rules::ObjectFacts& o) {
+  if (o.place == rules::ObjectPlace::stack) return o.dead_frame ? "dead frame" : "live frame";
+  return o.free ? "free" : "allocated";
+}
+
+// The objects worth a line in a report: freed ones and stack addresses; the JSON has them all.
+bool worth_showing(const rules::ObjectFacts& o) { return o.place == rules::ObjectPlace::stack || o.free; }
+
+std::string object_line(const linux_kernel::CrashAnalysis& a, const rules::ObjectFacts& o) {
+  std::string s = object_state(o) + " " + (o.cache.empty() ? "" : o.cache + " ") + hex(o.address) + ": " + o.found_as;
+  for (const auto& h : o.holders) {
+    if (static_cast<int>(h.thread) == a.facts.crashing) continue;
+    const auto& t = a.facts.threads[h.thread];
+    s += "; held by pid " + std::to_string(t.pid) + " (" + t.comm + ") " + h.where;
+  }
+  return s;
+}
+
+std::string thread_line(const linux_kernel::ThreadOfInterest& t) {
+  std::string s = "pid " + std::to_string(t.task->pid) + " (" + t.task->comm + ") [" + t.task->state + "] " + t.why + ":";
+  for (size_t i = 0; i < t.functions.size(); ++i) s += (i ? " <- " : " ") + t.functions[i];
+  return s;
+}
+
 }  // namespace
 
 nlohmann::ordered_json analysis_json(const AnalysisInput& in) {
@@ -29,8 +55,18 @@ nlohmann::ordered_json analysis_json(const AnalysisInput& in) {
   }
   nlohmann::ordered_json objects = nlohmann::ordered_json::array();
   for (const auto& o : a.facts.objects) {
-    objects.push_back({{"address", hex(o.address)}, {"cache", o.cache}, {"state", o.free ? "free" : "allocated"},
-                       {"found_as", o.found_as}});
+    nlohmann::ordered_json holders = nlohmann::ordered_json::array();
+    for (const auto& h : o.holders) {
+      const auto& t = a.facts.threads[h.thread];
+      holders.push_back({{"pid", t.pid}, {"comm", t.comm}, {"where", h.where}});
+    }
+    objects.push_back({{"address", hex(o.address)}, {"place", object_place(o)}, {"cache", o.cache}, {"type", o.type},
+                       {"state", object_state(o)}, {"found_as", o.found_as}, {"holders", holders}});
+  }
+  nlohmann::ordered_json others = nlohmann::ordered_json::array();
+  for (const auto& t : a.other_threads) {
+    others.push_back({{"pid", t.task->pid}, {"comm", t.task->comm}, {"state", std::string(1, t.task->state)},
+                      {"why", t.why}, {"functions", t.functions}});
   }
   nlohmann::ordered_json crashing = nullptr;
   if (a.crashing) {
@@ -38,10 +74,10 @@ nlohmann::ordered_json analysis_json(const AnalysisInput& in) {
   }
   nlohmann::ordered_json fault = nullptr;
   if (a.fault) fault = {{"findings", a.fault->findings}};
-  return {{"schema", "coroner.analysis"}, {"version", 1}, {"dump", in.dump}, {"release", in.release},
+  return {{"schema", "coroner.analysis"}, {"version", 2}, {"dump", in.dump}, {"release", in.release},
           {"panic", a.summary.panic_message.value.value_or("")}, {"cause", a.summary.panic_cause.value.value_or("")},
           {"signature", linux_kernel::crash_signature(a)}, {"crashing_thread", crashing}, {"fault", fault},
-          {"objects", objects}, {"verdicts", verdicts}, {"problems", a.problems}};
+          {"objects", objects}, {"other_threads", others}, {"verdicts", verdicts}, {"problems", a.problems}};
 }
 
 std::string analysis_text(const AnalysisInput& in) {
@@ -67,6 +103,15 @@ std::string analysis_text(const AnalysisInput& in) {
   if (a.fault) {
     out += "\nthe fault:\n";
     for (const auto& f : a.fault->findings) out += "  " + f + "\n";
+  }
+  std::string objects;
+  for (const auto& o : a.facts.objects) {
+    if (worth_showing(o)) objects += "  " + object_line(a, o) + "\n";
+  }
+  if (!objects.empty()) out += "\nobjects the crashing thread used:\n" + objects;
+  if (!a.other_threads.empty()) {
+    out += "\nother threads of interest:\n";
+    for (const auto& t : a.other_threads) out += "  " + thread_line(t) + "\n";
   }
   if (!in.verdicts->empty()) {
     const auto& best = *in.verdicts->front().rule;
@@ -98,6 +143,16 @@ std::string analysis_markdown(const AnalysisInput& in) {
   if (a.fault) {
     out += "**The fault**\n\n";
     for (const auto& f : a.fault->findings) out += "- " + f + "\n";
+    out += "\n";
+  }
+  std::string objects;
+  for (const auto& o : a.facts.objects) {
+    if (worth_showing(o)) objects += "- " + object_line(a, o) + "\n";
+  }
+  if (!objects.empty()) out += "**Objects the crashing thread used**\n\n" + objects + "\n";
+  if (!a.other_threads.empty()) {
+    out += "**Other threads of interest**\n\n";
+    for (const auto& t : a.other_threads) out += "- " + thread_line(t) + "\n";
   }
   return out;
 }

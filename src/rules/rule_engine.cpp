@@ -1,6 +1,7 @@
 #include "coroner/rules/rule_engine.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace coroner::rules {
 namespace {
@@ -44,76 +45,195 @@ bool text_matches(const std::regex& re, const std::vector<std::string>& lines, c
   return false;
 }
 
+std::string hex(uint64_t v) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%#llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
+bool compare(const FieldTest& t, const FieldValue& v) {
+  if (t.op == FieldTest::Op::holds) return !v.poison.empty() && (t.pattern == "poison" || v.poison == t.pattern);
+  if (!v.bits) return false;
+  uint64_t x = t.mask ? (*v.bits & *t.mask) : *v.bits;
+  const bool as_signed = !t.mask && (v.is_signed || t.negative);
+  auto order = [&]() -> int {
+    if (as_signed) {
+      auto a = static_cast<int64_t>(x), b = static_cast<int64_t>(t.value);
+      return a < b ? -1 : a > b ? 1 : 0;
+    }
+    return x < t.value ? -1 : x > t.value ? 1 : 0;
+  };
+  switch (t.op) {
+    case FieldTest::Op::eq: return order() == 0;
+    case FieldTest::Op::ne: return order() != 0;
+    case FieldTest::Op::lt: return order() < 0;
+    case FieldTest::Op::le: return order() <= 0;
+    case FieldTest::Op::gt: return order() > 0;
+    case FieldTest::Op::ge: return order() >= 0;
+    case FieldTest::Op::holds: break;
+  }
+  return false;
+}
+
+bool place_matches(ObjectPlace wanted, const ObjectFacts& o) {
+  switch (wanted) {
+    case ObjectPlace::any: return true;
+    case ObjectPlace::slab: return o.place == ObjectPlace::slab;
+    case ObjectPlace::stack: return o.place == ObjectPlace::stack;
+    case ObjectPlace::dead_stack_frame: return o.place == ObjectPlace::stack && o.dead_frame;
+  }
+  return false;
+}
+
+std::string object_text(const ObjectFacts& o) {
+  if (o.place == ObjectPlace::stack) {
+    return std::string(o.dead_frame ? "dead stack frame" : "stack") + " address " + hex(o.address) + " (" + o.found_as + ")";
+  }
+  std::string type = o.type.empty() ? o.cache + " object" : "struct " + o.type + " (cache " + o.cache + ")";
+  return std::string(o.free ? "freed " : "allocated ") + type + " " + hex(o.address) + " (" + o.found_as + ")";
+}
+
+// Conditions evaluated on one set of facts. An `object` condition remembers the objects it matched,
+// so that a `thread` condition with same_object asks for a thread holding one of those.
+class Evaluator {
+ public:
+  explicit Evaluator(const Facts& facts) : facts_(facts) {}
+
+  bool holds(const Condition& c, std::vector<std::string>& evidence) {
+    using K = Condition::Kind;
+    switch (c.kind) {
+      case K::all: return all(c, evidence);
+      case K::any:
+        for (const auto& child : c.children) {
+          if (holds(child, evidence)) return true;
+        }
+        return false;
+      case K::none: {
+        std::vector<std::string> ignored;
+        for (const auto& child : c.children) {
+          if (holds(child, ignored)) return false;
+        }
+        return true;
+      }
+      case K::panic: return text_matches(c.regex, facts_.panic, "panic", evidence);
+      case K::log: return text_matches(c.regex, facts_.log, "log", evidence);
+      case K::stack: return crashing_stack(c, evidence);
+      case K::thread: return other_thread(c, evidence);
+      case K::fault: return fault(c, evidence);
+      case K::object: return object(c, evidence);
+    }
+    return false;
+  }
+
+ private:
+  // Objects first, so that a thread's same_object sees what they matched wherever it is written.
+  // The evidence stays in the order the rule was written.
+  bool all(const Condition& c, std::vector<std::string>& evidence) {
+    std::vector<std::vector<std::string>> each(c.children.size());
+    for (bool objects_pass : {true, false}) {
+      for (size_t i = 0; i < c.children.size(); ++i) {
+        if ((c.children[i].kind == Condition::Kind::object) != objects_pass) continue;
+        if (!holds(c.children[i], each[i])) return false;
+      }
+    }
+    for (auto& e : each) evidence.insert(evidence.end(), e.begin(), e.end());
+    return true;
+  }
+
+  bool crashing_stack(const Condition& c, std::vector<std::string>& evidence) const {
+    if (facts_.crashing < 0) return false;
+    const ThreadFacts& t = facts_.threads[static_cast<size_t>(facts_.crashing)];
+    auto at = subsequence(t.functions, c.functions);
+    if (at.empty()) return false;
+    evidence.push_back("crashing thread " + thread_text(t) + ": " + frames_text(t.functions, at));
+    return true;
+  }
+
+  bool other_thread(const Condition& c, std::vector<std::string>& evidence) const {
+    const ThreadFacts* crashing = facts_.crashing >= 0 ? &facts_.threads[static_cast<size_t>(facts_.crashing)] : nullptr;
+    for (size_t i = 0; i < facts_.threads.size(); ++i) {
+      const ThreadFacts& t = facts_.threads[i];
+      if (static_cast<int>(i) == facts_.crashing) continue;
+      if (c.other_process && crashing && t.tgid == crashing->tgid) continue;
+      if (!c.states.empty() && c.states.find(t.state) == std::string::npos) continue;
+      auto at = subsequence(t.functions, c.functions);
+      if (at.empty()) continue;
+      std::string held;
+      if (c.same_object && !holds_bound_object(i, held)) continue;
+      evidence.push_back("thread " + thread_text(t) + (c.other_process ? ", another process" : "") +
+                         (c.states.empty() ? "" : std::string(", state ") + t.state) + ": " +
+                         frames_text(t.functions, at) + held);
+      return true;
+    }
+    return false;
+  }
+
+  // Whether thread `i` holds an object the rule's object conditions matched (any object found,
+  // when the rule has none); `held` says which and where.
+  bool holds_bound_object(size_t i, std::string& held) const {
+    for (size_t o = 0; o < facts_.objects.size(); ++o) {
+      if (bound_ && std::find(bound_->begin(), bound_->end(), o) == bound_->end()) continue;
+      for (const ObjectHolder& h : facts_.objects[o].holders) {
+        if (h.thread != i) continue;
+        held = "; holds the same object " + hex(facts_.objects[o].address) + " (" + h.where + ")";
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool fault(const Condition& c, std::vector<std::string>& evidence) const {
+    if (!facts_.fault) return false;
+    const FaultFacts& f = *facts_.fault;
+    if (!c.address_kind.empty() && c.address_kind != "any" && f.address_kind != c.address_kind) return false;
+    if (!c.poison_pattern.empty() && f.pattern != c.poison_pattern) return false;
+    evidence.push_back("fault: `" + f.instruction + "` at " + (f.address ? "an address that is " : "") + f.address_kind +
+                       (f.pattern.empty() ? "" : " (" + f.pattern + ")") + (f.member.empty() ? "" : ", via " + f.member));
+    return true;
+  }
+
+  bool object(const Condition& c, std::vector<std::string>& evidence) {
+    std::vector<size_t> matched;
+    std::vector<std::string> first;
+    for (size_t i = 0; i < facts_.objects.size(); ++i) {
+      const ObjectFacts& o = facts_.objects[i];
+      if (c.freed && o.free != *c.freed) continue;
+      if (!place_matches(c.place, o)) continue;
+      if (c.type && !std::regex_match(o.type, *c.type)) continue;
+      if (c.cache && !std::regex_match(o.cache, *c.cache)) continue;
+      std::vector<std::string> fields;
+      if (!fields_hold(c, o, fields)) continue;
+      if (matched.empty()) {
+        first.push_back(object_text(o));
+        first.insert(first.end(), fields.begin(), fields.end());
+      }
+      matched.push_back(i);
+    }
+    if (matched.empty()) return false;
+    if (!bound_) bound_.emplace();
+    bound_->insert(bound_->end(), matched.begin(), matched.end());
+    evidence.insert(evidence.end(), first.begin(), first.end());
+    return true;
+  }
+
+  static bool fields_hold(const Condition& c, const ObjectFacts& o, std::vector<std::string>& evidence) {
+    for (const FieldTest& t : c.fields) {
+      if (!o.field) return false;
+      auto v = o.field(t.path);
+      if (!v || !compare(t, *v)) return false;
+      evidence.push_back("field " + t.path + " = " + v->text + " (" + t.text + ")");
+    }
+    return true;
+  }
+
+  const Facts& facts_;
+  std::optional<std::vector<size_t>> bound_;
+};
+
 }  // namespace
 
 bool holds(const Condition& c, const Facts& facts, std::vector<std::string>& evidence) {
-  using K = Condition::Kind;
-  switch (c.kind) {
-    case K::all: {
-      std::vector<std::string> mine;
-      for (const auto& child : c.children) {
-        if (!holds(child, facts, mine)) return false;
-      }
-      evidence.insert(evidence.end(), mine.begin(), mine.end());
-      return true;
-    }
-    case K::any:
-      for (const auto& child : c.children) {
-        if (holds(child, facts, evidence)) return true;
-      }
-      return false;
-    case K::none: {
-      std::vector<std::string> ignored;
-      for (const auto& child : c.children) {
-        if (holds(child, facts, ignored)) return false;
-      }
-      return true;
-    }
-    case K::panic: return text_matches(c.regex, facts.panic, "panic", evidence);
-    case K::log: return text_matches(c.regex, facts.log, "log", evidence);
-    case K::stack: {
-      if (facts.crashing < 0) return false;
-      const ThreadFacts& t = facts.threads[static_cast<size_t>(facts.crashing)];
-      auto at = subsequence(t.functions, c.functions);
-      if (at.empty()) return false;
-      evidence.push_back("crashing thread " + thread_text(t) + ": " + frames_text(t.functions, at));
-      return true;
-    }
-    case K::thread: {
-      const ThreadFacts* crashing = facts.crashing >= 0 ? &facts.threads[static_cast<size_t>(facts.crashing)] : nullptr;
-      for (size_t i = 0; i < facts.threads.size(); ++i) {
-        const ThreadFacts& t = facts.threads[i];
-        if (static_cast<int>(i) == facts.crashing) continue;
-        if (c.other_process && crashing && t.tgid == crashing->tgid) continue;
-        auto at = subsequence(t.functions, c.functions);
-        if (at.empty()) continue;
-        evidence.push_back("thread " + thread_text(t) + (c.other_process ? ", another process" : "") + ": " +
-                           frames_text(t.functions, at));
-        return true;
-      }
-      return false;
-    }
-    case K::fault: {
-      if (!facts.fault) return false;
-      const FaultFacts& f = *facts.fault;
-      if (!c.address_kind.empty() && c.address_kind != "any" && f.address_kind != c.address_kind) return false;
-      if (!c.poison_pattern.empty() && f.pattern != c.poison_pattern) return false;
-      evidence.push_back("fault: `" + f.instruction + "` at " + (f.address ? "an address that is " : "") + f.address_kind +
-                         (f.pattern.empty() ? "" : " (" + f.pattern + ")") + (f.member.empty() ? "" : ", via " + f.member));
-      return true;
-    }
-    case K::object:
-      for (const auto& o : facts.objects) {
-        if (c.freed && o.free != *c.freed) continue;
-        char address[24];
-        std::snprintf(address, sizeof address, "%#llx", static_cast<unsigned long long>(o.address));
-        evidence.push_back(std::string(o.free ? "freed" : "allocated") + " " + o.cache + " object " + address + " (" +
-                           o.found_as + ")");
-        return true;
-      }
-      return false;
-  }
-  return false;
+  return Evaluator(facts).holds(c, evidence);
 }
 
 std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts) {
@@ -121,7 +241,7 @@ std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts
   for (const Rule& r : rules) {
     if (r.os != facts.os && r.os != "any") continue;
     Verdict v{&r, {}};
-    if (holds(r.when, facts, v.evidence)) out.push_back(std::move(v));
+    if (Evaluator(facts).holds(r.when, v.evidence)) out.push_back(std::move(v));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const Verdict& a, const Verdict& b) { return a.rule->confidence > b.rule->confidence; });

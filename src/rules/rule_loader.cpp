@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -94,18 +95,24 @@ class Reader {
     }
     if (key == "thread") {
       c.kind = Condition::Kind::thread;
-      if (!v.IsMap()) return make_error(where(v) + ": `thread` takes {stack: [...], other_process: true|false}");
+      if (!v.IsMap()) return make_error(where(v) + ": `thread` takes {stack: [...], state: D, other_process: true|false, same_object: true|false}");
       for (const auto& kv : v) {
         const std::string k = kv.first.Scalar();
         if (k == "stack") {
           auto st = functions(kv.second, c);
           if (!st) return st.error();
-        } else if (k == "other_process") {
+        } else if (k == "state") {
+          static const std::regex kStates("[RSDTtXZPI]+");
+          if (!kv.second.IsScalar() || !std::regex_match(kv.second.Scalar(), kStates)) {
+            return make_error(where(kv.second) + ": `state` is one or more of ps's letters R S D T t X Z P I");
+          }
+          c.states = kv.second.Scalar();
+        } else if (k == "other_process" || k == "same_object") {
           auto b = boolean(kv.second);
           if (!b) return b.error();
-          c.other_process = *b;
+          (k == "other_process" ? c.other_process : c.same_object) = *b;
         } else {
-          return make_error(where(kv.first) + ": unknown `thread` key `" + k + "` (expected stack, other_process)");
+          return make_error(where(kv.first) + ": unknown `thread` key `" + k + "` (expected stack, state, other_process, same_object)");
         }
       }
       if (c.functions.empty()) return make_error(where(v) + ": `thread` needs a `stack`");
@@ -134,10 +141,8 @@ class Reader {
     }
     if (key == "object") {
       c.kind = Condition::Kind::object;
-      if (!v.IsMap() || !v["freed"]) return make_error(where(v) + ": `object` takes {freed: true|false}");
-      auto b = boolean(v["freed"]);
-      if (!b) return b.error();
-      c.freed = *b;
+      auto o = object(v, c);
+      if (!o) return o.error();
       return c;
     }
     return make_error(where(n.begin()->first) + ": unknown condition `" + key +
@@ -145,6 +150,45 @@ class Reader {
   }
 
  private:
+  static constexpr const char* kObjectKeys = "freed, type, cache, place, fields";
+
+  Status object(const YAML::Node& v, Condition& c) {
+    if (!v.IsMap() || v.size() == 0) return make_error(where(v) + ": `object` takes {" + kObjectKeys + "}");
+    for (const auto& kv : v) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& value = kv.second;
+      if (k == "freed") {
+        auto b = boolean(value);
+        if (!b) return b.error();
+        c.freed = *b;
+      } else if (k == "type" || k == "cache") {
+        auto re = regex(value, k == "type" ? c.type_text : c.cache_text);
+        if (!re) return re.error();
+        (k == "type" ? c.type : c.cache) = std::move(*re);
+      } else if (k == "place") {
+        static const std::map<std::string, ObjectPlace> kPlaces = {
+            {"slab", ObjectPlace::slab}, {"stack", ObjectPlace::stack}, {"dead-stack-frame", ObjectPlace::dead_stack_frame}};
+        auto it = kPlaces.find(value.Scalar());
+        if (!value.IsScalar() || it == kPlaces.end()) {
+          return make_error(where(value) + ": `place` is slab, stack or dead-stack-frame");
+        }
+        c.place = it->second;
+      } else if (k == "fields") {
+        if (!value.IsSequence() || value.size() == 0) {
+          return make_error(where(value) + ": `fields` is a list of tests such as \"d_hash.pprev != 0\"");
+        }
+        for (const auto& item : value) {
+          auto t = item.IsScalar() ? parse_field_test(item.Scalar()) : Result<FieldTest>(make_error("expected text"));
+          if (!t) return make_error(where(item) + ": " + t.error().message);
+          c.fields.push_back(std::move(*t));
+        }
+      } else {
+        return make_error(where(kv.first) + ": unknown `object` key `" + k + "` (expected " + kObjectKeys + ")");
+      }
+    }
+    return ok_status();
+  }
+
   Result<Condition> children(const YAML::Node& list, Condition& c) {
     for (const auto& item : list) {
       auto child = condition(item);
@@ -187,7 +231,51 @@ class Reader {
   std::string name_;
 };
 
+std::optional<uint64_t> number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  size_t used = 0;
+  try {
+    uint64_t v = std::stoull(text, &used, 0);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+Result<FieldTest> parse_field_test(const std::string& text) {
+  static const std::string kPath = R"(([A-Za-z_]\w*(?:(?:\.|->)[A-Za-z_]\w*|\[\d+\])*))";
+  static const std::regex kCompare("^\\s*" + kPath + R"(\s*(?:&\s*(\w+)\s*)?(==|!=|<=|>=|<|>)\s*(-?)(\w+)\s*$)");
+  static const std::regex kHolds("^\\s*" + kPath + R"(\s+holds\s+([A-Za-z_]\w*)\s*$)");
+  const std::string expected =
+      "a field test is `PATH OP NUMBER`, `PATH & MASK OP NUMBER` (OP: == != < <= > >=) or `PATH holds PATTERN`, not `" +
+      text + "`";
+  FieldTest t;
+  t.text = text;
+  std::smatch m;
+  if (std::regex_match(text, m, kHolds)) {
+    t.path = m[1];
+    t.op = FieldTest::Op::holds;
+    t.pattern = m[2];
+    return t;
+  }
+  if (!std::regex_match(text, m, kCompare)) return make_error(expected);
+  t.path = m[1];
+  if (m[2].matched) {
+    t.mask = number(m[2]);
+    if (!t.mask) return make_error("the mask `" + m[2].str() + "` is not a number: " + expected);
+  }
+  static const std::map<std::string, FieldTest::Op> kOps = {{"==", FieldTest::Op::eq}, {"!=", FieldTest::Op::ne},
+                                                             {"<", FieldTest::Op::lt},  {"<=", FieldTest::Op::le},
+                                                             {">", FieldTest::Op::gt},  {">=", FieldTest::Op::ge}};
+  t.op = kOps.at(m[3]);
+  auto value = number(m[5]);
+  if (!value) return make_error("`" + m[5].str() + "` is not a number: " + expected);
+  t.negative = m[4].length() > 0;
+  t.value = t.negative ? (~*value + 1) : *value;
+  return t;
+}
 
 Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& name) {
   YAML::Node root;

@@ -17,12 +17,59 @@ Facts uaf_facts() {
                {104, 102, "insmod-thread", {"__schedule", "proc_exit"}}};
   f.crashing = 0;
   f.fault = FaultFacts{"poison", "POISON_FREE", "movl 8(%rax), %esi", "struct coroner_obj.peer", 0x6b6b6b6b6b6b6b73};
-  f.objects = {{0xffff888012345678, "coroner_obj", "loaded from", true}};
+  ObjectFacts o;
+  o.address = 0xffff888012345678;
+  o.cache = "coroner_obj";
+  o.found_as = "loaded from";
+  o.free = true;
+  f.objects = {o};
+  return f;
+}
+
+// Seed 004's dentry, as its report prints it: a reader that knows its fields.
+ObjectFacts seed_004_dentry() {
+  ObjectFacts o;
+  o.address = 0xffff880055dbd2e8;
+  o.cache = "dentry";
+  o.type = "dentry";
+  o.found_as = "register si of the exception at frame #0 d_splice_alias";
+  o.field = [](const std::string& path) -> std::optional<FieldValue> {
+    if (path == "d_hash.pprev") return FieldValue{0xffffc900000fd9c0, false, "", "0xffffc900000fd9c0"};
+    if (path == "d_hash.next") return FieldValue{0, false, "", "0"};
+    if (path == "d_flags") return FieldValue{4718796, false, "", "4718796"};
+    if (path == "d_lockref.count") return FieldValue{static_cast<uint64_t>(-3), true, "", "-3"};
+    if (path == "d_iname") return FieldValue{std::nullopt, false, "POISON_INUSE", "\"10\\000ZZZZ\""};
+    return std::nullopt;
+  };
+  return o;
+}
+
+// Seed 000's race: the panicking thread and a thread of another process both hold the htable.
+Facts seed_000_facts() {
+  Facts f;
+  f.os = "illumos";
+  f.panic = {"assertion failed: ht->ht_valid_cnt >= 0, file: ../../i86pc/vm/htable.c, line: 1204"};
+  f.threads = {{1, 1, "zfs", {"hati_page_unmap", "hati_pageunload", "hat_pageunload", "pvn_getdirty"}},
+               {2, 2, "sh", {"cpu_update_pct", "restore_mstate", "swtch_from_zombie", "thread_exit", "proc_exit"}},
+               {3, 3, "sched", {"swtch", "proc_exit"}}};
+  f.crashing = 0;
+  ObjectFacts other;
+  other.address = 0xffffd0576bff1000;
+  other.cache = "htable_cache";
+  other.free = false;
+  other.holders = {{0, "register rdi"}, {2, "stack slot"}};
+  ObjectFacts ht;
+  ht.address = 0xffffd0576bff2800;
+  ht.cache = "htable_cache";
+  ht.type = "htable";
+  ht.free = true;
+  ht.holders = {{0, "stack slot 0x1"}, {1, "stack slot 0x2"}};
+  f.objects = {other, ht};
   return f;
 }
 
 bool matches(const std::string& when, const Facts& f) {
-  auto rules = parse_rules("rules:\n  - id: t\n    title: t\n    when:\n" + when, "t.yaml");
+  auto rules = parse_rules("rules:\n  - id: t\n    title: t\n    os: any\n    when:\n" + when, "t.yaml");
   EXPECT_TRUE(rules.ok()) << rules.error().message;
   if (!rules) return false;
   std::vector<std::string> evidence;
@@ -92,4 +139,100 @@ TEST(Rules, TheShippedRulesAllParse) {
     EXPECT_FALSE(r.explanation.empty()) << r.id;
     EXPECT_TRUE(r.file.starts_with("rules/")) << r.file;
   }
+}
+
+TEST(Rules, FieldTestsCompareTypedFieldsAndPoison) {
+  Facts f;
+  f.objects = {seed_004_dentry()};
+  EXPECT_TRUE(matches("      object: {type: dentry, fields: [\"d_hash.pprev != 0\", \"d_hash.next == 0\"]}\n", f));
+  EXPECT_FALSE(matches("      object: {type: dentry, fields: [\"d_hash.pprev == 0\"]}\n", f));
+  EXPECT_TRUE(matches("      object: {fields: [\"d_flags == 4718796\", \"d_flags & 0x8 == 0x8\", \"d_flags & 0x1 == 0\"]}\n", f));
+  EXPECT_FALSE(matches("      object: {fields: [\"d_flags & 0x1 != 0\"]}\n", f));
+  // A signed field compares as signed: -3 < 0, although its bits are a huge unsigned number.
+  EXPECT_TRUE(matches("      object: {fields: [\"d_lockref.count < 0\", \"d_lockref.count >= -3\"]}\n", f));
+  EXPECT_FALSE(matches("      object: {fields: [\"d_lockref.count > 0\"]}\n", f));
+  EXPECT_TRUE(matches("      object: {fields: [\"d_iname holds POISON_INUSE\", \"d_iname holds poison\"]}\n", f));
+  EXPECT_FALSE(matches("      object: {fields: [\"d_iname holds POISON_FREE\"]}\n", f));
+  EXPECT_FALSE(matches("      object: {fields: [\"d_no_such_field == 0\"]}\n", f));  // unreadable: no match
+  EXPECT_FALSE(matches("      object: {type: inode}\n", f));
+  EXPECT_TRUE(matches("      object: {cache: \"dent.*\", freed: false, place: slab}\n", f));
+  EXPECT_FALSE(matches("      object: {place: dead-stack-frame}\n", f));
+
+  std::vector<std::string> evidence;
+  auto rules = parse_rules("rules: [{id: t, title: t, when: {object: {fields: [\"d_hash.pprev != 0\"]}}}]", "t.yaml");
+  ASSERT_TRUE(rules.ok());
+  ASSERT_TRUE(holds(rules->front().when, f, evidence));
+  ASSERT_EQ(evidence.size(), 2u);
+  EXPECT_EQ(evidence[0], "allocated struct dentry (cache dentry) 0xffff880055dbd2e8 (register si of the exception at frame #0 d_splice_alias)");
+  EXPECT_EQ(evidence[1], "field d_hash.pprev = 0xffffc900000fd9c0 (d_hash.pprev != 0)");
+}
+
+TEST(Rules, SameObjectBindsTheThreadToTheObjectTheRuleMatched) {
+  Facts f = seed_000_facts();
+  const std::string rule = "      all:\n        - thread: {stack: [thread_exit, proc_exit], other_process: true, same_object: true}\n"
+                           "        - object: {type: htable, freed: true}\n";
+  EXPECT_TRUE(matches(rule, f));  // written after the thread, the object is still matched first
+  // The sched thread holds an htable too, but not the freed one: the relation is to that object.
+  EXPECT_FALSE(matches("      all:\n        - object: {type: htable, freed: true}\n"
+                       "        - thread: {stack: [swtch, proc_exit], same_object: true}\n", f));
+  EXPECT_TRUE(matches("      all:\n        - object: {freed: false}\n"
+                      "        - thread: {stack: [swtch, proc_exit], same_object: true}\n", f));
+  // Without an object condition, any object the evidence found will do.
+  EXPECT_TRUE(matches("      thread: {stack: [swtch], same_object: true}\n", f));
+  f.objects[1].holders.pop_back();
+  EXPECT_FALSE(matches(rule, f));
+
+  auto rules = parse_rules("rules: [{id: t, title: t, os: illumos, when: [{object: {freed: true}}, "
+                           "{thread: {stack: [proc_exit], same_object: true}}]}]", "t.yaml");
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  f = seed_000_facts();
+  auto verdicts = evaluate(*rules, f);
+  ASSERT_EQ(verdicts.size(), 1u);
+  ASSERT_EQ(verdicts[0].evidence.size(), 2u);
+  EXPECT_EQ(verdicts[0].evidence[1],
+            "thread pid 2 (sh): #4 proc_exit; holds the same object 0xffffd0576bff2800 (stack slot 0x2)");
+}
+
+TEST(Rules, ObjectsOnAnotherThreadsDeadStackFrame) {
+  Facts f;
+  ObjectFacts o;
+  o.address = 0xffffc90000123e40;
+  o.place = ObjectPlace::stack;
+  o.found_as = "register di; on the stack of pid 7 (ext4lazyinit), below the stack pointer";
+  f.objects = {o};
+  EXPECT_TRUE(matches("      object: {place: stack}\n", f));
+  EXPECT_FALSE(matches("      object: {place: dead-stack-frame}\n", f));
+  EXPECT_FALSE(matches("      object: {place: slab}\n", f));
+  f.objects[0].dead_frame = true;
+  EXPECT_TRUE(matches("      object: {place: dead-stack-frame}\n", f));
+}
+
+TEST(Rules, FieldTestsAreParsedWithErrorsThatSayWhatIsExpected) {
+  auto t = parse_field_test("flags & 0x8 == 0");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->path, "flags");
+  EXPECT_EQ(t->mask, 0x8u);
+  EXPECT_EQ(t->op, FieldTest::Op::eq);
+  t = parse_field_test("ht_valid_cnt < -1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->negative);
+  EXPECT_EQ(static_cast<int64_t>(t->value), -1);
+  t = parse_field_test("d_lockref.lock.rlock.magic holds POISON_FREE");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->path, "d_lockref.lock.rlock.magic");
+  EXPECT_EQ(t->pattern, "POISON_FREE");
+  EXPECT_TRUE(parse_field_test("a[2].b->c >= 0x10").ok());
+  EXPECT_FALSE(parse_field_test("flags === 0").ok());
+  EXPECT_FALSE(parse_field_test("flags == zero").ok());
+  EXPECT_FALSE(parse_field_test("== 0").ok());
+
+  auto r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {fields: [\"d_flags ~ 3\"]}\n", "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("bad.yaml:5:25: a field test is `PATH OP NUMBER`"), std::string::npos) << r.error().message;
+  r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {colour: red}\n", "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("bad.yaml:5:16: unknown `object` key `colour`"), std::string::npos) << r.error().message;
+  r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: heap}\n", "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("`place` is slab, stack or dead-stack-frame"), std::string::npos);
 }

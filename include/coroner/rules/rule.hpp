@@ -13,6 +13,22 @@
 
 namespace coroner::rules {
 
+// A test on one field of an object, as written in a rule: "d_hash.pprev != 0", "ht_valid_cnt < 0",
+// "flags & 0x8 == 0", "d_iname holds POISON_INUSE", "lock holds poison".
+struct FieldTest {
+  enum class Op { eq, ne, lt, le, gt, ge, holds };
+  std::string text;  // as written, for evidence
+  std::string path;  // a member path: "d_hash.pprev", "d_lockref.lock.rlock.magic", "a[2]"
+  Op op = Op::eq;
+  std::optional<uint64_t> mask;  // "FIELD & MASK op VALUE"
+  uint64_t value = 0;            // as bits; `negative` when written with a minus sign
+  bool negative = false;
+  std::string pattern;           // holds: a poison pattern's name, or "poison" for any
+};
+
+// Where an object the evidence led to lives.
+enum class ObjectPlace { any, slab, stack, dead_stack_frame };
+
 struct Condition {
   enum class Kind { all, any, none, panic, log, stack, thread, fault, object };
   Kind kind = Kind::all;
@@ -22,8 +38,14 @@ struct Condition {
   std::vector<std::string> function_texts;    // stack / thread: an ordered subsequence
   std::vector<std::regex> functions;
   bool other_process = false;                 // thread: in another process than the crashing one
+  bool same_object = false;                   // thread: holds an object the rule's `object` matched
+  std::string states;                         // thread: one of these ps letters ("D", "DS"); empty: any
   std::string address_kind, poison_pattern;   // fault
   std::optional<bool> freed;                  // object
+  std::string type_text, cache_text;          // object: regexes on its type and its cache
+  std::optional<std::regex> type, cache;
+  ObjectPlace place = ObjectPlace::any;
+  std::vector<FieldTest> fields;
   int line = 0, column = 0;                   // where it was written
 };
 
@@ -35,6 +57,9 @@ struct Rule {
 };
 
 // Every rule in a YAML or JSON text; errors name `name`:line:column and what is wrong.
+// A field test as written ("d_hash.pprev != 0"); the error says what is expected.
+Result<FieldTest> parse_field_test(const std::string& text);
+
 Result<std::vector<Rule>> parse_rules(std::string_view text, const std::string& name);
 Result<std::vector<Rule>> load_rule_file(const std::string& path);
 // Every *.yaml, *.yml and *.json file in a directory, in name order.

@@ -1,6 +1,7 @@
 #pragma once
 // Rules evaluated against the facts of one crash: which match, each with the evidence (thread,
 // frame, address, value) that made it match, most confident first.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,12 +14,34 @@ struct ThreadFacts {
   int pid = 0, tgid = 0;
   std::string comm;
   std::vector<std::string> functions;  // its backtrace, innermost first (reliable frames)
+  char state = '?';                    // R S D T t X Z P I, as ps prints it
+};
+
+// One field of an object, read for a FieldTest.
+struct FieldValue {
+  std::optional<uint64_t> bits;  // integers, enums, pointers (sign-extended when signed)
+  bool is_signed = false;
+  std::string poison;  // the poison pattern its bytes hold, when they hold one
+  std::string text;    // the value as evidence shows it
+};
+// Reads a member path of the object; nullopt when the type has no such member or it is unreadable.
+using FieldReader = std::function<std::optional<FieldValue>(const std::string& path)>;
+
+// A thread that holds a pointer into an object (or on whose stack the object lives).
+struct ObjectHolder {
+  size_t thread = 0;  // index into Facts::threads
+  std::string where;  // "stack slot 0x... in frame #2 pipe_read", "register rdi", "its own stack"
 };
 
 struct ObjectFacts {
   uint64_t address = 0;
   std::string cache, found_as;  // found_as: "the faulting operand's base", "loaded by `mov 0x38(%rax), %rax`"
+  std::string type;             // "dentry" (struct dentry), when known
   bool free = false;
+  ObjectPlace place = ObjectPlace::slab;  // slab or stack
+  bool dead_frame = false;                // on a stack, below its thread's stack pointer
+  std::vector<ObjectHolder> holders;
+  FieldReader field;  // empty when the object's type is unknown
 };
 
 struct FaultFacts {

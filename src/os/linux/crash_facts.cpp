@@ -1,8 +1,16 @@
 #include "coroner/os/linux/crash_facts.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <map>
 #include <regex>
+#include <set>
 
 #include "coroner/format.hpp"
+#include "coroner/os/linux/memory_map.hpp"
+#include "coroner/os/linux/stack_references.hpp"
+#include "coroner/os/linux/whatis.hpp"
+#include "coroner/target/expression.hpp"
 
 namespace coroner::linux_kernel {
 namespace {
@@ -23,9 +31,186 @@ std::string pattern_name(const std::string& meaning) {
   return meaning.substr(0, end);
 }
 
-void add_object(rules::Facts& facts, const ValueMeaning& m, uint64_t address, const std::string& found_as) {
-  if (!m.slab || !m.slab->cache) return;
-  facts.objects.push_back({m.slab->object ? m.slab->object : address, m.slab->cache->name, found_as, m.slab->free});
+constexpr size_t kMaxObjects = 64;
+constexpr size_t kMaxStackWords = 4096;
+// pt_regs slots of the general registers, the argument registers first (di, si, dx, cx, r8, r9):
+// an object several registers point to is named after the first, most often what a call was given.
+constexpr int kRegistersArgumentsFirst[] = {14, 13, 12, 11, 9, 8, 10, 5, 4, 3, 2, 1, 0, 7, 6};
+
+// A field of a typed object, read for a rule: its integer bits, and the poison it holds.
+rules::FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const Value& v) {
+  rules::FieldValue out;
+  const Type* t = strip_typedefs(v.type);
+  if (t && is_integer_like(t) && t->size <= 8 && t->size > 0) {
+    auto bits = objects.integer(v);
+    if (!bits) return out;
+    out.bits = *bits;
+    out.is_signed = is_signed(t);
+    out.text = out.is_signed ? std::to_string(static_cast<int64_t>(*bits)) : hex(*bits);
+    if (auto m = poison.match_scalar(*bits, static_cast<unsigned>(t->size), "linux")) out.poison = m->pattern->name;
+    return out;
+  }
+  auto bytes = objects.bytes(v);
+  if (!bytes) return out;
+  if (auto run = poison.longest_byte_run(*bytes, "linux", 4)) out.poison = run->pattern->name;
+  std::string shown;
+  for (size_t i = 0; i < bytes->size() && i < 24; ++i) {
+    unsigned char c = (*bytes)[i];
+    char esc[8];
+    std::snprintf(esc, sizeof esc, c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? "%c" : "\\%03o", c);
+    shown += esc;
+  }
+  out.text = "\"" + shown + (bytes->size() > 24 ? "\"..." : "\"");
+  return out;
+}
+
+// The objects the crashing thread was working on: what its exception registers and stack slots
+// point to (slab objects, and addresses on other threads' stacks), the fault's own objects, and
+// which threads hold each of them.
+class ObjectGatherer {
+ public:
+  ObjectGatherer(LinuxView& view, Slub* slub, const PoisonCatalog& poison, rules::Facts& facts,
+                 const std::map<const Task*, size_t>& thread_of)
+      : view_(view), slub_(slub), poison_(poison), facts_(facts), thread_of_(thread_of),
+        map_(slub ? slub->memory() : MemoryMap::read(view.objects())) {}
+
+  void add_slab(const SlabObject& o, uint64_t address, const std::string& found_as) {
+    if (!o.cache || o.part != "object") return;
+    uint64_t start = o.object ? o.object : address;
+    if (seen_.contains(start) || facts_.objects.size() >= kMaxObjects) return;
+    seen_.insert(start);
+    rules::ObjectFacts f;
+    f.address = start;
+    f.cache = o.cache->name;
+    f.found_as = found_as;
+    f.free = o.free;
+    f.place = rules::ObjectPlace::slab;
+    if (view_.objects().debug().find_type("struct " + o.cache->name)) {
+      f.type = o.cache->name;
+      f.field = field_reader("struct " + o.cache->name, start);
+    }
+    sizes_.push_back({start, o.cache->object_size ? o.cache->object_size : 8});
+    facts_.objects.push_back(std::move(f));
+  }
+
+  // A stack address counts only from registers: stack slots hold too many stale ones.
+  void add_value(uint64_t value, const std::string& found_as, const Task* crashing, bool from_register) {
+    if (value < 0xffff800000000000ull || facts_.objects.size() >= kMaxObjects) return;
+    if (map_.direct_map_pfn(value)) {
+      if (!slub_) return;
+      auto o = slub_->object_at(value);
+      if (o && *o) add_slab(**o, value, found_as);
+      return;
+    }
+    if (!from_register || !map_.in_vmalloc(value)) return;
+    WhatIs w = what_is(view_, slub_, value);
+    if (w.kind != AddressKind::task_stack || !w.task || w.task == crashing || seen_.contains(value)) return;
+    seen_.insert(value);
+    rules::ObjectFacts f;
+    f.address = value;
+    f.found_as = found_as;
+    f.place = rules::ObjectPlace::stack;
+    std::string place = w.stack_place ? w.stack_place->text : "";
+    f.dead_frame = w.stack_place && !w.stack_place->frame && place.starts_with("below the stack pointer");
+    f.found_as += "; on the stack of pid " + std::to_string(w.task->pid) + " (" + w.task->comm + "), " + place;
+    if (auto t = thread_of_.find(w.task); t != thread_of_.end()) f.holders.push_back({t->second, "on its own stack, " + place});
+    facts_.objects.push_back(std::move(f));
+  }
+
+  // Every register of every pt_regs on the crashing stack, and every word of its frames.
+  void add_crashing_thread(const Backtrace& bt, const Task* crashing) {
+    for (const Frame& f : bt.frames) {
+      if (!f.regs || user_mode(*f.regs)) continue;
+      for (int r : kRegistersArgumentsFirst) {
+        add_value((*f.regs)[r], std::string("register ") + pt_regs_name(r) + " of the exception at frame #" +
+                                    std::to_string(f.level) + " " + f.where.function, crashing, true);
+      }
+    }
+    size_t words = 0;
+    for (const Frame& f : bt.frames) {
+      if (!f.reliable || f.caller_sp <= f.sp || f.caller_sp - f.sp > 0x4000) continue;
+      ObjectBytes bytes = view_.objects().read_object(f.sp, f.caller_sp - f.sp);
+      for (uint64_t off = 0; off + 8 <= bytes.data.size() && words < kMaxStackWords; off += 8, ++words) {
+        if (!bytes.readable(off, 8)) continue;
+        uint64_t v;
+        std::memcpy(&v, bytes.data.data() + off, 8);
+        add_value(v, "stack slot " + hex(f.sp + off) + " in frame #" + std::to_string(f.level) + " " + f.where.function,
+                  crashing, false);
+      }
+    }
+  }
+
+  // One pass over every stack: the threads whose live frames or registers point into a slab object.
+  void find_holders() {
+    if (sizes_.empty()) return;
+    std::sort(sizes_.begin(), sizes_.end());
+    auto inside = [this](uint64_t v) -> const std::pair<uint64_t, uint64_t>* {
+      auto it = std::upper_bound(sizes_.begin(), sizes_.end(), std::pair<uint64_t, uint64_t>{v, ~uint64_t{0}});
+      if (it == sizes_.begin()) return nullptr;
+      --it;
+      return v - it->first < it->second ? &*it : nullptr;
+    };
+    auto refs = find_stack_references(view_, [&](uint64_t v) { return inside(v) != nullptr; });
+    if (!refs) return;
+    for (const StackReference& r : *refs) {
+      if (r.location && !r.frame && r.place.starts_with("below the stack pointer")) continue;  // a dead slot holds nothing
+      auto t = thread_of_.find(r.task);
+      const auto* range = inside(r.value);
+      if (t == thread_of_.end() || !range) continue;
+      for (auto& o : facts_.objects) {
+        if (o.place != rules::ObjectPlace::slab || o.address != range->first) continue;
+        std::string where = r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place;
+        bool already = std::any_of(o.holders.begin(), o.holders.end(), [&](const auto& h) { return h.thread == t->second; });
+        if (!already) o.holders.push_back({t->second, where});
+      }
+    }
+  }
+
+ private:
+  rules::FieldReader field_reader(const std::string& type, uint64_t address) {
+    LinuxView* view = &view_;
+    const PoisonCatalog* poison = &poison_;
+    return [view, poison, type, address](const std::string& path) -> std::optional<rules::FieldValue> {
+      std::string sep = path.starts_with("[") ? "" : "->";
+      auto v = evaluate(view->objects(), "((" + type + " *)" + hex(address) + ")" + sep + path);
+      if (!v) return std::nullopt;
+      auto f = field_value(view->objects(), *poison, *v);
+      if (!f.bits && f.text.empty()) return std::nullopt;
+      return f;
+    };
+  }
+
+  LinuxView& view_;
+  Slub* slub_;
+  const PoisonCatalog& poison_;
+  rules::Facts& facts_;
+  const std::map<const Task*, size_t>& thread_of_;
+  MemoryMap map_;
+  std::set<uint64_t> seen_;
+  std::vector<std::pair<uint64_t, uint64_t>> sizes_;  // slab objects: start, size
+};
+
+constexpr size_t kMaxThreadsOfInterest = 16;
+constexpr size_t kFunctionsShown = 8;
+
+std::vector<ThreadOfInterest> threads_of_interest(const rules::Facts& facts, const std::vector<const Task*>& tasks) {
+  std::vector<ThreadOfInterest> out;
+  std::set<size_t> listed;
+  auto add = [&](size_t i, const std::string& why) {
+    if (static_cast<int>(i) == facts.crashing || out.size() >= kMaxThreadsOfInterest || !listed.insert(i).second) return;
+    const auto& f = facts.threads[i].functions;
+    out.push_back({tasks[i], why, {f.begin(), f.begin() + static_cast<long>(std::min(f.size(), kFunctionsShown))}});
+  };
+  for (const auto& o : facts.objects) {
+    if (o.place == rules::ObjectPlace::slab && !o.free) continue;
+    std::string what = o.place == rules::ObjectPlace::stack ? "has on its stack the address " + hex(o.address) + " the crashing thread used"
+                                                            : "holds freed " + o.cache + " object " + hex(o.address);
+    for (const auto& h : o.holders) add(h.thread, what + " (" + h.where + ")");
+  }
+  for (size_t i = 0; i < facts.threads.size(); ++i) {
+    if (facts.threads[i].state == 'D') add(i, "in uninterruptible sleep (D)");
+  }
+  return out;
 }
 
 }  // namespace
@@ -46,6 +231,8 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
   }
   const TaskList& list = **tasks;
   if (list.panic_cpu) a.crashing = list.active_on(*list.panic_cpu);
+  std::map<const Task*, size_t> thread_of;
+  std::vector<const Task*> task_of;
   for (const Task& t : list.tasks) {
     auto bt = view.backtrace(t);
     if (!bt) continue;
@@ -53,8 +240,11 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
       a.facts.crashing = static_cast<int>(a.facts.threads.size());
       a.crashing_bt = *bt;
     }
-    a.facts.threads.push_back({t.pid, t.tgid, t.comm, functions_of(*bt)});
+    thread_of[&t] = a.facts.threads.size();
+    task_of.push_back(&t);
+    a.facts.threads.push_back({t.pid, t.tgid, t.comm, functions_of(*bt), t.state});
   }
+  ObjectGatherer objects(view, slub, poison, a.facts, thread_of);
   if (a.crashing_bt) a.fault = explain_fault(view, slub, poison, *a.crashing_bt);
   if (a.fault && a.fault->faulting) {
     rules::FaultFacts f;
@@ -64,17 +254,25 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
     f.member = a.fault->chain.empty() ? a.fault->member : a.fault->chain.front().member;
     f.address = a.fault->address;
     a.facts.fault = f;
-    if (a.fault->address) add_object(a.facts, a.fault->address_meaning, *a.fault->address, "the faulting address");
+    if (a.fault->address && a.fault->address_meaning.slab) {
+      objects.add_slab(*a.fault->address_meaning.slab, *a.fault->address, "the faulting address");
+    }
     for (const Provenance& p : a.fault->chain) {
-      if (p.address) add_object(a.facts, p.address_meaning, *p.address, p.reg + " was loaded from it by `" + p.instruction.text() + "`");
+      if (p.address && p.address_meaning.slab) {
+        objects.add_slab(*p.address_meaning.slab, *p.address, p.reg + " was loaded from it by `" + p.instruction.text() + "`");
+      }
     }
   }
+  if (a.crashing_bt) objects.add_crashing_thread(*a.crashing_bt, a.crashing);
+  objects.find_holders();
+  a.other_threads = threads_of_interest(a.facts, task_of);
   return a;
 }
 
 std::string crash_signature(const CrashAnalysis& a) {
   std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
-  static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\b\d+\b)");
+  // "stuck for 23s!" varies from dump to dump as much as an address does.
+  static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+)");
   cause = std::regex_replace(cause, kNumbers, "N");
   std::string s = cause;
   if (a.facts.crashing >= 0) {
@@ -82,7 +280,7 @@ std::string crash_signature(const CrashAnalysis& a) {
     // From the fault (or panic) on: the frames below are the crash machinery, the same every time.
     size_t from = 0;
     for (size_t i = 0; i < functions.size(); ++i) {
-      if (functions[i].starts_with("asm_exc_") || functions[i] == "panic") from = i + 1;
+      if (functions[i].starts_with("asm_") || functions[i] == "panic") from = i + 1;
     }
     for (size_t i = from, n = 0; i < functions.size() && n < kSignatureFrames; ++i, ++n) s += " | " + functions[i];
   }

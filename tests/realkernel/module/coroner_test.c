@@ -5,14 +5,21 @@
  * Loaded in the QEMU guest booted with slub_debug=FZPU, it creates the kmem_cache "coroner_obj",
  * keeps COUNT objects allocated and frees as many (so they carry SLUB's poison and alloc/free
  * tracks), writes into one freed object (a write after free), starts two kernel threads that
- * hold a pointer to another freed object on their stacks, and then crashes as `crash=` says:
+ * hold pointers to two other freed objects on their stacks, and then crashes as `crash=` says:
  *
- *   none   return; the guest crashes with sysrq-c
- *   uaf    read a pointer out of a freed object and follow it (general protection fault on
- *          0x6b6b6b6b6b6b6b6b, POISON_FREE)
- *   null   follow a NULL pointer to a member (page fault at a small address)
- *   bug    BUG() in the module
- *   panic  panic() with a message
+ *   none        return; the guest crashes with sysrq-c
+ *   uaf         read a pointer out of a freed object and follow it (general protection fault on
+ *               0x6b6b6b6b6b6b6b6b, POISON_FREE)
+ *   null        follow a NULL pointer to a member (page fault at a small address)
+ *   bug         BUG() in the module
+ *   panic       panic() with a message
+ *   overwrite   allocate until SLUB hands out the object written after its free: its poison check
+ *               reports "Poison overwritten" and taints the kernel (panic_on_taint=0x20 panics)
+ *   list_del    list_del() one entry twice: CONFIG_DEBUG_LIST's "list_del corruption" and BUG
+ *   freed_lock  spin_lock() a lock inside a freed object: the poison reads as locked, the CPU
+ *               spins until the soft-lockup watchdog fires (softlockup_panic=1)
+ *   hang        a kernel thread waits on a completion on its own stack that nobody completes,
+ *               until the hung-task detector fires (hung_task_panic=1); insmod sleeps meanwhile
  *
  * Every address coroner needs is printed ("coroner_test: live[0] = ...") so tests can check.
  */
@@ -39,7 +46,13 @@ struct coroner_obj {
 
 static char *crash = "none";
 module_param(crash, charp, 0444);
-MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic");
+MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic, overwrite, list_del, freed_lock, hang");
+
+/* A lock in an object of its own cache, so that a dump names its type through the cache. */
+struct coroner_lockbox {
+	spinlock_t lock;
+	int value;
+};
 
 static struct kmem_cache *coroner_cache;
 static struct coroner_obj *live[COUNT];
@@ -82,18 +95,78 @@ static noinline void coroner_release(struct coroner_obj *obj)
 	atomic_inc(&released);
 }
 
-/* A kernel thread that keeps a pointer to a freed object in a stack slot while it sleeps. */
+/* A kernel thread that keeps pointers to freed objects in stack slots while it sleeps: `data`, and
+ * freed[5], the object crash=uaf goes through (so that the crash has other holders to find). */
 static noinline int coroner_holder(void *data)
 {
 	struct coroner_obj *volatile held[2];
 
 	held[0] = data;
-	held[1] = data;
+	held[1] = freed[5];
 	barrier_data(held);
 	atomic_inc(&holders_started);
 	complete(&holders_ready);
 	wait_event_interruptible(holder_wait, kthread_should_stop());
-	return held[0] == held[1] ? 0 : 1;
+	return held[0] && held[1] ? 0 : 1;
+}
+
+/* SLUB checks an object's poison when it hands it out again: allocate until freed[3] comes back. */
+static noinline void coroner_overwrite(void)
+{
+	int i;
+
+	for (i = 0; i < 8 * COUNT; i++) {
+		struct coroner_obj *obj = kmem_cache_alloc(coroner_cache, GFP_KERNEL);
+
+		if (obj == freed[3])
+			break;
+	}
+	panic("coroner_test: SLUB did not report the write after free (is slub_debug=FZPU set?)");
+}
+
+static noinline void coroner_double_list_del(void)
+{
+	list_del(&live[1]->link);
+	pr_info("coroner_test: list_del(%px) once\n", &live[1]->link);
+	list_del(&live[1]->link);
+}
+
+static noinline void coroner_lock_freed(void)
+{
+	struct kmem_cache *boxes = kmem_cache_create("coroner_lockbox", sizeof(struct coroner_lockbox), 0, 0, NULL);
+	struct coroner_lockbox *box = boxes ? kmem_cache_alloc(boxes, GFP_KERNEL) : NULL;
+
+	if (!box)
+		return;
+	spin_lock_init(&box->lock);
+	box->value = 1;
+	kmem_cache_free(boxes, box);
+	pr_info("coroner_test: lockbox = %px (freed)\n", box);
+	spin_lock(&box->lock);
+	box->value++;
+	spin_unlock(&box->lock);
+}
+
+/* Waits for a completion that lives in this frame and that nobody was given to complete. */
+static noinline int coroner_waiter(void *unused)
+{
+	struct completion done;
+
+	init_completion(&done);
+	pr_info("coroner_test: waiter waits on completion %px\n", &done);
+	wait_for_completion(&done);
+	return 0;
+}
+
+static noinline void coroner_hang(void)
+{
+	struct task_struct *t = kthread_run(coroner_waiter, NULL, "coroner_waiter");
+
+	if (IS_ERR(t))
+		return;
+	pr_info("coroner_test: waiter is pid %d\n", t->pid);
+	for (;;)
+		msleep_interruptible(1000);
 }
 
 static noinline void coroner_crash(void)
@@ -110,6 +183,14 @@ static noinline void coroner_crash(void)
 		BUG();
 	else if (!strcmp(crash, "panic"))
 		panic("coroner_test: crash=panic");
+	else if (!strcmp(crash, "overwrite"))
+		coroner_overwrite();
+	else if (!strcmp(crash, "list_del"))
+		coroner_double_list_del();
+	else if (!strcmp(crash, "freed_lock"))
+		coroner_lock_freed();
+	else if (!strcmp(crash, "hang"))
+		coroner_hang();
 }
 
 static int __init coroner_test_init(void)
@@ -140,7 +221,7 @@ static int __init coroner_test_init(void)
 
 		if (IS_ERR(t))
 			return PTR_ERR(t);
-		pr_info("coroner_test: holder %d is pid %d, holding %px\n", i, t->pid, freed[2]);
+		pr_info("coroner_test: holder %d is pid %d, holding %px and %px\n", i, t->pid, freed[2], freed[5]);
 		wait_for_completion(&holders_ready);
 	}
 	coroner_crash();

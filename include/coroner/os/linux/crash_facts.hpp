@@ -10,12 +10,21 @@
 
 namespace coroner::linux_kernel {
 
+// A thread besides the crashing one that the analysis points at: it holds a freed object the
+// crashing thread was using (mdb's ::whatthread on it), or it sleeps uninterruptibly.
+struct ThreadOfInterest {
+  const Task* task = nullptr;
+  std::string why;
+  std::vector<std::string> functions;  // its innermost frames
+};
+
 struct CrashAnalysis {
   KernelSummary summary;
   const Task* crashing = nullptr;
   std::optional<Backtrace> crashing_bt;
   std::optional<FaultExplanation> fault;
   rules::Facts facts;
+  std::vector<ThreadOfInterest> other_threads;
   std::vector<std::string> problems;
 };
 
