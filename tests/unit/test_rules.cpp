@@ -1,6 +1,8 @@
 // Rule files: parsing (errors name file, line and column), and conditions evaluated on facts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "coroner/rules/rule_engine.hpp"
 
 using namespace coroner::rules;
@@ -36,6 +38,7 @@ ObjectFacts seed_004_dentry() {
   o.field = [](const std::string& path) -> std::optional<FieldValue> {
     if (path == "d_hash.pprev") return FieldValue{0xffffc900000fd9c0, false, "", "0xffffc900000fd9c0"};
     if (path == "d_hash.next") return FieldValue{0, false, "", "0"};
+    if (path == "d_inode") return FieldValue{0xffff880066d8ab38, false, "", "0xffff880066d8ab38"};
     if (path == "d_flags") return FieldValue{4718796, false, "", "4718796"};
     if (path == "d_lockref.count") return FieldValue{static_cast<uint64_t>(-3), true, "", "-3"};
     if (path == "d_iname") return FieldValue{std::nullopt, false, "POISON_INUSE", "\"10\\000ZZZZ\""};
@@ -235,4 +238,86 @@ TEST(Rules, FieldTestsAreParsedWithErrorsThatSayWhatIsExpected) {
   r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: heap}\n", "bad.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("`place` is slab, stack or dead-stack-frame"), std::string::npos);
+}
+
+namespace {
+
+std::vector<std::string> shipped_verdicts(const Facts& f) {
+  std::vector<std::string> ids;
+  for (const auto& v : evaluate(shipped_rules(), f)) ids.push_back(v.rule->id);
+  return ids;
+}
+
+// Seed 004 as its report shows it: the BUG, the open path's stack, the dentry in RSI.
+Facts seed_004_facts() {
+  Facts f;
+  f.panic = {"Kernel panic - not syncing: Fatal exception", "kernel BUG at /home/green/bk/linux/fs/dcache.c:2989!"};
+  f.log = {"kernel BUG at /home/green/bk/linux/fs/dcache.c:2989!", "invalid opcode: 0000 [#1] SMP"};
+  f.threads = {{2894259, 2894259, "cat",
+                {"d_splice_alias", "nfs4_do_open", "nfs4_atomic_open", "nfs_atomic_open", "lookup_open", "path_openat",
+                 "do_filp_open", "do_sys_open", "SyS_open"}}};
+  f.crashing = 0;
+  f.objects = {seed_004_dentry()};
+  return f;
+}
+
+// Seed 003 as its report describes it: complete() in softirq on the ext4lazyinit thread's dead frame.
+Facts seed_003_facts() {
+  Facts f;
+  f.log = {"BUG: spinlock bad magic on CPU#10, ext4lazyinit/3457"};
+  f.threads = {{0, 0, "swapper",
+                {"spin_bug", "do_raw_spin_lock", "_raw_spin_lock_irqsave", "complete", "bio_batch_end_io", "bio_endio",
+                 "req_bio_endio", "blk_update_request", "scsi_io_completion", "blk_done_softirq", "__do_softirq"}},
+               {3457, 3457, "ext4lazyinit", {"schedule", "schedule_timeout", "ext4_lazyinit_thread", "kthread"}, 'S'}};
+  f.crashing = 0;
+  ObjectFacts wait;
+  wait.address = 0xffff88202f0bfc30;
+  wait.place = ObjectPlace::stack;
+  wait.dead_frame = true;
+  wait.found_as = "register di of the exception at frame #0 spin_bug; on the stack of pid 3457 (ext4lazyinit), below the stack pointer";
+  wait.holders = {{1, "on its own stack, below the stack pointer"}};
+  f.objects = {wait};
+  return f;
+}
+
+}  // namespace
+
+TEST(SeedRules, EachSeedsFactsGetItsRuleFirstAndNoOtherSeedRule) {
+  auto seed_004 = shipped_verdicts(seed_004_facts());
+  ASSERT_FALSE(seed_004.empty());
+  EXPECT_EQ(seed_004.front(), "linux.d-splice-alias-hashed-dentry");
+  auto seed_003 = shipped_verdicts(seed_003_facts());
+  ASSERT_FALSE(seed_003.empty());
+  EXPECT_EQ(seed_003.front(), "linux.completion-on-dead-stack-frame");
+  EXPECT_EQ(std::count(seed_003.begin(), seed_003.end(), "linux.d-splice-alias-hashed-dentry"), 0);
+  EXPECT_EQ(std::count(seed_004.begin(), seed_004.end(), "linux.completion-on-dead-stack-frame"), 0);
+  EXPECT_EQ(shipped_verdicts(uaf_facts()), std::vector<std::string>{"linux.use-after-free.poison-pointer"});
+
+  // Near misses stay silent: the same stack with an unhashed dentry; a live frame instead of a dead one.
+  Facts unhashed = seed_004_facts();
+  auto reader = unhashed.objects[0].field;
+  unhashed.objects[0].field = [reader](const std::string& path) -> std::optional<FieldValue> {
+    if (path == "d_hash.pprev") return FieldValue{0, false, "", "0"};
+    return reader(path);
+  };
+  auto unhashed_ids = shipped_verdicts(unhashed);
+  EXPECT_EQ(std::count(unhashed_ids.begin(), unhashed_ids.end(), "linux.d-splice-alias-hashed-dentry"), 0);
+  EXPECT_EQ(unhashed_ids.front(), "linux.kernel-bug");
+  Facts live = seed_003_facts();
+  live.objects[0].dead_frame = false;
+  auto live_ids = shipped_verdicts(live);
+  EXPECT_EQ(std::count(live_ids.begin(), live_ids.end(), "linux.completion-on-dead-stack-frame"), 0);
+
+  // Comment 8's variant: ext4lazyinit hung in the zeroout's wait.
+  Facts hung;
+  hung.log = {"INFO: task ext4lazyinit:3457 blocked for more than 120 seconds.",
+              "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message."};
+  hung.panic = {"Kernel panic - not syncing: hung_task: blocked tasks"};
+  hung.threads = {{40, 40, "khungtaskd", {"watchdog", "kthread"}},
+                  {3457, 3457, "ext4lazyinit",
+                   {"schedule", "schedule_timeout", "wait_for_common", "wait_for_completion", "blkdev_issue_zeroout",
+                    "ext4_init_inode_table", "ext4_lazyinit_thread", "kthread"}, 'D'}};
+  hung.crashing = 0;
+  auto hung_ids = shipped_verdicts(hung);
+  EXPECT_EQ(hung_ids, (std::vector<std::string>{"linux.zeroout-completion-never-comes", "linux.hung-task"}));
 }
