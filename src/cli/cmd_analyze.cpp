@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "coroner/os/linux/crash_facts.hpp"
 #include "coroner/report/analysis_report.hpp"
 #include "coroner/report/info_report.hpp"
@@ -25,12 +26,20 @@ struct Analyzed {
   linux_kernel::CrashAnalysis analysis;
 };
 
-std::unique_ptr<Analyzed> analyze(const DumpArgs& dump) {
+std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules::Rule>& rules,
+                                  std::vector<rules::Verdict>& verdicts) {
+  Progress progress;
   auto a = std::make_unique<Analyzed>();
+  progress.step("opening the dump and its debug info");
   a->typed = open_typed_dump(dump);
+  progress.step("reading the kernel log");
   if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
-  a->analysis = linux_kernel::analyze_crash(*a->typed.view, a->typed.slub(), a->typed.poison,
-                                            a->log ? &*a->log : nullptr);
+  progress.step("reading the slab allocator");
+  linux_kernel::Slub* slub = a->typed.slub();
+  a->analysis = linux_kernel::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr,
+                                            [&](std::string_view step) { progress.step(step); });
+  progress.step("evaluating " + std::to_string(rules.size()) + " rules");
+  verdicts = rules::evaluate(rules, a->analysis.facts);
   return a;
 }
 
@@ -55,8 +64,8 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("-o,--output", args->output, "write the report to this file");
   cmd->callback([args] {
     auto rules = all_rules(args->rule_dirs);
-    auto a = analyze(args->dump);
-    auto verdicts = rules::evaluate(rules, a->analysis.facts);
+    std::vector<rules::Verdict> verdicts;
+    auto a = analyze(args->dump, rules, verdicts);
     report::AnalysisInput in{&a->analysis, &verdicts, args->dump.dump,
                              a->analysis.summary.release.value.value_or("")};
     std::string text = args->format == "json"       ? report::to_json_text(report::analysis_json(in)) + "\n"
@@ -105,11 +114,12 @@ void register_rules(CLI::App& app) {
     auto rules = all_rules(targs->rule_dirs);
     auto it = std::find_if(rules.begin(), rules.end(), [&](const rules::Rule& r) { return r.id == targs->rule; });
     if (it == rules.end()) fail("no rule with id " + targs->rule + " among the shipped rules and --rules");
-    auto a = analyze(targs->dump);
-    std::vector<std::string> evidence;
-    bool matched = rules::holds(it->when, a->analysis.facts, evidence);
+    std::vector<rules::Verdict> verdicts;
+    const std::vector<rules::Rule> one{*it};
+    auto a = analyze(targs->dump, one, verdicts);
+    bool matched = !verdicts.empty();
     std::cout << it->id << ": " << (matched ? "match" : "no match") << "\n";
-    for (const auto& e : evidence) std::cout << "  evidence: " << e << '\n';
+    for (const auto& e : matched ? verdicts.front().evidence : std::vector<std::string>{}) std::cout << "  evidence: " << e << '\n';
     if (matched != (targs->expect == "match")) {
       std::cerr << "coroner: " << it->id << " was expected to " << (targs->expect == "match" ? "match" : "not match")
                 << " " << targs->dump.dump << '\n';

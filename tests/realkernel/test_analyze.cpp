@@ -31,6 +31,14 @@ std::vector<std::string> verdict_ids(const nlohmann::json& j) {
   return ids;
 }
 
+// The first match of `pattern`'s group 1 in a scenario's console log.
+std::string from_log(const std::string& scenario, const std::string& pattern) {
+  std::string log = coroner::testing::slurp(dumps_dir() + "/" + scenario + "/console.log");
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(log, m, std::regex(pattern))) << scenario << ": no " << pattern;
+  return m.size() > 1 ? m[1].str() : "";
+}
+
 }  // namespace
 
 class Analyze : public ::testing::TestWithParam<std::string> {};
@@ -59,7 +67,9 @@ TEST(AnalyzeUseAfterFree, TheFreedObjectAndItsMemberAreTheEvidence) {
   std::string evidence = j["verdicts"][0]["evidence"].dump();
   EXPECT_NE(evidence.find("POISON_FREE"), std::string::npos) << evidence;
   EXPECT_NE(evidence.find("struct coroner_obj.peer"), std::string::npos) << evidence;
-  EXPECT_NE(evidence.find("freed coroner_obj object"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("freed struct coroner_obj (cache coroner_obj) 0x" + from_log("slub-uaf", R"(freed\[5\] = ([0-9a-f]+))")),
+            std::string::npos)
+      << evidence;
   EXPECT_EQ(j["crashing_thread"]["comm"], "insmod");
   EXPECT_NE(j["signature"].get<std::string>().find("coroner_crash | coroner_test_init"), std::string::npos);
   EXPECT_EQ(j["signature"].get<std::string>().find("0x"), std::string::npos);  // no addresses
@@ -89,6 +99,8 @@ std::vector<VerdictCase> verdict_cases() {
           {"hung-task", {"linux.hung-task"}}};
 }
 
+void PrintTo(const VerdictCase& c, std::ostream* os) { *os << c.scenario; }
+
 class Verdicts : public ::testing::TestWithParam<VerdictCase> {};
 
 TEST_P(Verdicts, TheScenariosRuleComesFirstAndNoOtherShippedRuleFires) {
@@ -104,14 +116,6 @@ INSTANTIATE_TEST_SUITE_P(Debian, Verdicts, ::testing::ValuesIn(verdict_cases()),
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
-
-// The first match of `pattern`'s group 1 in a scenario's console log.
-std::string from_log(const std::string& scenario, const std::string& pattern) {
-  std::string log = coroner::testing::slurp(dumps_dir() + "/" + scenario + "/console.log");
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(log, m, std::regex(pattern))) << scenario << ": no " << pattern;
-  return m.size() > 1 ? m[1].str() : "";
-}
 
 std::string evidence_of(const nlohmann::json& j, size_t verdict = 0) {
   return j["verdicts"].size() > verdict ? j["verdicts"][verdict]["evidence"].dump() : "";
@@ -225,4 +229,19 @@ TEST(RulesCli, CheckAndTestSayWhatIsWrong) {
   // Users' rules rank with the shipped ones.
   auto j = analyze("slub-uaf", "vmcore.kdump-zlib", "--rules " + dir);
   EXPECT_EQ(verdict_ids(j).front(), "mine.insmod");
+}
+
+// The progress line: on a terminal (script(1) gives the command one), shown and then erased; in a
+// pipe, nothing. CORONER_PROGRESS_AFTER_MS=0 shows it at once instead of after a second.
+TEST(AnalyzeProgress, OnATerminalOnlyAndErasedWhenDone) {
+  std::string report = ::testing::TempDir() + "/progress.json";
+  std::string cmd = std::string(CORONER_BINARY) + " analyze " + dumps_dir() + "/sysrq-kaslr/vmcore.kdump-zlib -k " +
+                    dumps_dir() + "/kernel/vmlinux --format json -o " + report;
+  auto tty = run_command("CORONER_PROGRESS_AFTER_MS=0 script -qec '" + cmd + "' /dev/null");
+  EXPECT_EQ(tty.status, 0) << tty.output;
+  EXPECT_NE(tty.output.find("\rcoroner: unwinding "), std::string::npos) << tty.output;
+  EXPECT_EQ(tty.output.back(), '\r') << tty.output;  // the line is blanked out, the cursor back at its start
+  auto piped = run_command("CORONER_PROGRESS_AFTER_MS=0 " + cmd + " 2>&1 | cat");
+  EXPECT_EQ(piped.status, 0);
+  EXPECT_EQ(piped.output, "");
 }

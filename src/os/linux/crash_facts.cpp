@@ -215,8 +215,13 @@ std::vector<ThreadOfInterest> threads_of_interest(const rules::Facts& facts, con
 
 }  // namespace
 
-CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log) {
+CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log,
+                            const StepReporter& step) {
+  auto at = [&](std::string_view what) {
+    if (step) step(what);
+  };
   CrashAnalysis a;
+  at("reading the task list");
   const Kernel& k = view.objects().kernel();
   a.summary = summarize(k, log);
   if (a.summary.panic_message.value) a.facts.panic.push_back(*a.summary.panic_message.value);
@@ -233,6 +238,7 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
   if (list.panic_cpu) a.crashing = list.active_on(*list.panic_cpu);
   std::map<const Task*, size_t> thread_of;
   std::vector<const Task*> task_of;
+  at("unwinding " + std::to_string(list.tasks.size()) + " threads");
   for (const Task& t : list.tasks) {
     auto bt = view.backtrace(t);
     if (!bt) continue;
@@ -245,6 +251,7 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
     a.facts.threads.push_back({t.pid, t.tgid, t.comm, functions_of(*bt), t.state});
   }
   ObjectGatherer objects(view, slub, poison, a.facts, thread_of);
+  at("explaining the fault");
   if (a.crashing_bt) a.fault = explain_fault(view, slub, poison, *a.crashing_bt);
   if (a.fault && a.fault->faulting) {
     rules::FaultFacts f;
@@ -263,7 +270,9 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
       }
     }
   }
+  at("following the objects the crashing thread used");
   if (a.crashing_bt) objects.add_crashing_thread(*a.crashing_bt, a.crashing);
+  at("finding the threads that hold them");
   objects.find_holders();
   a.other_threads = threads_of_interest(a.facts, task_of);
   return a;

@@ -1,7 +1,9 @@
 #pragma once
 // The facts rules are evaluated on, gathered from a Linux dump: the panic message and its cause,
 // the log, every thread's backtrace, the fault explained, and the slab objects it went through.
+#include <functional>
 #include <optional>
+#include <string_view>
 
 #include "coroner/os/linux/fault.hpp"
 #include "coroner/os/linux/kernel_summary.hpp"
@@ -28,8 +30,13 @@ struct CrashAnalysis {
   std::vector<std::string> problems;
 };
 
-// `slub` may be null. The backtraces are kept in `view`; `fault` points into `crashing_bt`.
-CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log);
+// Told the step the analysis is at ("unwinding 56 threads"), for a progress line.
+using StepReporter = std::function<void(std::string_view)>;
+
+// `slub` may be null. The backtraces are kept in `view`; `fault` points into `crashing_bt`. The
+// objects' field readers read through `view` and `poison`, which must outlive the analysis.
+CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log,
+                            const StepReporter& step = {});
 
 // A stable signature for de-duplicating in a bug tracker: the cause with numbers and addresses
 // taken out, and the first crashing frames' function names.
