@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # coroner analyze end to end against crash doing the equivalent manual steps in one batch
-# (sys; bt; log; kmem ADDR on the object the fault went through), on the test module's
-# use-after-free dump with the real vmlinux, with hyperfine.
+# (sys; bt; log; kmem ADDR on the first freed object analyze found, when it found one), on real
+# dumps with the real vmlinux, with hyperfine. One line per scenario, then the ratios.
 #
-#   bench/analyze.sh [SCENARIO]      default: slub-uaf
+#   bench/analyze.sh [SCENARIO...]   default: every verdict scenario
 set -euo pipefail
-scenario=${1:-slub-uaf}
 source "$(dirname "$0")/lib.sh"
-dump=$dir/$scenario/vmcore.kdump-zlib
-object=$(grep -o 'freed\[5\] = [0-9a-f]*' "$dir/$scenario/console.log" | awk '{print $3}')
-printf 'sys\nbt\nlog\nkmem %s\nquit\n' "${object:-0}" > "$out/manual.cmd"
-echo "dump $dump, $(nproc) cores"
-report c_analyze "coroner analyze (text)"            "$(run c_analyze --warmup 1 --runs 10 "$coroner analyze $dump -k $vmlinux --modules $dir/test-module")"
-report x_manual  "crash -s: sys; bt; log; kmem ADDR" "$(run x_manual --warmup 1 --runs 3 "crash -s $vmlinux $dump -i $out/manual.cmd")"
+scenarios=("$@")
+((${#scenarios[@]})) || scenarios=(slub-uaf oops-null oops-bug slub-overwrite list-corruption freed-lock hung-task kdump-kaslr)
+echo "$(nproc) cores; dumps in $dir"
+for scenario in "${scenarios[@]}"; do
+  dump=$dir/$scenario/vmcore.kdump-zlib
+  analyze="$coroner analyze $dump -k $vmlinux --modules $dir/test-module"
+  object=$($analyze --format json | /usr/bin/python3 -c \
+    'import json,sys; print(next((o["address"] for o in json.load(sys.stdin)["objects"] if o["state"] == "free"), ""))')
+  printf 'sys\nbt\nlog\n%s\nquit\n' "${object:+kmem $object}" > "$out/manual-$scenario.cmd"
+  echo
+  echo "$scenario ($dump)"
+  report "c_$scenario" "  coroner analyze (text)" "$(run "c_$scenario" --warmup 1 --runs 10 "$analyze")"
+  report "x_$scenario" "  crash -s: sys; bt; log${object:+; kmem $object}" \
+    "$(run "x_$scenario" --warmup 1 --runs 3 "crash -s $vmlinux $dump -i $out/manual-$scenario.cmd")"
+done
 echo
-echo "analyze: crash/coroner $(ratio "${mean[x_manual]}" "${mean[c_analyze]}")"
+for scenario in "${scenarios[@]}"; do
+  printf '%-16s coroner %.3f s, crash %.3f s: crash/coroner %s\n' "$scenario" "${mean[c_$scenario]}" "${mean[x_$scenario]}" \
+    "$(ratio "${mean[x_$scenario]}" "${mean[c_$scenario]}")"
+done

@@ -286,6 +286,14 @@ TEST(SeedRules, EachSeedsFactsGetItsRuleFirstAndNoOtherSeedRule) {
   auto seed_004 = shipped_verdicts(seed_004_facts());
   ASSERT_FALSE(seed_004.empty());
   EXPECT_EQ(seed_004.front(), "linux.d-splice-alias-hashed-dentry");
+  // The evidence docs/rules.md shows for it, word for word.
+  EXPECT_EQ(evaluate(shipped_rules(), seed_004_facts()).front().evidence,
+            (std::vector<std::string>{
+                "log: \"kernel BUG at /home/green/bk/linux/fs/dcache.c:2989!\"",
+                "crashing thread pid 2894259 (cat): #0 d_splice_alias, #1 nfs4_do_open, #4 lookup_open",
+                "allocated struct dentry (cache dentry) 0xffff880055dbd2e8 (register si of the exception at frame #0 d_splice_alias)",
+                "field d_hash.pprev = 0xffffc900000fd9c0 (d_hash.pprev != 0)",
+                "field d_inode = 0xffff880066d8ab38 (d_inode != 0)"}));
   auto seed_003 = shipped_verdicts(seed_003_facts());
   ASSERT_FALSE(seed_003.empty());
   EXPECT_EQ(seed_003.front(), "linux.completion-on-dead-stack-frame");
