@@ -301,6 +301,9 @@ main() {
     "list-corruption module:crash=list_del qemu64 yes kaslr slub_debug=FZPU oops=panic"
     "freed-lock module:crash=freed_lock qemu64 yes kaslr slub_debug=FZPU softlockup_panic=1 watchdog_thresh=1"
     "hung-task module:crash=hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
+    # The Linux seeds' races reproduced in Debian's kernel (../shared/seeds/003 and 004).
+    "seed003-completion module:crash=dead_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    "seed004-dentry module:crash=splice_hashed qemu64 yes kaslr slub_debug=FZPU oops=panic"
   )
   local s name kind cpu vmcoreinfo args
   for s in "${scenarios[@]}"; do

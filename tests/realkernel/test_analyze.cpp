@@ -96,7 +96,9 @@ std::vector<VerdictCase> verdict_cases() {
           {"slub-overwrite", {"linux.slub-poison-overwritten"}},
           {"list-corruption", {"linux.list-corruption"}},
           {"freed-lock", {"linux.lock-in-freed-object", "linux.soft-lockup"}},
-          {"hung-task", {"linux.hung-task"}}};
+          {"hung-task", {"linux.hung-task"}},
+          {"seed003-completion", {"linux.completion-on-dead-stack-frame"}},
+          {"seed004-dentry", {"linux.d-splice-alias-hashed-dentry", "linux.kernel-bug"}}};
 }
 
 void PrintTo(const VerdictCase& c, std::ostream* os) { *os << c.scenario; }
@@ -156,6 +158,31 @@ TEST(VerdictEvidence, EachNamesWhatTheKernelsLogNames) {
   EXPECT_EQ(slub["panic"], "Kernel panic - not syncing: panic_on_taint set ...");
 }
 
+// The seeds' races in Debian's kernel: the evidence points at the object the module's log names.
+TEST(VerdictEvidence, TheLinuxSeedsRacesPointAtTheirObjects) {
+  const std::string modules = "--modules " + dumps_dir() + "/test-module";
+  // Seed 003: the completion the returned frame left, on insmod's stack below its stack pointer.
+  auto completion = analyze("seed003-completion", "vmcore.kdump-zlib", modules);
+  std::string wait = from_log("seed003-completion", R"(coroner_test: zeroout leaves completion ([0-9a-f]+) on its stack)");
+  std::string evidence = evidence_of(completion);
+  std::smatch at;
+  ASSERT_TRUE(std::regex_search(evidence, at, std::regex("dead stack frame address 0x([0-9a-f]+)"))) << evidence;
+  uint64_t found = std::stoull(at[1], nullptr, 16), declared = std::stoull(wait, nullptr, 16);
+  EXPECT_TRUE(found >= declared && found < declared + 32) << evidence;  // in the struct completion
+  EXPECT_NE(evidence.find("(insmod)"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("below the stack pointer"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("coroner_batch_end_io"), std::string::npos) << completion["crashing_thread"].dump();
+  EXPECT_NE(completion["crashing_thread"]["comm"].get<std::string>().find("kworker"), std::string::npos);
+  // Seed 004: the dentry the module hashed, with the fields that say so.
+  auto dentry = analyze("seed004-dentry", "vmcore.kdump-zlib", modules);
+  std::string d = from_log("seed004-dentry", R"(coroner_test: dentry ([0-9a-f]+) hashed with inode ([0-9a-f]+))");
+  std::string inode = from_log("seed004-dentry", R"(coroner_test: dentry [0-9a-f]+ hashed with inode ([0-9a-f]+))");
+  evidence = evidence_of(dentry);
+  EXPECT_NE(evidence.find("allocated struct dentry (cache dentry) 0x" + d), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("field d_inode = 0x" + inode + " (d_inode != 0)"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("(d_hash.pprev != 0)"), std::string::npos) << evidence;
+}
+
 // mdb's ::whatthread inside analyze: the threads that still hold the freed object the crash went
 // through are named, each with the stack slot that holds it.
 TEST(VerdictEvidence, TheOtherHoldersOfTheFreedObjectAreNamed) {
@@ -186,7 +213,7 @@ TEST(VerdictEvidence, TheOtherHoldersOfTheFreedObjectAreNamed) {
 // Every scenario's report validates against docs/report.schema.json (Debian's python3-jsonschema).
 TEST(AnalyzeJson, EveryReportValidatesAgainstTheSchema) {
   for (const char* scenario : {"sysrq-kaslr", "kdump-kaslr", "slub-uaf", "oops-null", "oops-bug", "slub-overwrite",
-                               "list-corruption", "freed-lock", "hung-task"}) {
+                               "list-corruption", "freed-lock", "hung-task", "seed003-completion", "seed004-dentry"}) {
     std::string report = ::testing::TempDir() + "/report-" + scenario + ".json";
     auto r = run_command(std::string(CORONER_BINARY) + " analyze " + dumps_dir() + "/" + scenario +
                          "/vmcore.kdump-zlib -k " + dumps_dir() + "/kernel/vmlinux --format json -o " + report);

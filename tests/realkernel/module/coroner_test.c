@@ -20,16 +20,25 @@
  *               spins until the soft-lockup watchdog fires (softlockup_panic=1)
  *   hang        a kernel thread waits on a completion on its own stack that nobody completes,
  *               until the hung-task detector fires (hung_task_panic=1); insmod sleeps meanwhile
+ *   dead_completion  seed 003 (kernel bug 29402): a function returns without waiting for the
+ *               completion on its stack, the frame is reused, and a work item completes it late:
+ *               complete() follows the reused bytes and oopses
+ *   splice_hashed    seed 004: a positive dentry that is already hashed reaches d_splice_alias()
+ *               through functions named as the NFS open path: BUG_ON(!d_unhashed(dentry))
  *
  * Every address coroner needs is printed ("coroner_test: live[0] = ...") so tests can check.
  */
 #include <linux/completion.h>
+#include <linux/dcache.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #define COUNT 8
 
@@ -46,7 +55,8 @@ struct coroner_obj {
 
 static char *crash = "none";
 module_param(crash, charp, 0444);
-MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic, overwrite, list_del, freed_lock, hang");
+MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic, overwrite, list_del, freed_lock, "
+		 "hang, dead_completion, splice_hashed");
 
 /* A lock in an object of its own cache, so that a dump names its type through the cache. */
 struct coroner_lockbox {
@@ -169,6 +179,109 @@ static noinline void coroner_hang(void)
 		msleep_interruptible(1000);
 }
 
+/* Seed 003. The completion a returned frame declared, which the late work item completes. */
+static struct completion *zeroout_wait;
+
+static void coroner_batch_end_io(struct work_struct *work)
+{
+	complete(zeroout_wait);
+}
+static DECLARE_DELAYED_WORK(end_io_work, coroner_batch_end_io);
+
+/* As blkdev_issue_zeroout() before commit 0aeea1896417: it counted every bio done before their
+ * end_io had called complete(), so it returned without waiting, its completion still in use. */
+static noinline void coroner_issue_zeroout(void)
+{
+	DECLARE_COMPLETION_ONSTACK(wait);
+
+	zeroout_wait = &wait;
+	pr_info("coroner_test: zeroout leaves completion %px on its stack\n", &wait);
+	schedule_delayed_work(&end_io_work, msecs_to_jiffies(200));
+	barrier_data(&wait);
+}
+
+/* What the thread runs next reuses the returned frame: the completion's lock word stays zero (so
+ * complete() takes it) and its wait list points into user space (so complete() faults there). */
+static noinline void coroner_reuse_stack(void)
+{
+	u64 scratch[240];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(scratch); i++)
+		scratch[i] = 0x00000000c0ffee00ULL;
+	barrier_data(scratch);
+}
+
+/* A deep frame, so that the sleep that follows does not reach the returned one. */
+static noinline void coroner_lazyinit(void)
+{
+	volatile char pad[1536];
+
+	pad[0] = 1;
+	pad[sizeof(pad) - 1] = 1;
+	coroner_issue_zeroout();
+	coroner_reuse_stack();
+	barrier_data((void *)pad);
+}
+
+static noinline void coroner_dead_completion(void)
+{
+	coroner_lazyinit();
+	for (;;)
+		msleep_interruptible(1000);
+}
+
+/* Seed 004, with the NFS open path's function names; barrier_data() keeps each call a call. */
+static noinline struct dentry *nfs4_do_open(struct inode *inode, struct dentry *dentry)
+{
+	struct dentry *alias = d_splice_alias(igrab(inode), dentry);
+
+	barrier_data(alias);
+	return alias;
+}
+
+static noinline struct dentry *nfs4_atomic_open(struct inode *inode, struct dentry *dentry)
+{
+	struct dentry *alias = nfs4_do_open(inode, dentry);
+
+	barrier_data(alias);
+	return alias;
+}
+
+static noinline struct dentry *nfs_atomic_open(struct inode *inode, struct dentry *dentry)
+{
+	struct dentry *alias = nfs4_atomic_open(inode, dentry);
+
+	barrier_data(alias);
+	return alias;
+}
+
+static noinline struct dentry *lookup_open(struct inode *inode, struct dentry *dentry)
+{
+	struct dentry *alias = nfs_atomic_open(inode, dentry);
+
+	barrier_data(alias);
+	return alias;
+}
+
+/* The dentry another opener instantiated and hashed while this one was about to splice it. */
+static noinline void coroner_splice_hashed(void)
+{
+	struct dentry *parent = current->fs->root.dentry;
+	struct qstr name = QSTR_INIT("10", 2);
+	struct dentry *dentry = d_alloc(parent, &name);
+	struct inode *inode = dentry ? new_inode(parent->d_sb) : NULL;
+
+	if (!inode)
+		return;
+	inode->i_ino = 10;
+	inode->i_mode = S_IFREG | 0644;
+	d_instantiate(dentry, inode);
+	d_rehash(dentry);
+	pr_info("coroner_test: dentry %px hashed with inode %px\n", dentry, inode);
+	lookup_open(inode, dentry);
+}
+
 static noinline void coroner_crash(void)
 {
 	struct coroner_obj *volatile stale = freed[5];
@@ -191,6 +304,10 @@ static noinline void coroner_crash(void)
 		coroner_lock_freed();
 	else if (!strcmp(crash, "hang"))
 		coroner_hang();
+	else if (!strcmp(crash, "dead_completion"))
+		coroner_dead_completion();
+	else if (!strcmp(crash, "splice_hashed"))
+		coroner_splice_hashed();
 }
 
 static int __init coroner_test_init(void)
