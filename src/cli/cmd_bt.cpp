@@ -42,6 +42,7 @@ void register_bt(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.bt)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
+    if (typed.model) return model_bt(typed, args->pids, args->all, args->json);
     linux_kernel::LinuxView& view = *typed.view;
     const TaskList& tasks = tasks_or_fail(view);
     std::vector<const Task*> selected;

@@ -17,6 +17,7 @@ void register_ps(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.ps)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
+    if (typed.model) return model_ps(typed, args->json);
     linux_kernel::LinuxView& view = *typed.view;
     const auto& tasks = tasks_or_fail(view);
     if (args->json) std::cout << report::to_json_text(report::ps_json(tasks)) << '\n';

@@ -54,8 +54,6 @@ void register_whatthread(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.whatthread)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    linux_kernel::LinuxView& view = *typed.view;
-    const auto& tasks = tasks_or_fail(view);
     auto value = evaluate(*typed.objects, args->address);
     if (!value) fail(value.error().message);
     const Type* type = strip_typedefs(value->type);
@@ -70,6 +68,9 @@ void register_whatthread(CLI::App& app) {
       size = pointee->size;
       what = type_name(pointee);
     }
+    if (typed.model) return model_whatthread(typed, *address, size.value_or(1), what, args->json);
+    linux_kernel::LinuxView& view = *typed.view;
+    const auto& tasks = tasks_or_fail(view);
     if (!size) size = known_object_size(*typed.objects, tasks, *address, what).value_or(1);
     if (*size == 0) fail("--size 0 matches nothing; give the object's size in bytes");
     auto refs = linux_kernel::find_stack_references(view, *address, *address + *size);

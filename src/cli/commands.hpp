@@ -8,6 +8,7 @@
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/slub.hpp"
+#include "coroner/os/model/os_model.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/kernel.hpp"
 #include "coroner/target/object.hpp"
@@ -35,6 +36,7 @@ struct TypedDump {
   std::unique_ptr<Objects> objects;
   std::unique_ptr<linux_kernel::LinuxView> view;  // with the --modules debug info loaded
   PoisonCatalog poison;                           // the shipped catalog and --poison files
+  const os_model::OsModel* model = nullptr;       // set when the kernel is one of data/os/'s, not Linux
   // The slab allocator, read on first use; null (after a warning on stderr) when unreadable.
   linux_kernel::Slub* slub();
 
@@ -51,6 +53,11 @@ const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
 // on stderr.
 void print_warnings(linux_kernel::LinuxView& view);
 void print_warnings(const Kernel& kernel);
+
+// ps, bt and whatthread on a kernel described by an OS model (typed.model set).
+void model_ps(TypedDump& typed, bool json);
+void model_bt(TypedDump& typed, const std::vector<std::string>& threads, bool all, bool json);
+void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const std::string& what, bool json);
 
 void register_info(CLI::App& app);
 void register_struct(CLI::App& app);

@@ -55,6 +55,7 @@ TypedDump open_typed_dump(const DumpArgs& args) {
   t.debug = open_debug_info(args.vmlinux);
   if (!t.debug) throw CLI::RuntimeError(1);
   t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
+  t.model = os_model::detect_os_model([&](const std::string& s) { return t.kernel->symbols()->find(s) != nullptr; });
   t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
   t.view->load_module_debug(args.module_dirs);
   t.poison = poison_catalog(args.poison_files);

@@ -2,7 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "shipped_rules.hpp"
+#include "../embedded_files.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +12,9 @@
 #include <sstream>
 
 namespace coroner::rules {
+
+extern const EmbeddedFile kShippedRuleFiles[];
+extern const size_t kShippedRuleFiles_COUNT;
 
 namespace {
 
@@ -329,7 +332,7 @@ Result<std::vector<Rule>> load_rule_directory(const std::string& dir) {
 const std::vector<Rule>& shipped_rules() {
   static const std::vector<Rule> rules = [] {
     std::vector<Rule> out;
-    for (size_t i = 0; i < kShippedRuleFileCount; ++i) {
+    for (size_t i = 0; i < kShippedRuleFiles_COUNT; ++i) {
       auto r = parse_rules(kShippedRuleFiles[i].text, std::string("rules/") + kShippedRuleFiles[i].name);
       if (r) out.insert(out.end(), r->begin(), r->end());
     }

@@ -133,12 +133,22 @@ void Kernel::find_kaslr_without_vmcoreinfo() {
   layout_.kaslr_source = "IDT vector 0 vs asm_exc_divide_error";
 }
 
-std::optional<std::string> Kernel::banner_from_dump() const {
-  auto addr = symbols_->address_of("linux_banner");
-  if (!addr) return std::nullopt;
-  auto s = read_c_string(*addr, 512);
-  if (!s) return std::nullopt;
-  return *s;
+// The kernel's version text, the same in the vmlinux and in memory: Linux's linux_banner,
+// FreeBSD's version[], illumos's struct utsname. Returns the symbol and the dump's bytes of it.
+std::optional<std::pair<const Symbol*, std::string>> Kernel::banner_from_dump() const {
+  for (const char* name : {"linux_banner", "version", "utsname"}) {
+    const Symbol* sym = symbols_->find(name);
+    auto addr = symbols_->address_of(name);
+    if (!sym || !addr) continue;
+    if (std::string_view(name) == "linux_banner" || !sym->size) {
+      auto s = read_c_string(*addr, 512);
+      if (s) return std::pair{sym, *s};
+      continue;
+    }
+    std::string bytes(std::min<uint64_t>(sym->size, 512), '\0');
+    if (read(*addr, {reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()})) return std::pair{sym, bytes};
+  }
+  return std::nullopt;
 }
 
 void Kernel::check_vmlinux() {
@@ -164,19 +174,21 @@ void Kernel::check_vmlinux() {
     return;
   }
   c.method = "linux_banner";
-  const Symbol* banner_sym = symbols_->find("linux_banner");
-  auto in_dump = banner_from_dump();
-  if (!banner_sym || !in_dump) {
+  auto banner = banner_from_dump();
+  if (!banner) {
     c.verdict = VmlinuxMatch::unverified;
-    c.detail = "no build-id in the dump and linux_banner unreadable: cannot tell whether the vmlinux matches";
+    c.detail = "no build-id in the dump and no version text (linux_banner, version, utsname) readable: cannot tell "
+               "whether the vmlinux matches";
     warnings_.push_back(c.detail);
     return;
   }
-  auto in_file = symbols_->file_bytes(banner_sym->address, in_dump->size());
-  if (in_file && *in_file == *in_dump) {
+  const auto& [sym, in_dump] = *banner;
+  c.method = std::string(sym->name);
+  auto in_file = symbols_->file_bytes(sym->address, in_dump.size());
+  if (in_file && *in_file == in_dump) {
     c.verdict = VmlinuxMatch::match;
   } else {
-    fail("linux_banner differs: the dump says \"" + escape_bytes(*in_dump) + "\"");
+    fail(std::string(sym->name) + " differs: the dump says \"" + escape_bytes(in_dump) + "\"");
   }
 }
 

@@ -80,7 +80,7 @@ class Kernel {
   void find_layout();
   void find_kaslr_without_vmcoreinfo();
   void check_vmlinux();
-  std::optional<std::string> banner_from_dump() const;
+  std::optional<std::pair<const Symbol*, std::string>> banner_from_dump() const;
 
   std::unique_ptr<Dump> dump_;
   VmcoreInfo vmcoreinfo_;

@@ -22,7 +22,7 @@
  *               until the hung-task detector fires (hung_task_panic=1); insmod sleeps meanwhile
  *   dead_completion  seed 003 (kernel bug 29402): a function returns without waiting for the
  *               completion on its stack, the frame is reused, and a work item completes it late:
- *               complete() follows the reused bytes and oopses
+ *               complete() follows the reused bytes to a non-canonical address and oopses
  *   splice_hashed    seed 004: a positive dentry that is already hashed reaches d_splice_alias()
  *               through functions named as the NFS open path: BUG_ON(!d_unhashed(dentry))
  *
@@ -200,15 +200,16 @@ static noinline void coroner_issue_zeroout(void)
 	barrier_data(&wait);
 }
 
-/* What the thread runs next reuses the returned frame: the completion's lock word stays zero (so
- * complete() takes it) and its wait list points into user space (so complete() faults there). */
+/* What the thread runs next reuses the returned frame. Every word's low half is zero, so the
+ * completion's lock (the low half of an aligned word) reads unlocked and complete() takes it; its
+ * wait list's next pointer reads 0xc0ffee0000000000, not canonical, and complete() faults on it. */
 static noinline void coroner_reuse_stack(void)
 {
 	u64 scratch[240];
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(scratch); i++)
-		scratch[i] = 0x00000000c0ffee00ULL;
+		scratch[i] = 0xc0ffee0000000000ULL;
 	barrier_data(scratch);
 }
 

@@ -1,0 +1,63 @@
+#pragma once
+// The threads of a kernel described by an OsModel: read through the model's expressions, unwound
+// by frame pointers, and searched for values (mdb's ::whatthread) on their stacks.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/os/model/os_model.hpp"
+#include "coroner/target/object.hpp"
+
+namespace coroner::os_model {
+
+struct ModelThread {
+  uint64_t address = 0;  // the thread structure
+  uint64_t id = 0;       // the debugger's thread id (illumos t_did, FreeBSD td_tid)
+  int64_t pid = -1, lwp = -1;
+  std::string comm;
+  char state = '?';
+  uint64_t stack_low = 0, stack_high = 0;
+  uint64_t pc = 0, sp = 0, fp = 0;  // where it was switched out (or panicked)
+  std::vector<std::string> problems;  // fields that could not be read
+};
+
+struct ModelThreads {
+  std::vector<ModelThread> threads;
+  std::optional<size_t> panicking;  // index into threads
+  std::optional<std::string> panic_message;
+  std::vector<std::string> problems;
+};
+
+// Every thread, in list order; a list that loops or runs past `limit` items stops with a problem.
+ModelThreads read_threads(Objects& objects, const OsModel& model, size_t limit = 1 << 20);
+
+struct ModelFrame {
+  int level = 0;
+  uint64_t pc = 0;
+  uint64_t fp = 0;  // the frame's frame pointer: [fp] is the caller's, [fp + 8] the return address
+  std::string function;
+  uint64_t offset = 0;  // of pc in function
+  std::string text() const;  // "hati_page_unmap+0xe5"
+};
+
+struct ModelBacktrace {
+  std::vector<ModelFrame> frames;
+  std::string end;  // why the unwind stopped
+};
+
+// Frame-pointer unwind from the thread's saved pc and fp, within its stack.
+ModelBacktrace unwind(const Kernel& kernel, const ModelThread& thread, size_t max_frames = 256);
+
+struct ModelStackReference {
+  const ModelThread* thread = nullptr;
+  uint64_t location = 0, value = 0;
+  std::string place;  // "frame #4 hati_page_unmap+0xe5", "below the stack pointer"
+};
+
+// Words on every thread's stack whose value `match` accepts.
+std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, const ModelThreads& threads,
+                                                       const std::function<bool(uint64_t)>& match);
+
+}  // namespace coroner::os_model

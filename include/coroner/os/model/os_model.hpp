@@ -1,0 +1,52 @@
+#pragma once
+// Kernels other than Linux, described as data (data/os/*.yaml): which symbols say a dump is that
+// kernel's, where its panic string and panicking thread are, and how to walk its threads and read
+// each one's name, ids, state, stack and saved registers, each an expression over the kernel's
+// DWARF. Threads then unwind by frame pointers. Adding a kernel means adding a file, not C++.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coroner/result.hpp"
+
+namespace coroner::os_model {
+
+// A list in the kernel's memory: `first` evaluated once (globally, or on the item that owns the
+// list), then `next` on each item; it ends at NULL or back at the first.
+struct ListWalk {
+  std::string first, next;
+};
+
+struct OsModel {
+  std::string os, file;
+  std::vector<std::string> detect;  // symbols that must all be present
+  std::string panic_message, panic_thread, panic_thread_id;
+  std::optional<ListWalk> processes;  // with `threads` walked inside each process
+  std::string process_type;
+  ListWalk threads;  // of all threads, or of one process's
+  std::string thread_type;
+  // Per-thread expressions, evaluated on the thread (its type is thread_type).
+  std::string id, pid, lwp, comm, state, stack_low, stack_high, stack_pages, pc, sp, fp;
+  std::map<uint64_t, char> states;  // state value -> ps letter
+  std::string unwind = "frame-pointer";
+};
+
+// A model as YAML; errors name `name`:line:column and what is wrong.
+Result<OsModel> parse_os_model(std::string_view yaml, const std::string& name);
+// The models shipped in data/os/ (built into the binary).
+const std::vector<OsModel>& shipped_os_models();
+// The first shipped model whose detect symbols `has_symbol` finds all of.
+template <typename HasSymbol>
+const OsModel* detect_os_model(HasSymbol&& has_symbol) {
+  for (const OsModel& m : shipped_os_models()) {
+    bool all = !m.detect.empty();
+    for (const auto& s : m.detect) all = all && has_symbol(s);
+    if (all) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace coroner::os_model

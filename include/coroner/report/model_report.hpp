@@ -1,0 +1,19 @@
+#pragma once
+// ps, bt and whatthread for kernels described by an OS model (illumos, FreeBSD), as text in the
+// style of mdb's ::threadlist / ::findstack / ::whatthread and as JSON (docs/model.schema.md).
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "coroner/os/model/model_threads.hpp"
+
+namespace coroner::report {
+
+std::string model_ps_text(const os_model::ModelThreads& threads);
+nlohmann::ordered_json model_ps_json(const os_model::OsModel& model, const os_model::ModelThreads& threads);
+std::string model_bt_text(const os_model::ModelThread& thread, const os_model::ModelBacktrace& bt, bool panicking);
+nlohmann::ordered_json model_bt_json(const os_model::ModelThread& thread, const os_model::ModelBacktrace& bt, bool panicking);
+std::string model_whatthread_text(const std::vector<os_model::ModelStackReference>& refs);
+nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, const std::string& what,
+                                             const std::vector<os_model::ModelStackReference>& refs);
+
+}  // namespace coroner::report

@@ -1,0 +1,237 @@
+#include "coroner/os/model/model_threads.hpp"
+
+#include <cstring>
+#include <set>
+
+#include "coroner/format.hpp"
+#include "coroner/target/expression.hpp"
+
+namespace coroner::os_model {
+namespace {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kMaxStack = 1 << 20;
+
+// Expressions of a model, evaluated globally or on one structure of a known type.
+class Evaluator {
+ public:
+  explicit Evaluator(Objects& objects) : objects_(objects) {}
+
+  Result<Value> global(const std::string& expression) { return evaluate(objects_, expression); }
+  Result<Value> on(const std::string& type, uint64_t address, const std::string& member) {
+    return evaluate(objects_, "((" + type + " *)" + hex(address) + ")->" + member);
+  }
+  Result<uint64_t> integer(Result<Value> v) {
+    if (!v) return v.error();
+    return objects_.integer(*v);
+  }
+  // A char array's text, or the string a char * points to.
+  Result<std::string> text(Result<Value> v) {
+    if (!v) return v.error();
+    const Type* t = strip_typedefs(v->type);
+    if (t && t->kind == TypeKind::pointer) {
+      auto p = objects_.integer(*v);
+      if (!p) return p.error();
+      return objects_.kernel().read_c_string(*p, 1024);
+    }
+    auto bytes = objects_.bytes(*v);
+    if (!bytes) return bytes.error();
+    std::string s(bytes->begin(), bytes->end());
+    return s.substr(0, s.find('\0'));
+  }
+
+ private:
+  Objects& objects_;
+};
+
+// Every item of a list: from `first` (already evaluated), `next` on each, to NULL or a loop.
+std::vector<uint64_t> walk(Evaluator& eval, const std::string& type, uint64_t first, const std::string& next,
+                           size_t limit, std::vector<std::string>& problems) {
+  std::vector<uint64_t> out;
+  std::set<uint64_t> seen;
+  for (uint64_t at = first; at != 0 && out.size() < limit;) {
+    if (!seen.insert(at).second) break;  // back at an item already seen: the circle is closed
+    out.push_back(at);
+    auto n = eval.integer(eval.on(type, at, next));
+    if (!n) {
+      problems.push_back("the list stops at " + hex(at) + ": " + n.error().message);
+      break;
+    }
+    at = *n;
+  }
+  if (out.size() >= limit) problems.push_back("the list was cut at " + std::to_string(limit) + " items");
+  return out;
+}
+
+ModelThread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
+  ModelThread t;
+  t.address = address;
+  auto number = [&](const std::string& expr, const char* what) -> std::optional<uint64_t> {
+    if (expr.empty()) return std::nullopt;
+    auto v = eval.integer(eval.on(m.thread_type, address, expr));
+    if (!v) {
+      t.problems.push_back(std::string(what) + ": " + v.error().message);
+      return std::nullopt;
+    }
+    return *v;
+  };
+  t.id = number(m.id, "id").value_or(address);
+  if (auto v = number(m.pid, "pid")) t.pid = static_cast<int64_t>(*v);
+  if (auto v = number(m.lwp, "lwp")) t.lwp = static_cast<int64_t>(*v);
+  if (!m.comm.empty()) {
+    auto c = eval.text(eval.on(m.thread_type, address, m.comm));
+    if (c) {
+      t.comm = *c;
+    } else {
+      t.problems.push_back("comm: " + c.error().message);
+    }
+  }
+  if (auto v = number(m.state, "state")) {
+    auto it = m.states.find(*v);
+    t.state = it == m.states.end() ? '?' : it->second;
+  }
+  t.stack_low = number(m.stack_low, "stack_low").value_or(0);
+  if (!m.stack_high.empty()) {
+    t.stack_high = number(m.stack_high, "stack_high").value_or(0);
+  } else if (auto pages = number(m.stack_pages, "stack_pages")) {
+    t.stack_high = t.stack_low + *pages * kPageSize;
+  }
+  t.pc = number(m.pc, "pc").value_or(0);
+  t.sp = number(m.sp, "sp").value_or(0);
+  t.fp = number(m.fp, "fp").value_or(0);
+  return t;
+}
+
+}  // namespace
+
+ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
+  ModelThreads out;
+  Evaluator eval(objects);
+  std::vector<uint64_t> addresses;
+  auto first_of = [&](Result<Value> v, const std::string& what) -> uint64_t {
+    auto n = eval.integer(std::move(v));
+    if (!n) out.problems.push_back(what + ": " + n.error().message);
+    return n.value_or(0);
+  };
+  if (m.processes) {
+    uint64_t first = first_of(eval.global(m.processes->first), "processes `" + m.processes->first + "`");
+    for (uint64_t p : walk(eval, m.process_type, first, m.processes->next, limit, out.problems)) {
+      uint64_t t = first_of(eval.on(m.process_type, p, m.threads.first), "threads of process " + hex(p));
+      auto more = walk(eval, m.thread_type, t, m.threads.next, limit, out.problems);
+      addresses.insert(addresses.end(), more.begin(), more.end());
+    }
+  } else {
+    uint64_t first = first_of(eval.global(m.threads.first), "threads `" + m.threads.first + "`");
+    addresses = walk(eval, m.thread_type, first, m.threads.next, limit, out.problems);
+  }
+  for (uint64_t a : addresses) out.threads.push_back(read_thread(eval, m, a));
+  if (!m.panic_message.empty()) {
+    auto s = eval.text(eval.global(m.panic_message));
+    if (s && !s->empty()) out.panic_message = *s;
+  }
+  std::optional<uint64_t> panic_address, panic_id;
+  if (!m.panic_thread.empty()) panic_address = eval.integer(eval.global(m.panic_thread)).value_or(0);
+  if (!m.panic_thread_id.empty()) panic_id = eval.integer(eval.global(m.panic_thread_id)).value_or(0);
+  for (size_t i = 0; i < out.threads.size(); ++i) {
+    const auto& t = out.threads[i];
+    if ((panic_address && *panic_address && t.address == *panic_address) || (panic_id && *panic_id && t.id == *panic_id)) {
+      out.panicking = i;
+    }
+  }
+  return out;
+}
+
+std::string ModelFrame::text() const {
+  if (function.empty()) return hex(pc);
+  return function + "+" + hex(offset);
+}
+
+namespace {
+
+ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp) {
+  ModelFrame f;
+  f.level = level;
+  f.pc = pc;
+  f.fp = fp;
+  if (const ElfSymbols* symbols = kernel.symbols()) {
+    // A return address is looked up one byte back: a call that ends a function returns past it.
+    if (auto hit = symbols->lookup(level == 0 ? pc : pc - 1)) {
+      f.function = std::string(hit->symbol->name);
+      f.offset = pc - symbols->relocate(*hit->symbol);
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_frames) {
+  ModelBacktrace bt;
+  auto on_stack = [&](uint64_t a) { return a >= t.stack_low && a + 16 <= t.stack_high; };
+  if (!t.pc) {
+    bt.end = "no saved pc";
+    return bt;
+  }
+  uint64_t pc = t.pc, fp = t.fp;
+  for (int level = 0; static_cast<size_t>(level) < max_frames; ++level) {
+    bt.frames.push_back(frame_at(kernel, level, pc, fp));
+    if (fp == 0) {
+      bt.end = "end of stack";
+      return bt;
+    }
+    if (!on_stack(fp)) {
+      bt.end = "frame pointer " + hex(fp) + " is off the thread's stack [" + hex(t.stack_low) + ", " + hex(t.stack_high) + ")";
+      return bt;
+    }
+    auto caller_fp = kernel.read_u64(fp);
+    auto ret = kernel.read_u64(fp + 8);
+    if (!caller_fp || !ret) {
+      bt.end = "frame at " + hex(fp) + " unreadable: " + (!caller_fp ? caller_fp.error().message : ret.error().message);
+      return bt;
+    }
+    if (*caller_fp != 0 && *caller_fp <= fp) {
+      bt.end = "the caller's frame pointer " + hex(*caller_fp) + " is not above " + hex(fp);
+      bt.frames.push_back(frame_at(kernel, level + 1, *ret, 0));
+      return bt;
+    }
+    pc = *ret;
+    fp = *caller_fp;
+  }
+  bt.end = "stopped after " + std::to_string(max_frames) + " frames";
+  return bt;
+}
+
+std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, const ModelThreads& threads,
+                                                       const std::function<bool(uint64_t)>& match) {
+  std::vector<ModelStackReference> out;
+  for (const ModelThread& t : threads.threads) {
+    if (t.stack_high <= t.stack_low || t.stack_high - t.stack_low > kMaxStack) continue;
+    std::vector<uint8_t> bytes(t.stack_high - t.stack_low);
+    if (!kernel.read(t.stack_low, bytes)) continue;
+    std::optional<ModelBacktrace> bt;
+    for (uint64_t off = 0; off + 8 <= bytes.size(); off += 8) {
+      uint64_t v;
+      std::memcpy(&v, bytes.data() + off, 8);
+      if (!match(v)) continue;
+      if (!bt) bt = unwind(kernel, t);
+      uint64_t location = t.stack_low + off;
+      // A frame owns the words from its frame pointer up to its caller's: [fp_n, fp_n+1). Saved
+      // arguments (-msave-args) sit just below a frame pointer, in the callee's range.
+      std::string place = "below the stack pointer (a dead frame, or not yet used)";
+      const uint64_t lowest = t.sp ? t.sp : (bt->frames.empty() ? 0 : bt->frames.front().fp);
+      for (size_t i = 0; i < bt->frames.size(); ++i) {
+        uint64_t low = i == 0 ? lowest : bt->frames[i - 1].fp;
+        uint64_t high = bt->frames[i].fp ? bt->frames[i].fp : t.stack_high;
+        if (location >= low && location < high) {
+          place = "frame #" + std::to_string(bt->frames[i].level) + " " + bt->frames[i].text();
+          break;
+        }
+      }
+      if (location >= lowest && place.starts_with("below") && !bt->frames.empty()) place = "outside every unwound frame";
+      out.push_back({&t, location, v, place});
+    }
+  }
+  return out;
+}
+
+}  // namespace coroner::os_model

@@ -1,0 +1,141 @@
+#include "coroner/os/model/os_model.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "../../embedded_files.hpp"
+
+namespace coroner::os_model {
+
+extern const EmbeddedFile kShippedOsModels[];
+extern const size_t kShippedOsModels_COUNT;
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string name) : name_(std::move(name)) {}
+
+  std::string where(const YAML::Node& n) const {
+    return name_ + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
+  }
+
+  Status keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& what) const {
+    if (!map.IsMap()) return make_error(where(map) + ": `" + what + "` is a map");
+    for (const auto& kv : map) {
+      if (!allowed.contains(kv.first.Scalar())) {
+        std::string list;
+        for (const auto& k : allowed) list += (list.empty() ? "" : ", ") + k;
+        return make_error(where(kv.first) + ": unknown `" + what + "` key `" + kv.first.Scalar() + "` (expected " + list + ")");
+      }
+    }
+    return ok_status();
+  }
+
+  Status text(const YAML::Node& map, const char* key, std::string& out, bool required) const {
+    const YAML::Node v = map[key];
+    if (!v) return required ? make_error(where(map) + ": `" + key + "` is required") : ok_status();
+    if (!v.IsScalar()) return make_error(where(v) + ": `" + key + "` is an expression (text)");
+    out = v.Scalar();
+    return ok_status();
+  }
+
+  Result<OsModel> model(const YAML::Node& root) {
+    OsModel m;
+    m.file = name_;
+    if (auto st = keys(root, {"os", "detect", "panic", "processes", "threads", "unwind"}, "model"); !st) return st.error();
+    if (auto st = text(root, "os", m.os, true); !st) return st.error();
+    const YAML::Node detect = root["detect"];
+    if (!detect || !detect.IsSequence() || detect.size() == 0) {
+      return make_error(where(detect ? detect : root) + ": `detect` is a list of symbols the kernel must have");
+    }
+    for (const auto& s : detect) m.detect.push_back(s.Scalar());
+    if (const YAML::Node panic = root["panic"]) {
+      if (auto st = keys(panic, {"message", "thread", "thread_id"}, "panic"); !st) return st.error();
+      for (auto [key, out] : {std::pair{"message", &m.panic_message}, std::pair{"thread", &m.panic_thread},
+                              std::pair{"thread_id", &m.panic_thread_id}}) {
+        if (auto st = text(panic, key, *out, false); !st) return st.error();
+      }
+    }
+    if (const YAML::Node procs = root["processes"]) {
+      if (auto st = keys(procs, {"type", "first", "next", "threads"}, "processes"); !st) return st.error();
+      ListWalk walk;
+      if (auto st = list(procs, walk); !st) return st.error();
+      m.processes = walk;
+      if (auto st = text(procs, "type", m.process_type, true); !st) return st.error();
+      const YAML::Node inner = procs["threads"];
+      if (!inner) return make_error(where(procs) + ": `processes` needs `threads: {first, next}`, each process's threads");
+      if (auto st = keys(inner, {"first", "next"}, "processes.threads"); !st) return st.error();
+      if (auto st = list(inner, m.threads); !st) return st.error();
+    }
+    const YAML::Node threads = root["threads"];
+    if (!threads) return make_error(where(root) + ": a model needs `threads`");
+    if (auto st = keys(threads, {"type", "first", "next", "id", "pid", "lwp", "comm", "state", "states", "stack_low",
+                                 "stack_high", "stack_pages", "pc", "sp", "fp"},
+                       "threads");
+        !st) {
+      return st.error();
+    }
+    if (!m.processes) {
+      if (auto st = list(threads, m.threads); !st) return st.error();
+    }
+    if (auto st = text(threads, "type", m.thread_type, true); !st) return st.error();
+    for (auto [key, out] : {std::pair{"id", &m.id}, std::pair{"pid", &m.pid}, std::pair{"lwp", &m.lwp},
+                            std::pair{"comm", &m.comm}, std::pair{"state", &m.state}, std::pair{"stack_low", &m.stack_low},
+                            std::pair{"stack_high", &m.stack_high}, std::pair{"stack_pages", &m.stack_pages},
+                            std::pair{"pc", &m.pc}, std::pair{"sp", &m.sp}, std::pair{"fp", &m.fp}}) {
+      bool required = std::string(key) == "pc" || std::string(key) == "fp" || std::string(key) == "stack_low";
+      if (auto st = text(threads, key, *out, required); !st) return st.error();
+    }
+    if (m.stack_high.empty() == m.stack_pages.empty()) {
+      return make_error(where(threads) + ": give the stack's end as one of `stack_high` or `stack_pages`");
+    }
+    if (const YAML::Node states = threads["states"]) {
+      if (!states.IsMap()) return make_error(where(states) + ": `states` maps state values to ps letters: {1: S, 2: R}");
+      for (const auto& kv : states) {
+        try {
+          m.states[kv.first.as<uint64_t>()] = kv.second.Scalar().empty() ? '?' : kv.second.Scalar()[0];
+        } catch (const YAML::Exception&) {
+          return make_error(where(kv.first) + ": a state value is a number");
+        }
+      }
+    }
+    if (const YAML::Node u = root["unwind"]) {
+      if (u.Scalar() != "frame-pointer") return make_error(where(u) + ": the only unwinder is `frame-pointer`");
+    }
+    return m;
+  }
+
+ private:
+  Status list(const YAML::Node& map, ListWalk& walk) const {
+    if (auto st = text(map, "first", walk.first, true); !st) return st;
+    return text(map, "next", walk.next, true);
+  }
+
+  std::string name_;
+};
+
+}  // namespace
+
+Result<OsModel> parse_os_model(std::string_view yaml, const std::string& name) {
+  try {
+    return Reader(name).model(YAML::Load(std::string(yaml)));
+  } catch (const YAML::Exception& e) {
+    return make_error(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+const std::vector<OsModel>& shipped_os_models() {
+  static const std::vector<OsModel> models = [] {
+    std::vector<OsModel> out;
+    for (size_t i = 0; i < kShippedOsModels_COUNT; ++i) {
+      auto m = parse_os_model(kShippedOsModels[i].text, std::string("data/os/") + kShippedOsModels[i].name);
+      if (m) out.push_back(std::move(*m));
+    }
+    return out;
+  }();
+  return models;
+}
+
+}  // namespace coroner::os_model

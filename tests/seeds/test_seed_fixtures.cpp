@@ -1,0 +1,123 @@
+// The seed fixtures (fixtures/seed-*): coroner on kernels it knows only through an OS model
+// (data/os/*.yaml). Seed 000 is illumos bug 9972; what the report shows (the two stacks, the htable
+// both threads hold, ::whatthread naming both) is what these tests expect.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "../support/run_command.hpp"
+
+using coroner::testing::run_command;
+
+namespace {
+
+const std::string kFixtures = CORONER_SEED_FIXTURES;
+
+// `coroner COMMAND CORE -k PROGRAM ARGS --json` on a fixture.
+nlohmann::json coroner_json(const std::string& fixture, const std::string& command, const std::string& args = "") {
+  auto r = run_command(std::string(CORONER_BINARY) + " " + command + " " + kFixtures + "/" + fixture + ".core -k " +
+                       kFixtures + "/" + fixture + " " + args + " --json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  auto brace = r.output.find('{');
+  return brace == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(brace), nullptr, false);
+}
+
+std::vector<std::string> functions(const nlohmann::json& backtrace) {
+  std::vector<std::string> out;
+  for (const auto& f : backtrace["frames"]) out.push_back(f["function"]);
+  return out;
+}
+
+// The report's stacks (seed 000), innermost first.
+const std::vector<std::string> kZfsTruncStack = {
+    "hati_page_unmap", "hati_pageunload", "hat_pageunload", "pvn_getdirty", "pvn_vplist_dirty", "zfs_trunc", "zfs_freesp",
+    "zfs_create",      "fop_create",      "vn_createat",    "vn_openat",    "copen",            "openat64",  "open64",
+    "_sys_sysenter_post_swapgs"};
+const std::vector<std::string> kProcExitStack = {"cpu_update_pct", "restore_mstate", "swtch_from_zombie", "thread_exit",
+                                                 "proc_exit",      "exit",           "rexit",             "_sys_sysenter_post_swapgs"};
+
+}  // namespace
+
+TEST(Seed000Illumos, PsFindsEveryThreadAndThePanickingOne) {
+  auto ps = coroner_json("seed-000", "ps");
+  EXPECT_EQ(ps["schema"], "coroner.model-ps");
+  EXPECT_EQ(ps["os"], "illumos");
+  EXPECT_EQ(ps["panic"], "assertion failed: ht->ht_valid_cnt >= 0, file: ../../i86pc/vm/htable.c, line: 1204");
+  ASSERT_EQ(ps["threads"].size(), 3u) << ps.dump(1);
+  std::map<std::string, nlohmann::json> by_comm;
+  for (const auto& t : ps["threads"]) by_comm[t["comm"]] = t;
+  EXPECT_EQ(ps["panicking_thread"], by_comm["file_write"]["address"]);
+  EXPECT_EQ(by_comm["ksh"]["address"], "0xffffd033e590a400");  // the bufctl's freeing thread
+  EXPECT_EQ(by_comm["ksh"]["state"], "Z");
+  EXPECT_EQ(by_comm["file_write"]["state"], "O");
+  EXPECT_NE(by_comm["ksh"]["pid"], by_comm["file_write"]["pid"]);  // two processes
+  EXPECT_EQ(by_comm["sched"]["pid"], 0);
+}
+
+TEST(Seed000Illumos, BacktracesAreTheReportsStacks) {
+  auto bt = coroner_json("seed-000", "bt", "--all");
+  EXPECT_EQ(bt["schema"], "coroner.model-bt");
+  ASSERT_EQ(bt["backtraces"].size(), 3u);
+  for (const auto& b : bt["backtraces"]) {
+    auto f = functions(b);
+    EXPECT_EQ(b["end"], "end of stack") << b.dump(1);
+    if (b["thread"]["comm"] == "file_write") {
+      EXPECT_TRUE(b["panicking"].get<bool>());
+      // panicsys <- vpanic <- panic <- assfail, then the report's stack frame for frame.
+      ASSERT_GE(f.size(), 4u + kZfsTruncStack.size());
+      EXPECT_EQ(std::vector<std::string>(f.begin(), f.begin() + 4),
+                (std::vector<std::string>{"panicsys", "vpanic", "panic", "assfail"}));
+      EXPECT_EQ(std::vector<std::string>(f.begin() + 4, f.end()), kZfsTruncStack);
+    } else if (b["thread"]["comm"] == "ksh") {
+      EXPECT_EQ(f, kProcExitStack);
+    }
+  }
+  // Every return address is right after a call: the frame's offset is past the function's start.
+  for (const auto& b : bt["backtraces"]) {
+    for (const auto& frame : b["frames"]) EXPECT_GT(frame["offset"].get<uint64_t>(), 0u) << frame.dump();
+  }
+}
+
+TEST(Seed000Illumos, WhatthreadNamesBothThreadsLikeTheReport) {
+  auto w = coroner_json("seed-000", "whatthread", "'(htable_t *)0xffffd0576bff2800'");
+  EXPECT_EQ(w["schema"], "coroner.model-whatthread");
+  EXPECT_EQ(w["object"], "struct htable");  // htable_t's size bounds the search
+  std::map<std::string, std::string> where;
+  for (const auto& r : w["references"]) where[r["thread"]["comm"]] = r["place"];
+  ASSERT_EQ(where.size(), 2u) << w.dump(1);
+  EXPECT_EQ(where["file_write"].rfind("frame #4 hati_page_unmap+", 0), 0u) << where["file_write"];
+  EXPECT_EQ(where["ksh"].rfind("frame #4 proc_exit+", 0), 0u) << where["ksh"];
+}
+
+TEST(Seed000Illumos, TheFreedHtableIsAsTheReportShowsIt) {
+  std::string args = " " + kFixtures + "/seed-000.core -k " + kFixtures + "/seed-000 ";
+  auto ht = run_command(std::string(CORONER_BINARY) + " print" + args + "'((htable_t *)0xffffd0576bff2800)->ht_valid_cnt'");
+  EXPECT_EQ(ht.status, 0) << ht.output;
+  EXPECT_NE(ht.output.find("= -16657"), std::string::npos) << ht.output;  // 0xbeef: the assertion's ht_valid_cnt < 0
+  auto bufctl = run_command(std::string(CORONER_BINARY) + " print" + args +
+                            "'((kmem_bufctl_audit_t *)0xffffd03def4546e8)->bc_thread'");
+  EXPECT_NE(bufctl.output.find("0xffffd033e590a400"), std::string::npos) << bufctl.output;
+  // Placed at the report's addresses (::whatis printed them): the buffer, its bufctl and its cache.
+  for (auto [symbol, address] : {std::pair{"htable_buf", "0xffffd0576bff2800"}, std::pair{"htable_bufctl", "0xffffd03def4546e8"},
+                                 std::pair{"htable_cache", "0xffffd032e7e49008"}}) {
+    auto p = run_command(std::string(CORONER_BINARY) + " print" + args + "'&" + symbol + "'");
+    EXPECT_NE(p.output.find(address), std::string::npos) << symbol << ": " << p.output;
+  }
+  auto version = run_command(std::string(CORONER_BINARY) + " info" + args + "--json");
+  auto j = nlohmann::json::parse(version.output.substr(version.output.find('{')), nullptr, false);
+  EXPECT_EQ(j["vmlinux"]["verdict"], "match") << version.output;
+}
+
+TEST(Seed000Illumos, NearMissesHaveTheirOwnShape) {
+  auto alive = run_command(std::string(CORONER_BINARY) + " print " + kFixtures + "/seed-000-near-miss-allocated.core -k " +
+                           kFixtures + "/seed-000-near-miss-allocated '((htable_t *)0xffffd0576bff2800)->ht_valid_cnt'");
+  EXPECT_NE(alive.output.find("= 3"), std::string::npos) << alive.output;  // alive: nothing freed it
+  auto other = coroner_json("seed-000-near-miss-other-stack", "bt");
+  ASSERT_EQ(other["backtraces"].size(), 1u);
+  auto f = functions(other["backtraces"][0]);
+  EXPECT_EQ(f, (std::vector<std::string>{"panicsys", "vpanic", "panic", "assfail", "hati_page_unmap", "segvn_fault",
+                                         "as_fault", "pagefault", "trap", "cmntrap"}));
+  auto w = coroner_json("seed-000-near-miss-other-stack", "whatthread", "'(htable_t *)0xffffd0576bff2800'");
+  EXPECT_EQ(w["references"].size(), 2u);  // the same two holders: only the panicking path differs
+}
