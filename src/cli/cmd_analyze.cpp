@@ -5,6 +5,7 @@
 #include "progress.hpp"
 #include "coroner/os/linux/crash_facts.hpp"
 #include "coroner/report/analysis_report.hpp"
+#include "coroner/report/model_report.hpp"
 #include "coroner/report/info_report.hpp"
 
 namespace coroner::cli {
@@ -24,6 +25,13 @@ struct Analyzed {
   TypedDump typed;
   std::optional<linux_kernel::KernelLog> log;
   linux_kernel::CrashAnalysis analysis;
+  std::optional<os_model::ModelAnalysis> model_analysis;  // a kernel of data/os/'s, not Linux
+
+  const rules::Facts& facts() const { return model_analysis ? model_analysis->facts : analysis.facts; }
+  report::AnalysisSummary summary(const std::string& dump) const {
+    if (model_analysis) return report::model_summary(*typed.model, *model_analysis, dump);
+    return report::linux_summary(analysis, dump, analysis.summary.release.value.value_or(""));
+  }
 };
 
 std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules::Rule>& rules,
@@ -32,14 +40,18 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
   auto a = std::make_unique<Analyzed>();
   progress.step("opening the dump and its debug info");
   a->typed = open_typed_dump(dump);
-  progress.step("reading the kernel log");
-  if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
-  progress.step("reading the slab allocator");
-  linux_kernel::Slub* slub = a->typed.slub();
-  a->analysis = linux_kernel::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr,
-                                            [&](std::string_view step) { progress.step(step); });
+  auto step = [&](std::string_view what) { progress.step(what); };
+  if (a->typed.model) {
+    a->model_analysis = os_model::analyze_model_crash(*a->typed.objects, *a->typed.model, a->typed.poison, step);
+  } else {
+    progress.step("reading the kernel log");
+    if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
+    progress.step("reading the slab allocator");
+    linux_kernel::Slub* slub = a->typed.slub();
+    a->analysis = linux_kernel::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr, step);
+  }
   progress.step("evaluating " + std::to_string(rules.size()) + " rules");
-  verdicts = rules::evaluate(rules, a->analysis.facts);
+  verdicts = rules::evaluate(rules, a->facts());
   return a;
 }
 
@@ -66,8 +78,7 @@ void register_analyze(CLI::App& app) {
     auto rules = all_rules(args->rule_dirs);
     std::vector<rules::Verdict> verdicts;
     auto a = analyze(args->dump, rules, verdicts);
-    report::AnalysisInput in{&a->analysis, &verdicts, args->dump.dump,
-                             a->analysis.summary.release.value.value_or("")};
+    report::AnalysisInput in{a->summary(args->dump.dump), &verdicts};
     std::string text = args->format == "json"       ? report::to_json_text(report::analysis_json(in)) + "\n"
                        : args->format == "markdown" ? report::analysis_markdown(in)
                                                     : report::analysis_text(in);
@@ -77,7 +88,8 @@ void register_analyze(CLI::App& app) {
       std::ofstream out(args->output);
       if (!(out << text)) fail(args->output + ": cannot write the report");
     }
-    print_warnings(*a->typed.view);
+    if (a->typed.model) print_warnings(*a->typed.kernel);
+    else print_warnings(*a->typed.view);
   });
 }
 

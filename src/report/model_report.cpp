@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "coroner/format.hpp"
+#include "coroner/rules/crash_signature.hpp"
 
 namespace coroner::report {
 namespace {
@@ -82,6 +83,36 @@ nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, co
   }
   return {{"schema", "coroner.model-whatthread"}, {"address", hex(address)}, {"size", size}, {"object", what},
           {"references", list}};
+}
+
+AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::ModelAnalysis& a, const std::string& dump) {
+  AnalysisSummary s;
+  s.dump = dump;
+  s.os = model.os;
+  s.panic = a.threads.panic_message.value_or("");
+  s.cause = s.panic;
+  std::vector<std::string> functions;
+  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
+  s.signature = rules::crash_signature(s.cause, functions, model.panic_machinery);
+  if (a.threads.panicking) {
+    const auto& t = a.threads.threads[*a.threads.panicking];
+    ReportThread r{t.pid, thread_name(t), t.state, "", {}};
+    for (const auto& f : a.backtraces[*a.threads.panicking].frames) r.frames.push_back(f.text());
+    s.crashing = r;
+  }
+  s.facts = &a.facts;
+  for (const auto& o : a.facts.objects) {
+    if (!o.free) continue;
+    for (const auto& h : o.holders) {
+      if (static_cast<int>(h.thread) == a.facts.crashing) continue;
+      const auto& t = a.threads.threads[h.thread];
+      s.other_threads.push_back({t.pid, thread_name(t), t.state,
+                                 "holds freed " + o.cache + " buffer " + hex(o.address) + " (" + h.where + ")",
+                                 a.facts.threads[h.thread].functions});
+    }
+  }
+  s.problems = a.problems;
+  return s;
 }
 
 }  // namespace coroner::report

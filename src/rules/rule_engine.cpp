@@ -85,11 +85,17 @@ bool place_matches(ObjectPlace wanted, const ObjectFacts& o) {
   return false;
 }
 
+// A rule's `type: dentry` matches "struct dentry" as well as a typedef's "htable_t".
+bool type_matches(const std::string& type, const std::regex& wanted) {
+  if (std::regex_match(type, wanted)) return true;
+  return type.starts_with("struct ") && std::regex_match(type.substr(7), wanted);
+}
+
 std::string object_text(const ObjectFacts& o) {
   if (o.place == ObjectPlace::stack) {
     return std::string(o.dead_frame ? "dead stack frame" : "stack") + " address " + hex(o.address) + " (" + o.found_as + ")";
   }
-  std::string type = o.type.empty() ? o.cache + " object" : "struct " + o.type + " (cache " + o.cache + ")";
+  std::string type = o.type.empty() ? o.cache + " object" : o.type + " (cache " + o.cache + ")";
   return std::string(o.free ? "freed " : "allocated ") + type + " " + hex(o.address) + " (" + o.found_as + ")";
 }
 
@@ -199,7 +205,7 @@ class Evaluator {
       const ObjectFacts& o = facts_.objects[i];
       if (c.freed && o.free != *c.freed) continue;
       if (!place_matches(c.place, o)) continue;
-      if (c.type && !std::regex_match(o.type, *c.type)) continue;
+      if (c.type && !type_matches(o.type, *c.type)) continue;
       if (c.cache && !std::regex_match(o.cache, *c.cache)) continue;
       std::vector<std::string> fields;
       if (!fields_hold(c, o, fields)) continue;

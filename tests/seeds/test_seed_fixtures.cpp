@@ -3,6 +3,7 @@
 // both threads hold, ::whatthread naming both) is what these tests expect.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -120,4 +121,62 @@ TEST(Seed000Illumos, NearMissesHaveTheirOwnShape) {
                                          "as_fault", "pagefault", "trap", "cmntrap"}));
   auto w = coroner_json("seed-000-near-miss-other-stack", "whatthread", "'(htable_t *)0xffffd0576bff2800'");
   EXPECT_EQ(w["references"].size(), 2u);  // the same two holders: only the panicking path differs
+}
+
+namespace {
+
+std::vector<std::string> verdict_ids(const nlohmann::json& j) {
+  std::vector<std::string> ids;
+  for (const auto& v : j["verdicts"]) ids.push_back(v["id"]);
+  return ids;
+}
+
+nlohmann::json analyze(const std::string& fixture) {
+  auto r = run_command(std::string(CORONER_BINARY) + " analyze " + kFixtures + "/" + fixture + ".core -k " + kFixtures +
+                       "/" + fixture + " --format json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  auto brace = r.output.find('{');
+  return brace == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(brace), nullptr, false);
+}
+
+}  // namespace
+
+// The verdict, as the report's engineers reached it: the freed htable the panicking thread held,
+// its ht_valid_cnt negative, and the exiting thread of another process that references it.
+TEST(Seed000Illumos, AnalyzeNamesTheRaceWithItsEvidence) {
+  auto j = analyze("seed-000");
+  EXPECT_EQ(j["os"], "illumos");
+  EXPECT_EQ(verdict_ids(j), std::vector<std::string>{"illumos.htable-freed-by-exiting-process"}) << j["verdicts"].dump(1);
+  ASSERT_FALSE(j["verdicts"].empty());
+  std::string evidence = j["verdicts"][0]["evidence"].dump();
+  for (const char* wanted : {"freed htable_t (cache htable_t) 0xffffd0576bff2800", "frame #4 hati_page_unmap",
+                             "field ht_valid_cnt = -16657 (ht_valid_cnt < 0)", "last freed by thread 0xffffd033e590a400",
+                             "thread pid 27770 (ksh), another process: #4 proc_exit; holds the same object 0xffffd0576bff2800"}) {
+    EXPECT_NE(evidence.find(wanted), std::string::npos) << wanted << " not in " << evidence;
+  }
+  EXPECT_EQ(j["crashing_thread"]["comm"], "file_write/1");
+  ASSERT_EQ(j["other_threads"].size(), 1u);
+  EXPECT_EQ(j["other_threads"][0]["comm"], "ksh/1");
+  // The signature skips the panic machinery (panicsys, vpanic, panic, assfail) and numbers.
+  EXPECT_NE(j["signature"].get<std::string>().find("line: N | hati_page_unmap | hati_pageunload"), std::string::npos)
+      << j["signature"];
+  std::string report = ::testing::TempDir() + "/seed-000-report.json";
+  std::ofstream(report) << j.dump();
+  auto check = run_command("python3 -c 'import json, sys, jsonschema; "
+                           "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+                           std::string(CORONER_SCHEMA_DIR) + "/report.schema.json " + report);
+  EXPECT_EQ(check.status, 0) << check.output;
+}
+
+// Near misses: the seed's rule stays silent, and no Linux rule speaks on an illumos dump.
+TEST(Seed000Illumos, NearMissesGetNoVerdict) {
+  for (const char* fixture : {"seed-000-near-miss-allocated", "seed-000-near-miss-other-stack"}) {
+    auto j = analyze(fixture);
+    EXPECT_EQ(verdict_ids(j), std::vector<std::string>{}) << fixture << ": " << j["verdicts"].dump(1);
+  }
+  // The live htable is still found, allocated, with its holders.
+  auto alive = analyze("seed-000-near-miss-allocated");
+  ASSERT_EQ(alive["objects"].size(), 1u);
+  EXPECT_EQ(alive["objects"][0]["state"], "allocated");
+  EXPECT_EQ(alive["objects"][0]["type"], "htable_t");
 }

@@ -33,7 +33,7 @@ ObjectFacts seed_004_dentry() {
   ObjectFacts o;
   o.address = 0xffff880055dbd2e8;
   o.cache = "dentry";
-  o.type = "dentry";
+  o.type = "struct dentry";
   o.found_as = "register si of the exception at frame #0 d_splice_alias";
   o.field = [](const std::string& path) -> std::optional<FieldValue> {
     if (path == "d_hash.pprev") return FieldValue{0xffffc900000fd9c0, false, "", "0xffffc900000fd9c0"};
@@ -64,7 +64,7 @@ Facts seed_000_facts() {
   ObjectFacts ht;
   ht.address = 0xffffd0576bff2800;
   ht.cache = "htable_cache";
-  ht.type = "htable";
+  ht.type = "htable_t";
   ht.free = true;
   ht.holders = {{0, "stack slot 0x1"}, {1, "stack slot 0x2"}};
   f.objects = {other, ht};
@@ -173,10 +173,10 @@ TEST(Rules, FieldTestsCompareTypedFieldsAndPoison) {
 TEST(Rules, SameObjectBindsTheThreadToTheObjectTheRuleMatched) {
   Facts f = seed_000_facts();
   const std::string rule = "      all:\n        - thread: {stack: [thread_exit, proc_exit], other_process: true, same_object: true}\n"
-                           "        - object: {type: htable, freed: true}\n";
+                           "        - object: {type: htable_t, freed: true}\n";
   EXPECT_TRUE(matches(rule, f));  // written after the thread, the object is still matched first
   // The sched thread holds an htable too, but not the freed one: the relation is to that object.
-  EXPECT_FALSE(matches("      all:\n        - object: {type: htable, freed: true}\n"
+  EXPECT_FALSE(matches("      all:\n        - object: {type: htable_t, freed: true}\n"
                        "        - thread: {stack: [swtch, proc_exit], same_object: true}\n", f));
   EXPECT_TRUE(matches("      all:\n        - object: {freed: false}\n"
                       "        - thread: {stack: [swtch, proc_exit], same_object: true}\n", f));

@@ -1,20 +1,42 @@
 #pragma once
 // `coroner analyze`'s report: the dump, the panic and its cause, the crashing thread, the fault
 // explained, the objects found, and the verdicts with their evidence, as text, JSON (schema
-// coroner.analysis, docs/report.schema.json) or Markdown to paste into a bug tracker.
+// coroner.analysis, docs/report.schema.json) or Markdown to paste into a bug tracker. The report
+// reads one neutral summary, which Linux's analysis and the OS models' both produce.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "coroner/os/linux/crash_facts.hpp"
+#include "coroner/rules/rule_engine.hpp"
 
 namespace coroner::report {
 
-struct AnalysisInput {
-  const linux_kernel::CrashAnalysis* analysis = nullptr;
-  const std::vector<rules::Verdict>* verdicts = nullptr;
-  std::string dump, release;
+struct ReportThread {
+  int64_t pid = 0;
+  std::string comm;
+  char state = '?';
+  std::string why;                     // other threads: why it is of interest
+  std::vector<std::string> frames;     // the crashing thread: "func+0x1f/0x40  file:line"; others: function names
 };
+
+struct AnalysisSummary {
+  std::string dump, os = "linux", release, panic, cause, signature;
+  std::optional<ReportThread> crashing;
+  std::optional<std::vector<std::string>> fault;  // the fault's findings, when something faulted
+  const rules::Facts* facts = nullptr;
+  std::vector<ReportThread> other_threads;
+  std::vector<std::string> problems;
+};
+
+struct AnalysisInput {
+  AnalysisSummary summary;
+  const std::vector<rules::Verdict>* verdicts = nullptr;
+};
+
+// The summary of a Linux analysis.
+AnalysisSummary linux_summary(const linux_kernel::CrashAnalysis& a, const std::string& dump, const std::string& release);
 
 nlohmann::ordered_json analysis_json(const AnalysisInput& in);
 std::string analysis_text(const AnalysisInput& in);

@@ -36,7 +36,7 @@ struct ObjectHolder {
 struct ObjectFacts {
   uint64_t address = 0;
   std::string cache, found_as;  // found_as: "the faulting operand's base", "loaded by `mov 0x38(%rax), %rax`"
-  std::string type;             // "dentry" (struct dentry), when known
+  std::string type;             // its C type, "struct dentry" or "htable_t", when known
   bool free = false;
   ObjectPlace place = ObjectPlace::slab;  // slab or stack
   bool dead_frame = false;                // on a stack, below its thread's stack pointer

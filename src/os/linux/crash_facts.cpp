@@ -7,6 +7,7 @@
 #include <set>
 
 #include "coroner/format.hpp"
+#include "coroner/rules/crash_signature.hpp"
 #include "coroner/os/linux/memory_map.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -14,8 +15,6 @@
 
 namespace coroner::linux_kernel {
 namespace {
-
-constexpr size_t kSignatureFrames = 5;
 
 std::vector<std::string> functions_of(const Backtrace& bt) {
   std::vector<std::string> out;
@@ -86,7 +85,7 @@ class ObjectGatherer {
     f.free = o.free;
     f.place = rules::ObjectPlace::slab;
     if (view_.objects().debug().find_type("struct " + o.cache->name)) {
-      f.type = o.cache->name;
+      f.type = "struct " + o.cache->name;
       f.field = field_reader("struct " + o.cache->name, start);
     }
     sizes_.push_back({start, o.cache->object_size ? o.cache->object_size : 8});
@@ -280,22 +279,9 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
 
 std::string crash_signature(const CrashAnalysis& a) {
   std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
-  // "stuck for 23s!" varies from dump to dump as much as an address does.
-  static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+)");
-  cause = std::regex_replace(cause, kNumbers, "N");
-  std::string s = cause;
-  if (a.facts.crashing >= 0) {
-    const auto& functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-    // From the fault (or panic) on: the frames below are the crash machinery, the same every time.
-    size_t from = 0;
-    for (size_t i = 0; i < functions.size(); ++i) {
-      if (functions[i].starts_with("asm_") || functions[i] == "panic") from = i + 1;
-    }
-    for (size_t i = from, n = 0; i < functions.size() && n < kSignatureFrames; ++i, ++n) s += " | " + functions[i];
-  }
-  uint64_t h = 0xcbf29ce484222325;  // FNV-1a: stable across builds and machines
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3;
-  return hex_padded(h) + " " + s;
+  std::vector<std::string> functions;
+  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
+  return rules::crash_signature(cause, functions);
 }
 
 }  // namespace coroner::linux_kernel

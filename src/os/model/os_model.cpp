@@ -44,7 +44,9 @@ class Reader {
   Result<OsModel> model(const YAML::Node& root) {
     OsModel m;
     m.file = name_;
-    if (auto st = keys(root, {"os", "detect", "panic", "processes", "threads", "unwind"}, "model"); !st) return st.error();
+    if (auto st = keys(root, {"os", "detect", "panic", "processes", "threads", "unwind", "allocator"}, "model"); !st) {
+      return st.error();
+    }
     if (auto st = text(root, "os", m.os, true); !st) return st.error();
     const YAML::Node detect = root["detect"];
     if (!detect || !detect.IsSequence() || detect.size() == 0) {
@@ -52,7 +54,11 @@ class Reader {
     }
     for (const auto& s : detect) m.detect.push_back(s.Scalar());
     if (const YAML::Node panic = root["panic"]) {
-      if (auto st = keys(panic, {"message", "thread", "thread_id"}, "panic"); !st) return st.error();
+      if (auto st = keys(panic, {"message", "thread", "thread_id", "machinery"}, "panic"); !st) return st.error();
+      if (const YAML::Node machinery = panic["machinery"]) {
+        if (!machinery.IsSequence()) return make_error(where(machinery) + ": `machinery` is a list of function names");
+        for (const auto& f : machinery) m.panic_machinery.push_back(f.Scalar());
+      }
       for (auto [key, out] : {std::pair{"message", &m.panic_message}, std::pair{"thread", &m.panic_thread},
                               std::pair{"thread_id", &m.panic_thread_id}}) {
         if (auto st = text(panic, key, *out, false); !st) return st.error();
@@ -100,6 +106,18 @@ class Reader {
           return make_error(where(kv.first) + ": a state value is a number");
         }
       }
+    }
+    if (const YAML::Node a = root["allocator"]) {
+      if (auto st = keys(a, {"kind", "caches"}, "allocator"); !st) return st.error();
+      if (auto st = text(a, "kind", m.allocator, true); !st) return st.error();
+      if (m.allocator != "illumos-kmem") return make_error(where(a["kind"]) + ": the allocator kinds known are: illumos-kmem");
+      const YAML::Node caches = a["caches"];
+      if (!caches) return make_error(where(a) + ": `allocator` needs `caches: {type, first, next}`");
+      if (auto st = keys(caches, {"type", "first", "next"}, "allocator.caches"); !st) return st.error();
+      ListWalk walk;
+      if (auto st = list(caches, walk); !st) return st.error();
+      m.caches = walk;
+      if (auto st = text(caches, "type", m.cache_type, true); !st) return st.error();
     }
     if (const YAML::Node u = root["unwind"]) {
       if (u.Scalar() != "frame-pointer") return make_error(where(u) + ": the only unwinder is `frame-pointer`");

@@ -24,6 +24,7 @@ struct OsModel {
   std::string os, file;
   std::vector<std::string> detect;  // symbols that must all be present
   std::string panic_message, panic_thread, panic_thread_id;
+  std::vector<std::string> panic_machinery;  // functions a crash signature skips: panic, vpanic, assfail
   std::optional<ListWalk> processes;  // with `threads` walked inside each process
   std::string process_type;
   ListWalk threads;  // of all threads, or of one process's
@@ -32,6 +33,11 @@ struct OsModel {
   std::string id, pid, lwp, comm, state, stack_low, stack_high, stack_pages, pc, sp, fp;
   std::map<uint64_t, char> states;  // state value -> ps letter
   std::string unwind = "frame-pointer";
+  // The kernel's allocator, for telling freed buffers from live ones: its kind (the code that
+  // knows its bookkeeping, "illumos-kmem") and the list of its caches.
+  std::string allocator;
+  std::optional<ListWalk> caches;
+  std::string cache_type;
 };
 
 // A model as YAML; errors name `name`:line:column and what is wrong.

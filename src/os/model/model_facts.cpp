@@ -1,0 +1,142 @@
+#include "coroner/os/model/model_facts.hpp"
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "coroner/format.hpp"
+#include "coroner/os/model/kmem_buffers.hpp"
+#include "coroner/target/expression.hpp"
+
+namespace coroner::os_model {
+namespace {
+
+constexpr size_t kMaxObjects = 64;
+
+rules::FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const std::string& os, const Value& v) {
+  rules::FieldValue out;
+  const Type* t = strip_typedefs(v.type);
+  if (t && is_integer_like(t) && t->size > 0 && t->size <= 8) {
+    auto bits = objects.integer(v);
+    if (!bits) return out;
+    out.bits = *bits;
+    out.is_signed = is_signed(t);
+    out.text = out.is_signed ? std::to_string(static_cast<int64_t>(*bits)) : hex(*bits);
+    if (auto m = poison.match_scalar(*bits, static_cast<unsigned>(t->size), os)) out.poison = m->pattern->name;
+    return out;
+  }
+  auto bytes = objects.bytes(v);
+  if (!bytes) return out;
+  if (auto run = poison.longest_byte_run(*bytes, os, 4)) out.poison = run->pattern->name;
+  out.text = std::to_string(bytes->size()) + " bytes";
+  return out;
+}
+
+rules::FieldReader field_reader(Objects& objects, const PoisonCatalog& poison, const std::string& os,
+                                const std::string& type, uint64_t address) {
+  return [&objects, &poison, os, type, address](const std::string& path) -> std::optional<rules::FieldValue> {
+    auto v = evaluate(objects, "((" + type + " *)" + hex(address) + ")" + (path.starts_with("[") ? "" : "->") + path);
+    if (!v) return std::nullopt;
+    auto f = field_value(objects, poison, os, *v);
+    if (!f.bits && f.text.empty()) return std::nullopt;
+    return f;
+  };
+}
+
+// Where a stack word is, in words: "frame #4 hati_page_unmap+0x2b".
+std::string place_of(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
+  const uint64_t lowest = t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().fp);
+  for (size_t i = 0; i < bt.frames.size(); ++i) {
+    uint64_t low = i == 0 ? lowest : bt.frames[i - 1].fp;
+    uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
+    if (location >= low && location < high) return "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text();
+  }
+  return location < lowest ? "below the stack pointer" : "outside every unwound frame";
+}
+
+std::string thread_text(const ModelThreads& threads, uint64_t address) {
+  for (const auto& t : threads.threads) {
+    if (t.address == address) return hex(address) + " (pid " + std::to_string(t.pid) + ", " + t.comm + ")";
+  }
+  return hex(address);
+}
+
+}  // namespace
+
+ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
+                                  const std::function<void(std::string_view)>& step) {
+  auto at = [&](std::string_view what) {
+    if (step) step(what);
+  };
+  ModelAnalysis a;
+  a.facts.os = model.os;
+  at("reading the threads");
+  a.threads = read_threads(objects, model);
+  a.problems = a.threads.problems;
+  if (a.threads.panic_message) a.facts.panic.push_back(*a.threads.panic_message);
+  const Kernel& k = objects.kernel();
+  at("unwinding " + std::to_string(a.threads.threads.size()) + " threads");
+  for (size_t i = 0; i < a.threads.threads.size(); ++i) {
+    const ModelThread& t = a.threads.threads[i];
+    a.backtraces.push_back(unwind(k, t));
+    std::vector<std::string> functions;
+    for (const auto& f : a.backtraces.back().frames) functions.push_back(f.function);
+    a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
+  }
+  if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
+  auto kmem = KmemBuffers::read(objects, model);
+  if (!kmem || !a.threads.panicking) return a;
+
+  at("following the buffers the panicking thread used");
+  const ModelThread& panicking = a.threads.threads[*a.threads.panicking];
+  const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
+  uint64_t low = panicking.sp ? panicking.sp : panicking.fp;
+  std::vector<uint8_t> words(low < panicking.stack_high && panicking.stack_high - low <= (1u << 20) ? panicking.stack_high - low : 0);
+  if (!words.empty() && !k.read(low, words)) words.clear();
+  std::set<uint64_t> seen;
+  std::vector<KmemBuffer> buffers;
+  for (size_t off = 0; off + 8 <= words.size() && a.facts.objects.size() < kMaxObjects; off += 8) {
+    uint64_t v;
+    std::memcpy(&v, words.data() + off, 8);
+    if (v < 0xffff800000000000ull || seen.contains(v)) continue;
+    auto b = kmem->buffer_at(v);
+    if (!b) continue;
+    seen.insert(v);
+    rules::ObjectFacts o;
+    o.address = v;
+    o.cache = b->cache;
+    o.free = b->free;
+    o.found_as = "stack slot " + hex(low + off) + " in " + place_of(panicking, bt, low + off);
+    if (b->last_thread) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
+                                      thread_text(a.threads, *b->last_thread);
+    if (objects.debug().find_type(b->cache)) {
+      o.type = b->cache;  // illumos names a cache after its type: "htable_t"
+      o.field = field_reader(objects, poison, model.os, b->cache, v);
+    }
+    a.facts.objects.push_back(std::move(o));
+    buffers.push_back(*b);
+  }
+  at("finding the threads that hold them");
+  auto refs = find_stack_references(k, a.threads, [&](uint64_t v) {
+    for (const auto& b : buffers) {
+      if (v >= b.address && v - b.address < b.size) return true;
+    }
+    return false;
+  });
+  std::map<const ModelThread*, size_t> index;
+  for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
+  for (const auto& r : refs) {
+    if (r.place.starts_with("below")) continue;  // a dead slot holds nothing
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      if (r.value < buffers[i].address || r.value - buffers[i].address >= buffers[i].size) continue;
+      auto& holders = a.facts.objects[i].holders;
+      size_t thread = index[r.thread];
+      bool already = false;
+      for (const auto& h : holders) already |= h.thread == thread;
+      if (!already) holders.push_back({thread, "stack slot " + hex(r.location) + ", " + r.place});
+    }
+  }
+  return a;
+}
+
+}  // namespace coroner::os_model

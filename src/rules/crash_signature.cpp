@@ -1,0 +1,29 @@
+#include "coroner/rules/crash_signature.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+
+namespace coroner::rules {
+
+constexpr size_t kSignatureFrames = 5;
+
+std::string crash_signature(const std::string& raw_cause, const std::vector<std::string>& functions,
+                            const std::vector<std::string>& machinery) {
+  // "stuck for 23s!" varies from dump to dump as much as an address does.
+  static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+)");
+  std::string s = std::regex_replace(raw_cause, kNumbers, "N");
+  size_t from = 0;
+  for (size_t i = 0; i < functions.size(); ++i) {
+    const auto& f = functions[i];
+    if (f.starts_with("asm_") || std::find(machinery.begin(), machinery.end(), f) != machinery.end()) from = i + 1;
+  }
+  for (size_t i = from, n = 0; i < functions.size() && n < kSignatureFrames; ++i, ++n) s += " | " + functions[i];
+  uint64_t h = 0xcbf29ce484222325;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3;
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(hash) + " " + s;
+}
+
+}  // namespace coroner::rules
