@@ -1,5 +1,7 @@
 #include "coroner/os/linux/fault.hpp"
 
+#include <regex>
+
 #include "coroner/format.hpp"
 #include "coroner/os/linux/whatis.hpp"
 
@@ -45,6 +47,16 @@ bool writes(const x86_64::Instruction& in, const std::string& reg) {
   return destination_register(in) == reg;
 }
 
+// The source register of a 64-bit register-to-register move (`mov %rdi, %rbx` -> "rdi").
+std::optional<std::string> copied_from(const x86_64::Instruction& in) {
+  static const std::regex kMove(R"(^%(r\w+), %(r\w+)$)");
+  std::smatch m;
+  if (in.memory || (in.mnemonic != "mov" && in.mnemonic != "movq") || !std::regex_match(in.operands, m, kMove)) {
+    return std::nullopt;
+  }
+  return m[1].str();
+}
+
 bool is_load(const x86_64::Instruction& in) {
   return in.memory && (in.mnemonic == "mov" || in.mnemonic == "movq") && in.memory->size == 8;
 }
@@ -84,6 +96,12 @@ class Tracer {
     if (!written) return register_value(regs_, reg);
     auto j = last_writer(reg, at);
     if (!j || depth > kMaxTrace) return std::nullopt;
+    // Written without a memory operand: a register copied to another is followed, an arithmetic
+    // result is not.
+    if (!code_[*j].memory) {
+      auto source = copied_from(code_[*j]);
+      return source ? value_before(*source, *j, depth + 1) : std::nullopt;
+    }
     auto address = address_of(*j, depth + 1);
     if (!address) return std::nullopt;
     if (!is_load(code_[*j])) return code_[*j].mnemonic.starts_with("lea") ? address : std::nullopt;
@@ -97,7 +115,13 @@ class Tracer {
     std::string r = reg;
     for (int depth = 0; depth < kMaxTrace && !r.empty() && r != "rsp" && r != "rip"; ++depth) {
       auto j = last_writer(r, at);
-      if (!j || !is_load(code_[*j])) break;
+      if (!j) break;
+      if (auto source = copied_from(code_[*j])) {  // `mov %rdi, %rbx`: trace rdi from there
+        r = *source;
+        at = *j;
+        continue;
+      }
+      if (!is_load(code_[*j]) || !code_[*j].memory) break;
       Provenance p;
       p.reg = r;
       p.instruction = code_[*j];
@@ -116,6 +140,7 @@ class Tracer {
   }
 
   std::optional<uint64_t> address_of(size_t i, int depth) {
+    if (!code_[i].memory) return std::nullopt;
     const auto& m = *code_[i].memory;
     auto base = value_before(m.base, i, depth);
     auto index = value_before(m.index, i, depth);
