@@ -8,6 +8,7 @@
 
 #include "coroner/format.hpp"
 #include "coroner/rules/crash_signature.hpp"
+#include "coroner/rules/object_fields.hpp"
 #include "coroner/os/linux/memory_map.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -36,33 +37,6 @@ constexpr size_t kMaxStackWords = 4096;
 // an object several registers point to is named after the first, most often what a call was given.
 constexpr int kRegistersArgumentsFirst[] = {14, 13, 12, 11, 9, 8, 10, 5, 4, 3, 2, 1, 0, 7, 6};
 
-// A field of a typed object, read for a rule: its integer bits, and the poison it holds.
-rules::FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const Value& v) {
-  rules::FieldValue out;
-  const Type* t = strip_typedefs(v.type);
-  if (t && is_integer_like(t) && t->size <= 8 && t->size > 0) {
-    auto bits = objects.integer(v);
-    if (!bits) return out;
-    out.bits = *bits;
-    out.is_signed = is_signed(t);
-    out.text = out.is_signed ? std::to_string(static_cast<int64_t>(*bits)) : hex(*bits);
-    if (auto m = poison.match_scalar(*bits, static_cast<unsigned>(t->size), "linux")) out.poison = m->pattern->name;
-    return out;
-  }
-  auto bytes = objects.bytes(v);
-  if (!bytes) return out;
-  if (auto run = poison.longest_byte_run(*bytes, "linux", 4)) out.poison = run->pattern->name;
-  std::string shown;
-  for (size_t i = 0; i < bytes->size() && i < 24; ++i) {
-    unsigned char c = (*bytes)[i];
-    char esc[8];
-    std::snprintf(esc, sizeof esc, c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? "%c" : "\\%03o", c);
-    shown += esc;
-  }
-  out.text = "\"" + shown + (bytes->size() > 24 ? "\"..." : "\"");
-  return out;
-}
-
 // The objects the crashing thread was working on: what its exception registers and stack slots
 // point to (slab objects, and addresses on other threads' stacks), the fault's own objects, and
 // which threads hold each of them.
@@ -86,7 +60,7 @@ class ObjectGatherer {
     f.place = rules::ObjectPlace::slab;
     if (view_.objects().debug().find_type("struct " + o.cache->name)) {
       f.type = "struct " + o.cache->name;
-      f.field = field_reader("struct " + o.cache->name, start);
+      f.field = rules::object_field_reader(view_.objects(), poison_, "linux", f.type, start);
     }
     sizes_.push_back({start, o.cache->object_size ? o.cache->object_size : 8});
     facts_.objects.push_back(std::move(f));
@@ -166,19 +140,6 @@ class ObjectGatherer {
   }
 
  private:
-  rules::FieldReader field_reader(const std::string& type, uint64_t address) {
-    LinuxView* view = &view_;
-    const PoisonCatalog* poison = &poison_;
-    return [view, poison, type, address](const std::string& path) -> std::optional<rules::FieldValue> {
-      std::string sep = path.starts_with("[") ? "" : "->";
-      auto v = evaluate(view->objects(), "((" + type + " *)" + hex(address) + ")" + sep + path);
-      if (!v) return std::nullopt;
-      auto f = field_value(view->objects(), *poison, *v);
-      if (!f.bits && f.text.empty()) return std::nullopt;
-      return f;
-    };
-  }
-
   LinuxView& view_;
   Slub* slub_;
   const PoisonCatalog& poison_;

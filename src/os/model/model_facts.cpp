@@ -6,42 +6,12 @@
 
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
-#include "coroner/target/expression.hpp"
+#include "coroner/rules/object_fields.hpp"
 
 namespace coroner::os_model {
 namespace {
 
 constexpr size_t kMaxObjects = 64;
-
-rules::FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const std::string& os, const Value& v) {
-  rules::FieldValue out;
-  const Type* t = strip_typedefs(v.type);
-  if (t && is_integer_like(t) && t->size > 0 && t->size <= 8) {
-    auto bits = objects.integer(v);
-    if (!bits) return out;
-    out.bits = *bits;
-    out.is_signed = is_signed(t);
-    out.text = out.is_signed ? std::to_string(static_cast<int64_t>(*bits)) : hex(*bits);
-    if (auto m = poison.match_scalar(*bits, static_cast<unsigned>(t->size), os)) out.poison = m->pattern->name;
-    return out;
-  }
-  auto bytes = objects.bytes(v);
-  if (!bytes) return out;
-  if (auto run = poison.longest_byte_run(*bytes, os, 4)) out.poison = run->pattern->name;
-  out.text = std::to_string(bytes->size()) + " bytes";
-  return out;
-}
-
-rules::FieldReader field_reader(Objects& objects, const PoisonCatalog& poison, const std::string& os,
-                                const std::string& type, uint64_t address) {
-  return [&objects, &poison, os, type, address](const std::string& path) -> std::optional<rules::FieldValue> {
-    auto v = evaluate(objects, "((" + type + " *)" + hex(address) + ")" + (path.starts_with("[") ? "" : "->") + path);
-    if (!v) return std::nullopt;
-    auto f = field_value(objects, poison, os, *v);
-    if (!f.bits && f.text.empty()) return std::nullopt;
-    return f;
-  };
-}
 
 // Where a stack word is, in words: "frame #4 hati_page_unmap+0x2b".
 std::string place_of(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
@@ -111,7 +81,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
                                       thread_text(a.threads, *b->last_thread);
     if (objects.debug().find_type(b->cache)) {
       o.type = b->cache;  // illumos names a cache after its type: "htable_t"
-      o.field = field_reader(objects, poison, model.os, b->cache, v);
+      o.field = rules::object_field_reader(objects, poison, model.os, b->cache, v);
     }
     a.facts.objects.push_back(std::move(o));
     buffers.push_back(*b);
