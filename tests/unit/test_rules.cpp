@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
+#include "coroner/os/model/os_model.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
 using namespace coroner::rules;
@@ -328,4 +330,31 @@ TEST(SeedRules, EachSeedsFactsGetItsRuleFirstAndNoOtherSeedRule) {
   hung.crashing = 0;
   auto hung_ids = shipped_verdicts(hung);
   EXPECT_EQ(hung_ids, (std::vector<std::string>{"linux.zeroout-completion-never-comes", "linux.hung-task"}));
+}
+
+TEST(OsModels, TheShippedModelsParseAndBadOnesSayWhere) {
+  const auto& models = coroner::os_model::shipped_os_models();
+  ASSERT_EQ(models.size(), 2u);
+  std::set<std::string> names;
+  for (const auto& m : models) names.insert(m.os);
+  EXPECT_EQ(names, (std::set<std::string>{"freebsd", "illumos"}));
+  auto error = [](const std::string& yaml) {
+    auto m = coroner::os_model::parse_os_model(yaml, "m.yaml");
+    return m ? std::string("no error") : m.error().message;
+  };
+  const std::string ok = "os: x\ndetect: [a]\nthreads: {type: t, first: a, next: n, pc: p, fp: f, stack_low: l, stack_high: h}\n";
+  EXPECT_EQ(error(ok), "no error");
+  EXPECT_EQ(error(ok + "colour: red\n").rfind("m.yaml:4:1: unknown `model` key `colour`", 0), 0u) << error(ok + "colour: red\n");
+  EXPECT_NE(error("os: x\ndetect: [a]\nthreads: {type: t, first: a, next: n, pc: p, fp: f, stack_low: l}\n")
+                .find("give the stack's end as one of `stack_high` or `stack_pages`"),
+            std::string::npos);
+  EXPECT_NE(error(ok + "allocator: {kind: slab, caches: {type: c, first: a, next: b}}\n").find("allocator kinds known are"),
+            std::string::npos);
+  // Detection: every detect symbol must be there.
+  auto illumos = coroner::os_model::detect_os_model([](const std::string& s) {
+    return s == "allthreads" || s == "panicstr" || s == "panic_thread";
+  });
+  ASSERT_NE(illumos, nullptr);
+  EXPECT_EQ(illumos->os, "illumos");
+  EXPECT_EQ(coroner::os_model::detect_os_model([](const std::string& s) { return s == "panicstr"; }), nullptr);
 }
