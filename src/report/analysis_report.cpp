@@ -7,15 +7,22 @@ namespace {
 
 constexpr size_t kFramesShown = 12;
 
-std::string object_place(const rules::ObjectFacts& o) { return o.place == rules::ObjectPlace::stack ? "stack" : "slab"; }
+std::string object_place(const rules::ObjectFacts& o) {
+  switch (o.place) {
+    case rules::ObjectPlace::stack: return "stack";
+    case rules::ObjectPlace::panic_message: return "panic message";
+    default: return "slab";
+  }
+}
 
 std::string object_state(const rules::ObjectFacts& o) {
   if (o.place == rules::ObjectPlace::stack) return o.dead_frame ? "dead frame" : "live frame";
+  if (o.place == rules::ObjectPlace::panic_message) return "named";
   return o.free ? "free" : "allocated";
 }
 
 // The objects worth a line in a report: freed ones and stack addresses; the JSON has them all.
-bool worth_showing(const rules::ObjectFacts& o) { return o.place == rules::ObjectPlace::stack || o.free; }
+bool worth_showing(const rules::ObjectFacts& o) { return o.place != rules::ObjectPlace::slab || o.free; }
 
 std::string object_line(const rules::Facts& facts, const rules::ObjectFacts& o) {
   std::string s = object_state(o) + " " + (o.cache.empty() ? "" : o.cache + " ") + hex(o.address) + ": " + o.found_as;

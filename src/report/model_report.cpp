@@ -102,13 +102,14 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::Mo
   }
   s.facts = &a.facts;
   for (const auto& o : a.facts.objects) {
-    if (!o.free) continue;
+    const bool named = o.place == rules::ObjectPlace::panic_message;
+    if (!o.free && !named) continue;
     for (const auto& h : o.holders) {
       if (static_cast<int>(h.thread) == a.facts.crashing) continue;
       const auto& t = a.threads.threads[h.thread];
-      s.other_threads.push_back({t.pid, thread_name(t), t.state,
-                                 "holds freed " + o.cache + " buffer " + hex(o.address) + " (" + h.where + ")",
-                                 a.facts.threads[h.thread].functions});
+      std::string what = named ? "holds " + hex(o.address) + ", which the panic message names"
+                               : "holds freed " + o.cache + " buffer " + hex(o.address);
+      s.other_threads.push_back({t.pid, thread_name(t), t.state, what + " (" + h.where + ")", a.facts.threads[h.thread].functions});
     }
   }
   s.problems = a.problems;

@@ -81,6 +81,7 @@ bool place_matches(ObjectPlace wanted, const ObjectFacts& o) {
     case ObjectPlace::slab: return o.place == ObjectPlace::slab;
     case ObjectPlace::stack: return o.place == ObjectPlace::stack;
     case ObjectPlace::dead_stack_frame: return o.place == ObjectPlace::stack && o.dead_frame;
+    case ObjectPlace::panic_message: return o.place == ObjectPlace::panic_message;
   }
   return false;
 }
@@ -91,7 +92,10 @@ bool type_matches(const std::string& type, const std::regex& wanted) {
   return type.starts_with("struct ") && std::regex_match(type.substr(7), wanted);
 }
 
-std::string object_text(const ObjectFacts& o) {
+std::string object_text(const ObjectFacts& o, const std::string& as_type) {
+  if (o.place == ObjectPlace::panic_message) {
+    return "the panic message's " + hex(o.address) + (as_type.empty() ? "" : ", read as " + as_type) + " (" + o.found_as + ")";
+  }
   if (o.place == ObjectPlace::stack) {
     return std::string(o.dead_frame ? "dead stack frame" : "stack") + " address " + hex(o.address) + " (" + o.found_as + ")";
   }
@@ -207,10 +211,15 @@ class Evaluator {
       if (!place_matches(c.place, o)) continue;
       if (c.type && !type_matches(o.type, *c.type)) continue;
       if (c.cache && !std::regex_match(o.cache, *c.cache)) continue;
+      FieldReader reader = o.field;
+      if (!c.as_type.empty()) {
+        if (!o.type.empty() || !o.as_type) continue;  // `as` is for untyped objects only
+        reader = o.as_type(c.as_type);
+      }
       std::vector<std::string> fields;
-      if (!fields_hold(c, o, fields)) continue;
+      if (!fields_hold(c, reader, fields)) continue;
       if (matched.empty()) {
-        first.push_back(object_text(o));
+        first.push_back(object_text(o, c.as_type));
         first.insert(first.end(), fields.begin(), fields.end());
       }
       matched.push_back(i);
@@ -222,10 +231,10 @@ class Evaluator {
     return true;
   }
 
-  static bool fields_hold(const Condition& c, const ObjectFacts& o, std::vector<std::string>& evidence) {
+  static bool fields_hold(const Condition& c, const FieldReader& field, std::vector<std::string>& evidence) {
     for (const FieldTest& t : c.fields) {
-      if (!o.field) return false;
-      auto v = o.field(t.path);
+      if (!field) return false;
+      auto v = field(t.path);
       if (!v || !compare(t, *v)) return false;
       evidence.push_back("field " + t.path + " = " + v->text + " (" + t.text + ")");
     }

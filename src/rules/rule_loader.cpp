@@ -153,7 +153,7 @@ class Reader {
   }
 
  private:
-  static constexpr const char* kObjectKeys = "freed, type, cache, place, fields";
+  static constexpr const char* kObjectKeys = "freed, type, cache, place, as, fields";
 
   Status object(const YAML::Node& v, Condition& c) {
     if (!v.IsMap() || v.size() == 0) return make_error(where(v) + ": `object` takes {" + kObjectKeys + "}");
@@ -170,12 +170,16 @@ class Reader {
         (k == "type" ? c.type : c.cache) = std::move(*re);
       } else if (k == "place") {
         static const std::map<std::string, ObjectPlace> kPlaces = {
-            {"slab", ObjectPlace::slab}, {"stack", ObjectPlace::stack}, {"dead-stack-frame", ObjectPlace::dead_stack_frame}};
+            {"slab", ObjectPlace::slab}, {"stack", ObjectPlace::stack}, {"dead-stack-frame", ObjectPlace::dead_stack_frame},
+            {"panic-message", ObjectPlace::panic_message}};
         auto it = kPlaces.find(value.Scalar());
         if (!value.IsScalar() || it == kPlaces.end()) {
-          return make_error(where(value) + ": `place` is slab, stack or dead-stack-frame");
+          return make_error(where(value) + ": `place` is slab, stack, dead-stack-frame or panic-message");
         }
         c.place = it->second;
+      } else if (k == "as") {
+        if (!value.IsScalar() || value.Scalar().empty()) return make_error(where(value) + ": `as` is a C type: \"struct vm_object\"");
+        c.as_type = value.Scalar();
       } else if (k == "fields") {
         if (!value.IsSequence() || value.size() == 0) {
           return make_error(where(value) + ": `fields` is a list of tests such as \"d_hash.pprev != 0\"");

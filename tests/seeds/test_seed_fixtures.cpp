@@ -215,3 +215,44 @@ TEST(Seed000Illumos, CorruptCoresNeverCrashCoroner) {
     }
   }
 }
+
+// Seed 001: FreeBSD review D4103. A kernel whose threads hang off processes (allproc -> p_threads),
+// the panicking thread's registers in dumppcb, and the object the KASSERT names in its message.
+TEST(Seed001FreeBSD, ThreadsBacktracesAndTheObjectsHolders) {
+  auto ps = coroner_json("seed-001", "ps");
+  EXPECT_EQ(ps["os"], "freebsd");
+  ASSERT_EQ(ps["threads"].size(), 3u) << ps.dump(1);
+  EXPECT_EQ(ps["panicking_thread"], "0xfffff8004cf09000");  // dumptid 100234
+  auto bt = coroner_json("seed-001", "bt");
+  ASSERT_EQ(bt["backtraces"].size(), 1u);
+  EXPECT_EQ(functions(bt["backtraces"][0]),
+            (std::vector<std::string>{"doadump", "kern_reboot", "vpanic", "kassert_panic", "vm_object_collapse",
+                                      "vm_object_deallocate", "vm_map_process_deferred", "vm_map_remove", "sys_munmap",
+                                      "amd64_syscall", "fast_syscall_common"}));
+  auto w = coroner_json("seed-001", "whatthread", "'(struct vm_object *)0xfffff800534a1600'");
+  std::map<int64_t, std::string> where;
+  for (const auto& r : w["references"]) where[r["thread"]["pid"]] = r["place"];
+  EXPECT_EQ(where[4567].rfind("frame #4 vm_object_collapse+", 0), 0u) << w.dump(1);
+  EXPECT_EQ(where[4568].rfind("frame #6 vm_fault_hold+", 0), 0u) << w.dump(1);
+  auto bobj = run_command(std::string(CORONER_BINARY) + " print " + kFixtures + "/seed-001.core -k " + kFixtures +
+                          "/seed-001 '&backing_object' '((struct vm_object *)0xfffff800534a1600)->ref_count'");
+  EXPECT_NE(bobj.output.find("0xfffff800534a1600"), std::string::npos) << bobj.output;
+  EXPECT_NE(bobj.output.find("ref_count = 2"), std::string::npos) << bobj.output;
+}
+
+TEST(Seed001FreeBSD, AnalyzeReadsTheNamedObjectAndFindsTheFaultingThread) {
+  auto j = analyze("seed-001");
+  EXPECT_EQ(verdict_ids(j), std::vector<std::string>{"freebsd.vm-object-collapse-rereferenced"}) << j["verdicts"].dump(1);
+  ASSERT_FALSE(j["verdicts"].empty());
+  std::string evidence = j["verdicts"][0]["evidence"].dump();
+  for (const char* wanted : {"the panic message's 0xfffff800534a1600, read as struct vm_object", "field ref_count = 2",
+                             "field flags = 0x1008", "thread pid 4568 (fsx): #5 unlock_and_deallocate, #6 vm_fault_hold"}) {
+    EXPECT_NE(evidence.find(wanted), std::string::npos) << wanted << " not in " << evidence;
+  }
+  ASSERT_EQ(j["other_threads"].size(), 1u);
+  EXPECT_EQ(j["other_threads"][0]["pid"], 4568);
+  // The near miss: the same panic and stack, but the faulting thread holds another object.
+  EXPECT_EQ(verdict_ids(analyze("seed-001-near-miss-no-fault")), std::vector<std::string>{});
+  // No seed's rule speaks on another seed's fixture.
+  EXPECT_EQ(verdict_ids(analyze("seed-000")), std::vector<std::string>{"illumos.htable-freed-by-exiting-process"});
+}

@@ -26,8 +26,8 @@ struct FieldTest {
   std::string pattern;           // holds: a poison pattern's name, or "poison" for any
 };
 
-// Where an object the evidence led to lives.
-enum class ObjectPlace { any, slab, stack, dead_stack_frame };
+// Where an object the evidence led to lives; panic_message: an address the panic string names.
+enum class ObjectPlace { any, slab, stack, dead_stack_frame, panic_message };
 
 struct Condition {
   enum class Kind { all, any, none, panic, log, stack, thread, fault, object };
@@ -43,6 +43,7 @@ struct Condition {
   std::string address_kind, poison_pattern;   // fault
   std::optional<bool> freed;                  // object
   std::string type_text, cache_text;          // object: regexes on its type and its cache
+  std::string as_type;                        // object: read an untyped object as this C type
   std::optional<std::regex> type, cache;
   ObjectPlace place = ObjectPlace::any;
   std::vector<FieldTest> fields;

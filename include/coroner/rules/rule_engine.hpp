@@ -42,6 +42,9 @@ struct ObjectFacts {
   bool dead_frame = false;                // on a stack, below its thread's stack pointer
   std::vector<ObjectHolder> holders;
   FieldReader field;  // empty when the object's type is unknown
+  // For an untyped object (an address the panic message names): its fields read as a C type the
+  // rule names (`as:`), as an engineer casts it in a debugger. Empty when it cannot be read.
+  std::function<FieldReader(const std::string& type)> as_type;
 };
 
 struct FaultFacts {

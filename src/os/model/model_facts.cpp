@@ -2,6 +2,8 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
+#include <regex>
 #include <set>
 
 #include "coroner/format.hpp"
@@ -31,6 +33,54 @@ std::string thread_text(const ModelThreads& threads, uint64_t address) {
   return hex(address);
 }
 
+// Addresses the panic string names ("backing_object 0xfffff800534a1600 was somehow
+// re-referenced"): objects the crash itself points at, untyped until a rule reads them `as` a type.
+void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
+  if (!a.threads.panic_message) return;
+  static const std::regex kAddress(R"(0x([0-9a-fA-F]{8,16})\b)");
+  const std::string& text = *a.threads.panic_message;
+  std::set<uint64_t> seen;
+  for (std::sregex_iterator it(text.begin(), text.end(), kAddress), end; it != end && a.facts.objects.size() < kMaxObjects; ++it) {
+    uint64_t address = std::stoull((*it)[1].str(), nullptr, 16);
+    if (address < 0xffff800000000000ull || !seen.insert(address).second) continue;
+    rules::ObjectFacts o;
+    o.address = address;
+    o.place = rules::ObjectPlace::panic_message;
+    o.found_as = "named in the panic message";
+    o.as_type = [&objects, &poison, os, address](const std::string& type) {
+      return rules::object_field_reader(objects, poison, os, type, address);
+    };
+    a.facts.objects.push_back(std::move(o));
+  }
+}
+
+// Every thread whose live frames point at an object: into [address, address + size) for the
+// allocator's buffers (`sizes`), at the address itself for the others.
+void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
+  if (a.facts.objects.empty()) return;
+  auto object_of = [&](uint64_t v) -> std::optional<size_t> {
+    for (size_t i = 0; i < a.facts.objects.size(); ++i) {
+      uint64_t start = a.facts.objects[i].address;
+      auto size = sizes.find(start);
+      if (v >= start && v - start < (size == sizes.end() ? 1 : size->second)) return i;
+    }
+    return std::nullopt;
+  };
+  auto refs = find_stack_references(k, a.threads, [&](uint64_t v) { return object_of(v).has_value(); });
+  std::map<const ModelThread*, size_t> index;
+  for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
+  for (const auto& r : refs) {
+    if (r.place.starts_with("below")) continue;  // a dead slot holds nothing
+    auto i = object_of(r.value);
+    if (!i) continue;
+    auto& holders = a.facts.objects[*i].holders;
+    size_t thread = index[r.thread];
+    bool already = false;
+    for (const auto& h : holders) already |= h.thread == thread;
+    if (!already) holders.push_back({thread, "stack slot " + hex(r.location) + ", " + r.place});
+  }
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
@@ -54,8 +104,12 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
   }
   if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
+  add_named_objects(objects, poison, model.os, a);
   auto kmem = KmemBuffers::read(objects, model);
-  if (!kmem || !a.threads.panicking) return a;
+  if (!kmem || !a.threads.panicking) {
+    find_holders(k, a, {});
+    return a;
+  }
 
   at("following the buffers the panicking thread used");
   const ModelThread& panicking = a.threads.threads[*a.threads.panicking];
@@ -87,25 +141,9 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     buffers.push_back(*b);
   }
   at("finding the threads that hold them");
-  auto refs = find_stack_references(k, a.threads, [&](uint64_t v) {
-    for (const auto& b : buffers) {
-      if (v >= b.address && v - b.address < b.size) return true;
-    }
-    return false;
-  });
-  std::map<const ModelThread*, size_t> index;
-  for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
-  for (const auto& r : refs) {
-    if (r.place.starts_with("below")) continue;  // a dead slot holds nothing
-    for (size_t i = 0; i < buffers.size(); ++i) {
-      if (r.value < buffers[i].address || r.value - buffers[i].address >= buffers[i].size) continue;
-      auto& holders = a.facts.objects[i].holders;
-      size_t thread = index[r.thread];
-      bool already = false;
-      for (const auto& h : holders) already |= h.thread == thread;
-      if (!already) holders.push_back({thread, "stack slot " + hex(r.location) + ", " + r.place});
-    }
-  }
+  std::map<uint64_t, uint64_t> sizes;
+  for (const auto& b : buffers) sizes[b.address] = b.size;
+  find_holders(k, a, sizes);
   return a;
 }
 

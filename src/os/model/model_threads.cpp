@@ -138,6 +138,19 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
       out.panicking = i;
     }
   }
+  if (out.panicking && !m.panic_pc.empty()) {
+    ModelThread& t = out.threads[*out.panicking];
+    auto pc = eval.integer(eval.global(m.panic_pc));
+    auto sp = eval.integer(eval.global(m.panic_sp));
+    auto fp = eval.integer(eval.global(m.panic_fp));
+    if (pc && sp && fp) {
+      t.pc = *pc;
+      t.sp = *sp;
+      t.fp = *fp;
+    } else {
+      out.problems.push_back("the panic context (" + m.panic_pc + "): " + (!pc ? pc.error() : !sp ? sp.error() : fp.error()).message);
+    }
+  }
   return out;
 }
 

@@ -54,7 +54,13 @@ class Reader {
     }
     for (const auto& s : detect) m.detect.push_back(s.Scalar());
     if (const YAML::Node panic = root["panic"]) {
-      if (auto st = keys(panic, {"message", "thread", "thread_id", "machinery"}, "panic"); !st) return st.error();
+      if (auto st = keys(panic, {"message", "thread", "thread_id", "machinery", "context"}, "panic"); !st) return st.error();
+      if (const YAML::Node context = panic["context"]) {
+        if (auto st = keys(context, {"pc", "sp", "fp"}, "panic.context"); !st) return st.error();
+        for (auto [key, out] : {std::pair{"pc", &m.panic_pc}, std::pair{"sp", &m.panic_sp}, std::pair{"fp", &m.panic_fp}}) {
+          if (auto st = text(context, key, *out, true); !st) return st.error();
+        }
+      }
       if (const YAML::Node machinery = panic["machinery"]) {
         if (!machinery.IsSequence()) return make_error(where(machinery) + ": `machinery` is a list of function names");
         for (const auto& f : machinery) m.panic_machinery.push_back(f.Scalar());

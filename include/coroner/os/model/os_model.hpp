@@ -25,6 +25,7 @@ struct OsModel {
   std::vector<std::string> detect;  // symbols that must all be present
   std::string panic_message, panic_thread, panic_thread_id;
   std::vector<std::string> panic_machinery;  // functions a crash signature skips: panic, vpanic, assfail
+  std::string panic_pc, panic_sp, panic_fp;  // where the panicking thread's registers were saved, if not its own
   std::optional<ListWalk> processes;  // with `threads` walked inside each process
   std::string process_type;
   ListWalk threads;  // of all threads, or of one process's
