@@ -113,8 +113,8 @@ TEST_P(Verdicts, TheScenariosRuleComesFirstAndNoOtherShippedRuleFires) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Debian, Verdicts, ::testing::ValuesIn(verdict_cases()),
-                         [](const ::testing::TestParamInfo<VerdictCase>& info) {
-                           std::string name = info.param.scenario;
+                         [](const ::testing::TestParamInfo<VerdictCase>& param) {
+                           std::string name = param.param.scenario;
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
