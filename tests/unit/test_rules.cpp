@@ -239,7 +239,7 @@ TEST(Rules, FieldTestsAreParsedWithErrorsThatSayWhatIsExpected) {
   EXPECT_NE(r.error().message.find("bad.yaml:5:16: unknown `object` key `colour`"), std::string::npos) << r.error().message;
   r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: heap}\n", "bad.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("`place` is slab, stack or dead-stack-frame"), std::string::npos);
+  EXPECT_NE(r.error().message.find("`place` is slab, stack, dead-stack-frame or panic-message"), std::string::npos);
 }
 
 namespace {
