@@ -15,17 +15,6 @@ namespace {
 
 constexpr size_t kMaxObjects = 64;
 
-// Where a stack word is, in words: "frame #4 hati_page_unmap+0x2b".
-std::string place_of(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
-  const uint64_t lowest = t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().fp);
-  for (size_t i = 0; i < bt.frames.size(); ++i) {
-    uint64_t low = i == 0 ? lowest : bt.frames[i - 1].fp;
-    uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
-    if (location >= low && location < high) return "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text();
-  }
-  return location < lowest ? "below the stack pointer" : "outside every unwound frame";
-}
-
 std::string thread_text(const ModelThreads& threads, uint64_t address) {
   for (const auto& t : threads.threads) {
     if (t.address == address) return hex(address) + " (pid " + std::to_string(t.pid) + ", " + t.comm + ")";
@@ -130,7 +119,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     o.address = v;
     o.cache = b->cache;
     o.free = b->free;
-    o.found_as = "stack slot " + hex(low + off) + " in " + place_of(panicking, bt, low + off);
+    o.found_as = "stack slot " + hex(low + off) + " in " + place_on_stack(panicking, bt, low + off);
     if (b->last_thread) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
                                       thread_text(a.threads, *b->last_thread);
     if (objects.debug().find_type(b->cache)) {

@@ -214,6 +214,18 @@ ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_fra
   return bt;
 }
 
+// A frame owns the words from its callee's frame pointer up to its own: [fp_n-1, fp_n). Saved
+// arguments (-msave-args) and locals sit just below a frame pointer, in that frame's range.
+std::string place_on_stack(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
+  const uint64_t lowest = t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().fp);
+  for (size_t i = 0; i < bt.frames.size(); ++i) {
+    uint64_t low = i == 0 ? lowest : bt.frames[i - 1].fp;
+    uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
+    if (location >= low && location < high) return "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text();
+  }
+  return location < lowest ? "below the stack pointer (a dead frame, or not yet used)" : "outside every unwound frame";
+}
+
 std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, const ModelThreads& threads,
                                                        const std::function<bool(uint64_t)>& match) {
   std::vector<ModelStackReference> out;
@@ -228,19 +240,7 @@ std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, con
       if (!match(v)) continue;
       if (!bt) bt = unwind(kernel, t);
       uint64_t location = t.stack_low + off;
-      // A frame owns the words from its frame pointer up to its caller's: [fp_n, fp_n+1). Saved
-      // arguments (-msave-args) sit just below a frame pointer, in the callee's range.
-      std::string place = "below the stack pointer (a dead frame, or not yet used)";
-      const uint64_t lowest = t.sp ? t.sp : (bt->frames.empty() ? 0 : bt->frames.front().fp);
-      for (size_t i = 0; i < bt->frames.size(); ++i) {
-        uint64_t low = i == 0 ? lowest : bt->frames[i - 1].fp;
-        uint64_t high = bt->frames[i].fp ? bt->frames[i].fp : t.stack_high;
-        if (location >= low && location < high) {
-          place = "frame #" + std::to_string(bt->frames[i].level) + " " + bt->frames[i].text();
-          break;
-        }
-      }
-      if (location >= lowest && place.starts_with("below") && !bt->frames.empty()) place = "outside every unwound frame";
+      std::string place = place_on_stack(t, *bt, location);
       out.push_back({&t, location, v, place});
     }
   }

@@ -50,6 +50,9 @@ struct ModelBacktrace {
 // Frame-pointer unwind from the thread's saved pc and fp, within its stack.
 ModelBacktrace unwind(const Kernel& kernel, const ModelThread& thread, size_t max_frames = 256);
 
+// Where a word of a thread's stack is: "frame #4 hati_page_unmap+0x2b", "below the stack pointer".
+std::string place_on_stack(const ModelThread& thread, const ModelBacktrace& bt, uint64_t location);
+
 struct ModelStackReference {
   const ModelThread* thread = nullptr;
   uint64_t location = 0, value = 0;
