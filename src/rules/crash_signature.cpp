@@ -13,10 +13,14 @@ std::string crash_signature(const std::string& raw_cause, const std::vector<std:
   // "stuck for 23s!" varies from dump to dump as much as an address does.
   static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+)");
   std::string s = std::regex_replace(raw_cause, kNumbers, "N");
+  auto is_machinery = [&](const std::string& f) {
+    return f.starts_with("asm_") || std::find(machinery.begin(), machinery.end(), f) != machinery.end();
+  };
+  // Past the last machinery frame that code of interest follows: a trap frame at the outer end of
+  // the stack (a fault taken from user mode) is how the thread got in, not how it crashed.
   size_t from = 0;
-  for (size_t i = 0; i < functions.size(); ++i) {
-    const auto& f = functions[i];
-    if (f.starts_with("asm_") || std::find(machinery.begin(), machinery.end(), f) != machinery.end()) from = i + 1;
+  for (size_t i = 0; i + 1 < functions.size(); ++i) {
+    if (is_machinery(functions[i]) && !is_machinery(functions[i + 1])) from = i + 1;
   }
   for (size_t i = from, n = 0; i < functions.size() && n < kSignatureFrames; ++i, ++n) s += " | " + functions[i];
   uint64_t h = 0xcbf29ce484222325;

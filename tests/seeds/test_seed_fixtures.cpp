@@ -256,3 +256,20 @@ TEST(Seed001FreeBSD, AnalyzeReadsTheNamedObjectAndFindsTheFaultingThread) {
   // No seed's rule speaks on another seed's fixture.
   EXPECT_EQ(verdict_ids(analyze("seed-000")), std::vector<std::string>{"illumos.htable-freed-by-exiting-process"});
 }
+
+// The report's other symptom: the faulting thread (the one the report names) frees a page that the
+// collapse, asleep on it, has had mapped.
+TEST(Seed001FreeBSD, TheFreeingMappedPageDumpGetsItsOwnVerdict) {
+  auto j = analyze("seed-001-freeing-mapped-page");
+  EXPECT_EQ(verdict_ids(j), std::vector<std::string>{"freebsd.vm-fault-frees-mapped-page"}) << j["verdicts"].dump(1);
+  ASSERT_FALSE(j["verdicts"].empty());
+  std::string evidence = j["verdicts"][0]["evidence"].dump();
+  for (const char* wanted : {"the panic message's 0xfffff8007e1a2480, read as struct vm_page",
+                             "field md.pv_list.tqh_first = 0xfffff80012345e40", "#5 vm_object_backing_scan; holds the same object"}) {
+    EXPECT_NE(evidence.find(wanted), std::string::npos) << wanted << " not in " << evidence;
+  }
+  EXPECT_EQ(coroner_json("seed-001-freeing-mapped-page", "ps")["panicking_thread"], "0xfffff8004cf09000");
+  // The signature starts past the panic machinery, not past the trap the fault came in by.
+  EXPECT_NE(j["signature"].get<std::string>().find("freeing mapped page N | vm_page_free_toq | vm_page_free"), std::string::npos)
+      << j["signature"];
+}

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "coroner/os/model/os_model.hpp"
+#include "coroner/rules/crash_signature.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
 using namespace coroner::rules;
@@ -357,4 +358,18 @@ TEST(OsModels, TheShippedModelsParseAndBadOnesSayWhere) {
   ASSERT_NE(illumos, nullptr);
   EXPECT_EQ(illumos->os, "illumos");
   EXPECT_EQ(coroner::os_model::detect_os_model([](const std::string& s) { return s == "panicstr"; }), nullptr);
+}
+
+TEST(CrashSignature, NumbersOutMachineryOutStable) {
+  // Linux: past the oops machinery (the last asm_ entry), numbers and addresses taken out.
+  auto linux_sig = crash_signature("general protection fault for 0x6b6b6b6b6b6b6b73: 0000 [#1] stuck for 22s!",
+                                   {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"});
+  EXPECT_EQ(linux_sig.substr(17), "general protection fault for N: N [#N] stuck for Ns! | coroner_crash | do_one_initcall");
+  EXPECT_EQ(linux_sig, crash_signature("general protection fault for 0x6b6b6b6b6b6b6b00: 0000 [#1] stuck for 23s!",
+                                       {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"}));
+  // A trap at the outer end (the fault came from user mode) does not cut the stack.
+  auto bsd = crash_signature("freeing mapped page 0xfffff8007e1a2480",
+                             {"vpanic", "panic", "vm_page_free", "vm_fault", "trap_pfault", "trap"},
+                             {"vpanic", "panic", "trap_pfault", "trap"});
+  EXPECT_EQ(bsd.substr(17), "freeing mapped page N | vm_page_free | vm_fault | trap_pfault | trap");
 }
