@@ -19,7 +19,10 @@ FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const std:
     out.bits = *bits;
     out.is_signed = is_signed(t);
     out.text = out.is_signed ? std::to_string(static_cast<int64_t>(*bits)) : hex(*bits);
-    if (auto m = poison.match_scalar(*bits, static_cast<unsigned>(t->size), os)) out.poison = m->pattern->name;
+    if (auto m = poison.match_scalar(*bits, static_cast<unsigned>(t->size), os)) {
+      out.poison = m->pattern->name;
+      out.text = hex(*bits) + ", " + out.poison;  // poison reads as hex, whatever the field's type
+    }
     return out;
   }
   auto bytes = objects.bytes(v);

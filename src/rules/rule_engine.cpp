@@ -82,6 +82,7 @@ bool place_matches(ObjectPlace wanted, const ObjectFacts& o) {
     case ObjectPlace::stack: return o.place == ObjectPlace::stack;
     case ObjectPlace::dead_stack_frame: return o.place == ObjectPlace::stack && o.dead_frame;
     case ObjectPlace::panic_message: return o.place == ObjectPlace::panic_message;
+    case ObjectPlace::frame: return false;  // frame words are not objects until a rule reads them
   }
   return false;
 }
@@ -202,7 +203,25 @@ class Evaluator {
     return true;
   }
 
+  // A word of a crashing frame read as the rule's type: the first whose fields all hold.
+  bool frame_object(const Condition& c, std::vector<std::string>& evidence) const {
+    if (!facts_.read_as) return false;
+    for (const FrameWords& f : facts_.crashing_frames) {
+      if (!function_matches(f.function, *c.frame)) continue;
+      for (const auto& [location, value] : f.words) {
+        std::vector<std::string> fields;
+        if (!fields_hold(c, facts_.read_as(value, c.as_type), fields)) continue;
+        evidence.push_back(hex(value) + " in frame #" + std::to_string(f.level) + " " + f.function + " (stack slot " +
+                           hex(location) + "), read as " + c.as_type);
+        evidence.insert(evidence.end(), fields.begin(), fields.end());
+        return true;
+      }
+    }
+    return false;
+  }
+
   bool object(const Condition& c, std::vector<std::string>& evidence) {
+    if (c.place == ObjectPlace::frame) return frame_object(c, evidence);
     std::vector<size_t> matched;
     std::vector<std::string> first;
     for (size_t i = 0; i < facts_.objects.size(); ++i) {

@@ -146,6 +146,9 @@ class Reader {
       c.kind = Condition::Kind::object;
       auto o = object(v, c);
       if (!o) return o.error();
+      if (c.place == ObjectPlace::frame && (!c.frame || c.as_type.empty())) {
+        return make_error(where(v) + ": `place: frame` needs `frame: FUNCTION` and `as: TYPE`");
+      }
       return c;
     }
     return make_error(where(n.begin()->first) + ": unknown condition `" + key +
@@ -153,7 +156,7 @@ class Reader {
   }
 
  private:
-  static constexpr const char* kObjectKeys = "freed, type, cache, place, as, fields";
+  static constexpr const char* kObjectKeys = "freed, type, cache, place, frame, as, fields";
 
   Status object(const YAML::Node& v, Condition& c) {
     if (!v.IsMap() || v.size() == 0) return make_error(where(v) + ": `object` takes {" + kObjectKeys + "}");
@@ -171,12 +174,16 @@ class Reader {
       } else if (k == "place") {
         static const std::map<std::string, ObjectPlace> kPlaces = {
             {"slab", ObjectPlace::slab}, {"stack", ObjectPlace::stack}, {"dead-stack-frame", ObjectPlace::dead_stack_frame},
-            {"panic-message", ObjectPlace::panic_message}};
+            {"panic-message", ObjectPlace::panic_message}, {"frame", ObjectPlace::frame}};
         auto it = kPlaces.find(value.Scalar());
         if (!value.IsScalar() || it == kPlaces.end()) {
-          return make_error(where(value) + ": `place` is slab, stack, dead-stack-frame or panic-message");
+          return make_error(where(value) + ": `place` is slab, stack, dead-stack-frame, panic-message or frame");
         }
         c.place = it->second;
+      } else if (k == "frame") {
+        auto re = regex(value, c.frame_text);
+        if (!re) return re.error();
+        c.frame = std::move(*re);
       } else if (k == "as") {
         if (!value.IsScalar() || value.Scalar().empty()) return make_error(where(value) + ": `as` is a C type: \"struct vm_object\"");
         c.as_type = value.Scalar();

@@ -273,3 +273,25 @@ TEST(Seed001FreeBSD, TheFreeingMappedPageDumpGetsItsOwnVerdict) {
   EXPECT_NE(j["signature"].get<std::string>().find("freeing mapped page N | vm_page_free_toq | vm_page_free"), std::string::npos)
       << j["signature"];
 }
+
+// Seed 002: OpenZFS on FreeBSD (PR 15233). The lwb is found where the report's engineer found it,
+// in zil_lwb_write_issue()'s frame (`p/x lwb->lwb_issued_timestamp`), read as lwb_t.
+TEST(Seed002OpenZfs, AnalyzeReadsTheLwbInItsFrameAndFindsUmasTrash) {
+  auto bt = coroner_json("seed-002", "bt");
+  auto f = functions(bt["backtraces"][0]);
+  ASSERT_GE(f.size(), 9u);
+  EXPECT_EQ(std::vector<std::string>(f.begin() + 7, f.begin() + 9), (std::vector<std::string>{"zio_nowait", "zil_lwb_write_issue"}));
+  auto j = analyze("seed-002");
+  EXPECT_EQ(verdict_ids(j), std::vector<std::string>{"openzfs.lwb-used-after-zil-sync-freed-it"}) << j["verdicts"].dump(1);
+  ASSERT_FALSE(j["verdicts"].empty());
+  std::string evidence = j["verdicts"][0]["evidence"].dump();
+  for (const char* wanted : {"0xfffff80123456000 in frame #8 zil_lwb_write_issue", "read as lwb_t",
+                             "field lwb_issued_timestamp = 0xdeadc0dedeadc0de, UMA_JUNK",
+                             "field lwb_child_zio = 0xdeadc0dedeadc0de, UMA_JUNK"}) {
+    EXPECT_NE(evidence.find(wanted), std::string::npos) << wanted << " not in " << evidence;
+  }
+  // The near miss: the same fault in the same frames, the lwb alive.
+  EXPECT_EQ(verdict_ids(analyze("seed-002-near-miss-alive")), std::vector<std::string>{});
+  // Each seed's rule speaks on its own fixture only.
+  EXPECT_EQ(verdict_ids(analyze("seed-001")), std::vector<std::string>{"freebsd.vm-object-collapse-rereferenced"});
+}

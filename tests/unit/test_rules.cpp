@@ -240,7 +240,7 @@ TEST(Rules, FieldTestsAreParsedWithErrorsThatSayWhatIsExpected) {
   EXPECT_NE(r.error().message.find("bad.yaml:5:16: unknown `object` key `colour`"), std::string::npos) << r.error().message;
   r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: heap}\n", "bad.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("`place` is slab, stack, dead-stack-frame or panic-message"), std::string::npos);
+  EXPECT_NE(r.error().message.find("`place` is slab, stack, dead-stack-frame, panic-message or frame"), std::string::npos);
 }
 
 namespace {
@@ -372,4 +372,27 @@ TEST(CrashSignature, NumbersOutMachineryOutStable) {
                              {"vpanic", "panic", "vm_page_free", "vm_fault", "trap_pfault", "trap"},
                              {"vpanic", "panic", "trap_pfault", "trap"});
   EXPECT_EQ(bsd.substr(17), "freeing mapped page N | vm_page_free | vm_fault | trap_pfault | trap");
+}
+
+// A word of a crashing frame read as a type (seed 002's `p/x lwb->lwb_issued_timestamp` in
+// zil_lwb_write_issue's frame): the first word whose fields all hold is the object.
+TEST(Rules, FrameWordsReadAsTheRulesType) {
+  Facts f;
+  f.crashing_frames = {{7, "zio_nowait", {{0xfffffe0000001000, 0xdeadc0dedeadc0de}}},
+                       {8, "zil_lwb_write_issue", {{0xfffffe0000001100, 0xffffffff80200100}, {0xfffffe0000001108, 0xfffff80123456000}}}};
+  f.read_as = [](uint64_t address, const std::string& type) -> FieldReader {
+    return [address, type](const std::string& path) -> std::optional<FieldValue> {
+      if (type != "lwb_t" || path != "lwb_child_zio") return std::nullopt;
+      if (address == 0xfffff80123456000) return FieldValue{0xdeadc0dedeadc0de, false, "UMA_JUNK", "0xdeadc0dedeadc0de, UMA_JUNK"};
+      return FieldValue{0x1234, false, "", "0x1234"};
+    };
+  };
+  const std::string rule = "      object: {place: frame, frame: zil_lwb_write_issue, as: lwb_t, fields: [\"lwb_child_zio holds UMA_JUNK\"]}\n";
+  EXPECT_TRUE(matches(rule, f));
+  EXPECT_FALSE(matches("      object: {place: frame, frame: zio_nowait, as: lwb_t, fields: [\"lwb_child_zio holds UMA_JUNK\"]}\n", f));
+  f.read_as = nullptr;
+  EXPECT_FALSE(matches(rule, f));
+  auto r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: frame, as: lwb_t}\n", "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("`place: frame` needs `frame: FUNCTION` and `as: TYPE`"), std::string::npos) << r.error().message;
 }

@@ -27,7 +27,8 @@ struct FieldTest {
 };
 
 // Where an object the evidence led to lives; panic_message: an address the panic string names.
-enum class ObjectPlace { any, slab, stack, dead_stack_frame, panic_message };
+// frame: a word of one of the crashing thread's frames (with `frame:` and `as:`).
+enum class ObjectPlace { any, slab, stack, dead_stack_frame, panic_message, frame };
 
 struct Condition {
   enum class Kind { all, any, none, panic, log, stack, thread, fault, object };
@@ -44,6 +45,8 @@ struct Condition {
   std::optional<bool> freed;                  // object
   std::string type_text, cache_text;          // object: regexes on its type and its cache
   std::string as_type;                        // object: read an untyped object as this C type
+  std::string frame_text;                     // object, place frame: the function whose frame holds it
+  std::optional<std::regex> frame;
   std::optional<std::regex> type, cache;
   ObjectPlace place = ObjectPlace::any;
   std::vector<FieldTest> fields;

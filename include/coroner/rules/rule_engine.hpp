@@ -54,8 +54,19 @@ struct FaultFacts {
   std::optional<uint64_t> address;
 };
 
+// One frame of the crashing thread, with the words its stack range holds: what a rule reads with
+// `object: {place: frame, frame: FUNCTION, as: TYPE}`, as an engineer does `p *lwb` in that frame.
+struct FrameWords {
+  int level = 0;
+  std::string function;
+  std::vector<std::pair<uint64_t, uint64_t>> words;  // stack address, value (kernel addresses only)
+};
+
 struct Facts {
   std::string os = "linux";
+  std::vector<FrameWords> crashing_frames;
+  // Reads the object at an address as a C type; empty when the kernel's memory is not at hand.
+  std::function<FieldReader(uint64_t address, const std::string& type)> read_as;
   std::vector<std::string> panic;  // the panic message and the report that caused it
   std::vector<std::string> log;
   std::vector<ThreadFacts> threads;

@@ -70,6 +70,29 @@ void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, ui
   }
 }
 
+// The words of each of the panicking thread's frames that could be kernel pointers.
+void add_crashing_frames(const Kernel& k, ModelAnalysis& a) {
+  const ModelThread& t = a.threads.threads[*a.threads.panicking];
+  const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
+  uint64_t low = t.sp ? t.sp : t.fp;
+  for (size_t i = 0; i < bt.frames.size(); ++i) {
+    uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
+    rules::FrameWords f{bt.frames[i].level, bt.frames[i].function, {}};
+    if (high > low && high - low <= 0x10000) {
+      std::vector<uint8_t> bytes(high - low);
+      if (k.read(low, bytes)) {
+        for (size_t off = 0; off + 8 <= bytes.size(); off += 8) {
+          uint64_t v;
+          std::memcpy(&v, bytes.data() + off, 8);
+          if (v >= 0xffff800000000000ull) f.words.push_back({low + off, v});
+        }
+      }
+    }
+    a.facts.crashing_frames.push_back(std::move(f));
+    low = high;
+  }
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
@@ -92,7 +115,13 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     for (const auto& f : a.backtraces.back().frames) functions.push_back(f.function);
     a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
   }
-  if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
+  if (a.threads.panicking) {
+    a.facts.crashing = static_cast<int>(*a.threads.panicking);
+    add_crashing_frames(k, a);
+  }
+  a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
+    return rules::object_field_reader(objects, poison, os, type, address);
+  };
   add_named_objects(objects, poison, model.os, a);
   auto kmem = KmemBuffers::read(objects, model);
   if (!kmem || !a.threads.panicking) {
