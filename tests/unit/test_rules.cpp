@@ -6,6 +6,7 @@
 
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/rules/crash_signature.hpp"
+#include "coroner/rules/object_index.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
 using namespace coroner::rules;
@@ -395,4 +396,22 @@ TEST(Rules, FrameWordsReadAsTheRulesType) {
   auto r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: frame, as: lwb_t}\n", "bad.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("`place: frame` needs `frame: FUNCTION` and `as: TYPE`"), std::string::npos) << r.error().message;
+}
+
+TEST(Rules, ObjectIndexFindsTheObjectAValuePointsIntoAndHoldersOnce) {
+  ObjectIndex index;
+  index.add(0, 0xffff888000002000, 80);
+  index.add(1, 0xffff888000001000, 0);  // added out of order; size 0 counts as one byte
+  EXPECT_EQ(index.find(0xffff888000002000), 0u);
+  EXPECT_EQ(index.find(0xffff88800000204f), 0u);
+  EXPECT_EQ(index.find(0xffff888000002050), std::nullopt);
+  EXPECT_EQ(index.find(0xffff888000001000), 1u);
+  EXPECT_EQ(index.find(0xffff888000001001), std::nullopt);
+  EXPECT_EQ(index.find(0x1000), std::nullopt);
+  ObjectFacts o;
+  add_holder(o, 3, "stack slot 0x1");
+  add_holder(o, 3, "stack slot 0x2");
+  add_holder(o, 4, "register rdi");
+  ASSERT_EQ(o.holders.size(), 2u);
+  EXPECT_EQ(o.holders[0].where, "stack slot 0x1");
 }

@@ -9,6 +9,7 @@
 #include "coroner/format.hpp"
 #include "coroner/rules/crash_signature.hpp"
 #include "coroner/rules/object_fields.hpp"
+#include "coroner/rules/object_index.hpp"
 #include "coroner/os/linux/memory_map.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -62,7 +63,7 @@ class ObjectGatherer {
       f.type = "struct " + o.cache->name;
       f.field = rules::object_field_reader(view_.objects(), poison_, "linux", f.type, start);
     }
-    sizes_.push_back({start, o.cache->object_size ? o.cache->object_size : 8});
+    by_address_.add(facts_.objects.size(), start, o.cache->object_size ? o.cache->object_size : 8);
     facts_.objects.push_back(std::move(f));
   }
 
@@ -115,27 +116,15 @@ class ObjectGatherer {
 
   // One pass over every stack: the threads whose live frames or registers point into a slab object.
   void find_holders() {
-    if (sizes_.empty()) return;
-    std::sort(sizes_.begin(), sizes_.end());
-    auto inside = [this](uint64_t v) -> const std::pair<uint64_t, uint64_t>* {
-      auto it = std::upper_bound(sizes_.begin(), sizes_.end(), std::pair<uint64_t, uint64_t>{v, ~uint64_t{0}});
-      if (it == sizes_.begin()) return nullptr;
-      --it;
-      return v - it->first < it->second ? &*it : nullptr;
-    };
-    auto refs = find_stack_references(view_, [&](uint64_t v) { return inside(v) != nullptr; });
+    if (by_address_.empty()) return;
+    auto refs = find_stack_references(view_, [&](uint64_t v) { return by_address_.find(v).has_value(); });
     if (!refs) return;
     for (const StackReference& r : *refs) {
       if (r.location && !r.frame && r.place.starts_with("below the stack pointer")) continue;  // a dead slot holds nothing
       auto t = thread_of_.find(r.task);
-      const auto* range = inside(r.value);
-      if (t == thread_of_.end() || !range) continue;
-      for (auto& o : facts_.objects) {
-        if (o.place != rules::ObjectPlace::slab || o.address != range->first) continue;
-        std::string where = r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place;
-        bool already = std::any_of(o.holders.begin(), o.holders.end(), [&](const auto& h) { return h.thread == t->second; });
-        if (!already) o.holders.push_back({t->second, where});
-      }
+      auto object = by_address_.find(r.value);
+      if (t == thread_of_.end() || !object) continue;
+      rules::add_holder(facts_.objects[*object], t->second, r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place);
     }
   }
 
@@ -147,7 +136,7 @@ class ObjectGatherer {
   const std::map<const Task*, size_t>& thread_of_;
   MemoryMap map_;
   std::set<uint64_t> seen_;
-  std::vector<std::pair<uint64_t, uint64_t>> sizes_;  // slab objects: start, size
+  rules::ObjectIndex by_address_;  // the slab objects
 };
 
 constexpr size_t kMaxThreadsOfInterest = 16;

@@ -9,6 +9,7 @@
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
 #include "coroner/rules/object_fields.hpp"
+#include "coroner/rules/object_index.hpp"
 
 namespace coroner::os_model {
 namespace {
@@ -46,27 +47,20 @@ void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std:
 // Every thread whose live frames point at an object: into [address, address + size) for the
 // allocator's buffers (`sizes`), at the address itself for the others.
 void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
-  if (a.facts.objects.empty()) return;
-  auto object_of = [&](uint64_t v) -> std::optional<size_t> {
-    for (size_t i = 0; i < a.facts.objects.size(); ++i) {
-      uint64_t start = a.facts.objects[i].address;
-      auto size = sizes.find(start);
-      if (v >= start && v - start < (size == sizes.end() ? 1 : size->second)) return i;
-    }
-    return std::nullopt;
-  };
-  auto refs = find_stack_references(k, a.threads, [&](uint64_t v) { return object_of(v).has_value(); });
+  rules::ObjectIndex by_address;
+  for (size_t i = 0; i < a.facts.objects.size(); ++i) {
+    auto size = sizes.find(a.facts.objects[i].address);
+    by_address.add(i, a.facts.objects[i].address, size == sizes.end() ? 1 : size->second);
+  }
+  if (by_address.empty()) return;
+  auto refs = find_stack_references(k, a.threads, [&](uint64_t v) { return by_address.find(v).has_value(); });
   std::map<const ModelThread*, size_t> index;
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {
     if (r.place.starts_with("below")) continue;  // a dead slot holds nothing
-    auto i = object_of(r.value);
-    if (!i) continue;
-    auto& holders = a.facts.objects[*i].holders;
-    size_t thread = index[r.thread];
-    bool already = false;
-    for (const auto& h : holders) already |= h.thread == thread;
-    if (!already) holders.push_back({thread, "stack slot " + hex(r.location) + ", " + r.place});
+    if (auto i = by_address.find(r.value)) {
+      rules::add_holder(a.facts.objects[*i], index[r.thread], "stack slot " + hex(r.location) + ", " + r.place);
+    }
   }
 }
 

@@ -1,0 +1,34 @@
+#pragma once
+// The objects of a crash's facts by address, for the one pass over every stack that finds who
+// holds them: which object a value points into (binary search over sorted ranges), and each
+// holding thread recorded once.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coroner/rules/rule_engine.hpp"
+
+namespace coroner::rules {
+
+class ObjectIndex {
+ public:
+  // Object `object` (an index into Facts::objects) covers [start, start + size).
+  void add(size_t object, uint64_t start, uint64_t size);
+  bool empty() const { return ranges_.empty(); }
+  // The object `value` points into; ranges are assumed not to overlap.
+  std::optional<size_t> find(uint64_t value) const;
+
+ private:
+  struct Range {
+    uint64_t start, size;
+    size_t object;
+  };
+  mutable std::vector<Range> ranges_;
+  mutable bool sorted_ = true;
+};
+
+// Records `thread` as a holder of `object`, once.
+void add_holder(ObjectFacts& object, size_t thread, std::string where);
+
+}  // namespace coroner::rules
