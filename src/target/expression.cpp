@@ -288,6 +288,12 @@ Result<Value> evaluate(Objects& objects, std::string_view expression) {
   return Evaluator(objects, expression).run();
 }
 
+Result<uint64_t> evaluate_integer(Objects& objects, std::string_view expression) {
+  auto v = evaluate(objects, expression);
+  if (!v) return v.error();
+  return objects.integer(*v);
+}
+
 Result<uint64_t> evaluate_address(Objects& objects, std::string_view expression) {
   auto v = evaluate(objects, expression);
   if (!v) return v.error();

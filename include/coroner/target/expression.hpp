@@ -14,5 +14,7 @@ Result<Value> evaluate(Objects& objects, std::string_view expression);
 // The address an expression designates: an lvalue's address, or a pointer's or number's value
 // ("ffff8b87012148c0", "init_task", "&init_task.tasks", "(struct page *)0x...").
 Result<uint64_t> evaluate_address(Objects& objects, std::string_view expression);
+// An expression's value as an integer (a number, an enumerator, a pointer's value).
+Result<uint64_t> evaluate_integer(Objects& objects, std::string_view expression);
 
 }  // namespace coroner

@@ -14,9 +14,7 @@ constexpr uint64_t kBuftagFree = 0xf4eef4eeULL;              // KMEM_BUFTAG_FREE
 constexpr size_t kMaxCaches = 4096;
 
 std::optional<uint64_t> number(Objects& objects, const std::string& expression) {
-  auto v = evaluate(objects, expression);
-  if (!v) return std::nullopt;
-  auto n = objects.integer(*v);
+  auto n = evaluate_integer(objects, expression);
   return n ? std::optional<uint64_t>(*n) : std::nullopt;
 }
 

@@ -19,11 +19,11 @@ class Evaluator {
 
   Result<Value> global(const std::string& expression) { return evaluate(objects_, expression); }
   Result<Value> on(const std::string& type, uint64_t address, const std::string& member) {
-    return evaluate(objects_, "((" + type + " *)" + hex(address) + ")->" + member);
+    return evaluate(objects_, on_text(type, address, member));
   }
-  Result<uint64_t> integer(Result<Value> v) {
-    if (!v) return v.error();
-    return objects_.integer(*v);
+  Result<uint64_t> integer(const std::string& expression) { return evaluate_integer(objects_, expression); }
+  Result<uint64_t> integer(const std::string& type, uint64_t address, const std::string& member) {
+    return evaluate_integer(objects_, on_text(type, address, member));
   }
   // A char array's text, or the string a char * points to.
   Result<std::string> text(Result<Value> v) {
@@ -41,6 +41,10 @@ class Evaluator {
   }
 
  private:
+  static std::string on_text(const std::string& type, uint64_t address, const std::string& member) {
+    return "((" + type + " *)" + hex(address) + ")->" + member;
+  }
+
   Objects& objects_;
 };
 
@@ -52,7 +56,7 @@ std::vector<uint64_t> walk(Evaluator& eval, const std::string& type, uint64_t fi
   for (uint64_t at = first; at != 0 && out.size() < limit;) {
     if (!seen.insert(at).second) break;  // back at an item already seen: the circle is closed
     out.push_back(at);
-    auto n = eval.integer(eval.on(type, at, next));
+    auto n = eval.integer(type, at, next);
     if (!n) {
       problems.push_back("the list stops at " + hex(at) + ": " + n.error().message);
       break;
@@ -68,7 +72,7 @@ ModelThread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
   t.address = address;
   auto number = [&](const std::string& expr, const char* what) -> std::optional<uint64_t> {
     if (expr.empty()) return std::nullopt;
-    auto v = eval.integer(eval.on(m.thread_type, address, expr));
+    auto v = eval.integer(m.thread_type, address, expr);
     if (!v) {
       t.problems.push_back(std::string(what) + ": " + v.error().message);
       return std::nullopt;
@@ -108,20 +112,19 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
   ModelThreads out;
   Evaluator eval(objects);
   std::vector<uint64_t> addresses;
-  auto first_of = [&](Result<Value> v, const std::string& what) -> uint64_t {
-    auto n = eval.integer(std::move(v));
+  auto first_of = [&](Result<uint64_t> n, const std::string& what) -> uint64_t {
     if (!n) out.problems.push_back(what + ": " + n.error().message);
     return n.value_or(0);
   };
   if (m.processes) {
-    uint64_t first = first_of(eval.global(m.processes->first), "processes `" + m.processes->first + "`");
+    uint64_t first = first_of(eval.integer(m.processes->first), "processes `" + m.processes->first + "`");
     for (uint64_t p : walk(eval, m.process_type, first, m.processes->next, limit, out.problems)) {
-      uint64_t t = first_of(eval.on(m.process_type, p, m.threads.first), "threads of process " + hex(p));
+      uint64_t t = first_of(eval.integer(m.process_type, p, m.threads.first), "threads of process " + hex(p));
       auto more = walk(eval, m.thread_type, t, m.threads.next, limit, out.problems);
       addresses.insert(addresses.end(), more.begin(), more.end());
     }
   } else {
-    uint64_t first = first_of(eval.global(m.threads.first), "threads `" + m.threads.first + "`");
+    uint64_t first = first_of(eval.integer(m.threads.first), "threads `" + m.threads.first + "`");
     addresses = walk(eval, m.thread_type, first, m.threads.next, limit, out.problems);
   }
   for (uint64_t a : addresses) out.threads.push_back(read_thread(eval, m, a));
@@ -130,8 +133,8 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
     if (s && !s->empty()) out.panic_message = *s;
   }
   std::optional<uint64_t> panic_address, panic_id;
-  if (!m.panic_thread.empty()) panic_address = eval.integer(eval.global(m.panic_thread)).value_or(0);
-  if (!m.panic_thread_id.empty()) panic_id = eval.integer(eval.global(m.panic_thread_id)).value_or(0);
+  if (!m.panic_thread.empty()) panic_address = eval.integer(m.panic_thread).value_or(0);
+  if (!m.panic_thread_id.empty()) panic_id = eval.integer(m.panic_thread_id).value_or(0);
   for (size_t i = 0; i < out.threads.size(); ++i) {
     const auto& t = out.threads[i];
     if ((panic_address && *panic_address && t.address == *panic_address) || (panic_id && *panic_id && t.id == *panic_id)) {
@@ -140,9 +143,9 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
   }
   if (out.panicking && !m.panic_pc.empty()) {
     ModelThread& t = out.threads[*out.panicking];
-    auto pc = eval.integer(eval.global(m.panic_pc));
-    auto sp = eval.integer(eval.global(m.panic_sp));
-    auto fp = eval.integer(eval.global(m.panic_fp));
+    auto pc = eval.integer(m.panic_pc);
+    auto sp = eval.integer(m.panic_sp);
+    auto fp = eval.integer(m.panic_fp);
     if (pc && sp && fp) {
       t.pc = *pc;
       t.sp = *sp;
