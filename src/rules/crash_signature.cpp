@@ -14,7 +14,9 @@ std::string crash_signature(const std::string& raw_cause, const std::vector<std:
   static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+)");
   std::string s = std::regex_replace(raw_cause, kNumbers, "N");
   auto is_machinery = [&](const std::string& f) {
-    return f.starts_with("asm_") || std::find(machinery.begin(), machinery.end(), f) != machinery.end();
+    return std::any_of(machinery.begin(), machinery.end(), [&](const std::string& m) {
+      return m.ends_with('*') ? f.starts_with(std::string_view(m).substr(0, m.size() - 1)) : f == m;
+    });
   };
   // Past the last machinery frame that code of interest follows: a trap frame at the outer end of
   // the stack (a fault taken from user mode) is how the thread got in, not how it crashed.
@@ -28,6 +30,11 @@ std::string crash_signature(const std::string& raw_cause, const std::vector<std:
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
   return std::string(hash) + " " + s;
+}
+
+const std::vector<std::string>& linux_crash_machinery() {
+  static const std::vector<std::string> machinery = {"panic", "asm_*"};
+  return machinery;
 }
 
 }  // namespace coroner::rules

@@ -364,10 +364,12 @@ TEST(OsModels, TheShippedModelsParseAndBadOnesSayWhere) {
 TEST(CrashSignature, NumbersOutMachineryOutStable) {
   // Linux: past the oops machinery (the last asm_ entry), numbers and addresses taken out.
   auto linux_sig = crash_signature("general protection fault for 0x6b6b6b6b6b6b6b73: 0000 [#1] stuck for 22s!",
-                                   {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"});
+                                   {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"},
+                                   linux_crash_machinery());
   EXPECT_EQ(linux_sig.substr(17), "general protection fault for N: N [#N] stuck for Ns! | coroner_crash | do_one_initcall");
   EXPECT_EQ(linux_sig, crash_signature("general protection fault for 0x6b6b6b6b6b6b6b00: 0000 [#1] stuck for 23s!",
-                                       {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"}));
+                                       {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"},
+                                       linux_crash_machinery()));
   // A trap at the outer end (the fault came from user mode) does not cut the stack.
   auto bsd = crash_signature("freeing mapped page 0xfffff8007e1a2480",
                              {"vpanic", "panic", "vm_page_free", "vm_fault", "trap_pfault", "trap"},

@@ -231,7 +231,7 @@ std::string crash_signature(const CrashAnalysis& a) {
   std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
   std::vector<std::string> functions;
   if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  return rules::crash_signature(cause, functions);
+  return rules::crash_signature(cause, functions, rules::linux_crash_machinery());
 }
 
 }  // namespace coroner::linux_kernel
