@@ -1,6 +1,7 @@
 #include "coroner/os/model/kmem_buffers.hpp"
 
 #include <set>
+#include <tuple>
 
 #include "coroner/format.hpp"
 #include "coroner/target/expression.hpp"
@@ -18,11 +19,27 @@ std::optional<uint64_t> number(Objects& objects, const std::string& expression) 
   return n ? std::optional<uint64_t>(*n) : std::nullopt;
 }
 
+std::optional<uint64_t> offset_of(DebugInfo& debug, const char* type, const char* member) {
+  auto t = debug.find_type(type);
+  if (!t) return std::nullopt;
+  auto m = debug.find_member_path(*t, member);
+  return m ? std::optional<uint64_t>(m->offset) : std::nullopt;
+}
+
 }  // namespace
 
 std::optional<KmemBuffers> KmemBuffers::read(Objects& objects, const OsModel& m) {
   if (m.allocator != "illumos-kmem" || !m.caches) return std::nullopt;
   KmemBuffers out(objects);
+  DebugInfo& debug = objects.debug();
+  Layout& l = out.layout_;
+  for (auto [type, member, at] : {std::tuple{"kmem_buftag_t", "bt_redzone", &l.redzone}, {"kmem_buftag_t", "bt_bufctl", &l.bufctl},
+                                  {"kmem_buftag_t", "bt_bxstat", &l.bxstat}, {"kmem_bufctl_audit_t", "bc_addr", &l.bc_addr},
+                                  {"kmem_bufctl_audit_t", "bc_cache", &l.bc_cache}, {"kmem_bufctl_audit_t", "bc_thread", &l.bc_thread}}) {
+    auto offset = offset_of(debug, type, member);
+    if (!offset) return std::nullopt;  // not the kmem this code knows
+    *at = *offset;
+  }
   auto first = number(objects, m.caches->first);
   std::set<uint64_t> seen;
   for (uint64_t at = first.value_or(0); at && out.caches_.size() < kMaxCaches && seen.insert(at).second;) {
@@ -44,20 +61,24 @@ std::optional<KmemBuffers> KmemBuffers::read(Objects& objects, const OsModel& m)
 }
 
 std::optional<KmemBuffer> KmemBuffers::buffer_at(uint64_t address) const {
+  const Kernel& k = objects_->kernel();
+  const Layout& l = layout_;
   for (const Cache& c : caches_) {
-    std::string tag = "((kmem_buftag_t *)" + hex(address + c.buftag) + ")->";
-    auto redzone = number(*objects_, tag + "bt_redzone");
-    auto bufctl = number(*objects_, tag + "bt_bufctl");
-    auto bxstat = number(*objects_, tag + "bt_bxstat");
-    if (!redzone || !bufctl || !bxstat || *redzone != kRedzonePattern) continue;
+    uint64_t tag = address + c.buftag;
+    auto redzone = k.read_u64(tag + l.redzone);
+    if (!redzone || *redzone != kRedzonePattern) continue;
+    auto bufctl = k.read_u64(tag + l.bufctl);
+    auto bxstat = k.read_u64(tag + l.bxstat);
+    if (!bufctl || !bxstat) continue;
     uint64_t state = *bxstat ^ *bufctl;
     if (state != kBuftagFree && state != kBuftagAlloc) continue;
     KmemBuffer b{address, c.bufsize, c.name, state == kBuftagFree, *bufctl, std::nullopt};
     // The audit record (KMF_AUDIT) must name this buffer and this cache to be believed.
-    std::string audit = "((kmem_bufctl_audit_t *)" + hex(*bufctl) + ")->";
-    auto bc_addr = number(*objects_, audit + "bc_addr");
-    auto bc_cache = number(*objects_, audit + "bc_cache");
-    if (bc_addr && bc_cache && *bc_addr == address && *bc_cache == c.address) b.last_thread = number(*objects_, audit + "bc_thread");
+    auto bc_addr = k.read_u64(*bufctl + l.bc_addr);
+    auto bc_cache = k.read_u64(*bufctl + l.bc_cache);
+    if (bc_addr && bc_cache && *bc_addr == address && *bc_cache == c.address) {
+      if (auto thread = k.read_u64(*bufctl + l.bc_thread)) b.last_thread = *thread;
+    }
     return b;
   }
   return std::nullopt;

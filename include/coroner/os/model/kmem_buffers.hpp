@@ -33,8 +33,15 @@ class KmemBuffers {
     uint64_t address = 0, bufsize = 0, buftag = 0;
     std::string name;
   };
+  // Where kmem_buftag_t's and kmem_bufctl_audit_t's members are, from DWARF, found once: every
+  // word of a stack is checked against every cache.
+  struct Layout {
+    uint64_t redzone = 0, bufctl = 0, bxstat = 0;    // in the buftag
+    uint64_t bc_addr = 0, bc_cache = 0, bc_thread = 0;  // in the audit record
+  };
   explicit KmemBuffers(Objects& objects) : objects_(&objects) {}
   Objects* objects_;
+  Layout layout_;
   std::vector<Cache> caches_;
 };
 
