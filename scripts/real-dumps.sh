@@ -304,6 +304,10 @@ main() {
     # The Linux seeds' races reproduced in Debian's kernel (../shared/seeds/003 and 004).
     "seed003-completion module:crash=dead_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
     "seed004-dentry module:crash=splice_hashed qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    "seed003-hung module:crash=zeroout_hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
+    # Their near misses: the same crash without the race's mark, on which the seed rules stay silent.
+    "seed003-near-miss module:crash=live_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
+    "seed004-near-miss module:crash=splice_negative qemu64 yes kaslr slub_debug=FZPU oops=panic"
   )
   local s name kind cpu vmcoreinfo args
   for s in "${scenarios[@]}"; do

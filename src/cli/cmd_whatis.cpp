@@ -22,6 +22,15 @@ void register_whatis(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.whatis)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
+    if (typed.model) {
+      std::vector<uint64_t> addresses;
+      for (const auto& text : args->addresses) {
+        auto address = evaluate_address(*typed.objects, text);
+        if (!address) fail(address.error().message);
+        addresses.push_back(*address);
+      }
+      return model_whatis(typed, addresses, args->json);
+    }
     linux_kernel::LinuxView& view = *typed.view;
     linux_kernel::Slub* slub = typed.slub();
     nlohmann::ordered_json results = nlohmann::ordered_json::array();

@@ -58,6 +58,7 @@ void print_warnings(const Kernel& kernel);
 void model_ps(TypedDump& typed, bool json);
 void model_bt(TypedDump& typed, const std::vector<std::string>& threads, bool all, bool json);
 void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const std::string& what, bool json);
+void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool json);
 
 void register_info(CLI::App& app);
 void register_struct(CLI::App& app);

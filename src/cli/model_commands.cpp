@@ -1,8 +1,9 @@
-// ps, bt and whatthread on kernels described by an OS model (data/os/*.yaml).
+// ps, bt, whatthread and whatis on kernels described by an OS model (data/os/*.yaml).
 #include <iostream>
 
 #include "commands.hpp"
 #include "coroner/format.hpp"
+#include "coroner/os/model/model_whatis.hpp"
 #include "coroner/report/model_report.hpp"
 #include "coroner/report/info_report.hpp"
 
@@ -77,6 +78,23 @@ void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const s
                                               [&](uint64_t v) { return v >= address && v - address < size; });
   if (json) std::cout << report::to_json_text(report::model_whatthread_json(address, size, what, refs)) << '\n';
   else std::cout << report::model_whatthread_text(refs);
+  print_model_warnings(typed);
+}
+
+void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool json) {
+  auto threads = threads_or_fail(typed);
+  std::vector<os_model::ModelBacktrace> backtraces;
+  for (const auto& t : threads.threads) backtraces.push_back(os_model::unwind(*typed.kernel, t));
+  auto kmem = os_model::KmemBuffers::read(*typed.objects, *typed.model);
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
+  for (uint64_t address : addresses) {
+    auto w = os_model::what_is(*typed.kernel, threads, backtraces, kmem ? &*kmem : nullptr, typed.poison, typed.model->os, address);
+    if (json) results.push_back(report::model_whatis_json(*typed.kernel, threads, w));
+    else std::cout << report::model_whatis_text(*typed.kernel, threads, w);
+  }
+  if (json) {
+    std::cout << report::to_json_text({{"schema", "coroner.model-whatis"}, {"os", typed.model->os}, {"results", results}}) << '\n';
+  }
   print_model_warnings(typed);
 }
 

@@ -8,15 +8,24 @@
 namespace coroner::report {
 namespace {
 
-std::string thread_name(const os_model::ModelThread& t) {
-  // mdb's "ksh/1": the process's command and the thread's lwp id.
-  return (t.comm.empty() ? "?" : t.comm) + (t.lwp >= 0 ? "/" + std::to_string(t.lwp) : "");
-}
+using os_model::thread_label;
+using os_model::thread_name;
 
 nlohmann::ordered_json thread_json(const os_model::ModelThread& t) {
   return {{"address", hex(t.address)}, {"id", t.id}, {"pid", t.pid}, {"lwp", t.lwp}, {"comm", t.comm},
           {"state", std::string(1, t.state)}, {"stack", {hex(t.stack_low), hex(t.stack_high)}},
           {"pc", hex(t.pc)}, {"sp", hex(t.sp)}, {"fp", hex(t.fp)}, {"problems", t.problems}};
+}
+
+// An audit record's stack holds return addresses: each names its caller, like a backtrace's frame.
+std::string return_address_text(const Kernel& kernel, uint64_t pc) { return os_model::frame_at(kernel, 1, pc).text(); }
+
+std::string poison_text(const os_model::ModelWhatIs& w) {
+  if (!w.poison) return "";
+  const PoisonPattern& p = *w.poison->pattern;
+  std::string out = p.name + (w.poison->delta ? " + " + hex(w.poison->delta) : "");
+  if (!p.meaning.empty()) out += ": " + p.meaning;
+  return out;
 }
 
 }  // namespace
@@ -45,7 +54,7 @@ nlohmann::ordered_json model_ps_json(const os_model::OsModel& model, const os_mo
 }
 
 std::string model_bt_text(const os_model::ModelThread& t, const os_model::ModelBacktrace& bt, bool panicking) {
-  std::string out = "thread " + hex(t.address) + " (" + thread_name(t) + ", pid " + std::to_string(t.pid) + ")" +
+  std::string out = "thread " + thread_label(t) +
                     (panicking ? ", the panicking thread" : "") + "\n";
   for (const auto& f : bt.frames) {
     char line[256];
@@ -68,7 +77,7 @@ std::string model_whatthread_text(const std::vector<os_model::ModelStackReferenc
   if (refs.empty()) return "no thread holds it\n";
   std::string out;
   for (const auto& r : refs) {
-    out += hex(r.thread->address) + " (" + thread_name(*r.thread) + ", pid " + std::to_string(r.thread->pid) + "): " +
+    out += thread_label(*r.thread) + ": " +
            hex(r.value) + " at " + hex(r.location) + ", " + r.place + "\n";
   }
   return out;
@@ -83,6 +92,70 @@ nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, co
   }
   return {{"schema", "coroner.model-whatthread"}, {"address", hex(address)}, {"size", size}, {"object", what},
           {"references", list}};
+}
+
+std::string model_whatis_text(const Kernel& kernel, const os_model::ModelThreads& threads, const os_model::ModelWhatIs& w) {
+  std::string out;
+  bool said = false;
+  if (w.buffer) {
+    const auto& b = *w.buffer;
+    // mdb's "ffffd0576bff2800 is freed from htable_t:"
+    out += hex(w.address) + " is " + (w.address == b.address ? "" : hex(w.address - b.address) + " bytes into a buffer ") +
+           (b.free ? "freed from " : "allocated from ") + b.cache + " (buffer " + hex(b.address) + ", " +
+           std::to_string(b.size) + " bytes, cache " + hex(b.cache_address) + ")\n";
+    if (b.audit) {
+      out += "  bufctl " + hex(b.bufctl) + " (audit): last " + (b.free ? "freed" : "allocated") + " by thread " +
+             thread_label(threads, b.audit->thread) + " at hrtime " + hex(b.audit->timestamp) + "\n";
+      for (uint64_t pc : b.audit->stack) out += "    " + return_address_text(kernel, pc) + "\n";
+    } else {
+      out += "  bufctl " + hex(b.bufctl) + " (no audit record: the cache is not KMF_AUDIT)\n";
+    }
+    said = true;
+  }
+  if (w.stack) {
+    out += hex(w.address) + " is on the stack of thread " + thread_label(threads.threads[w.stack->thread]) + ": " +
+           w.stack->place + "\n";
+    said = true;
+  }
+  if (!w.symbol.empty()) {
+    out += hex(w.address) + " is " + w.symbol + " in the kernel\n";
+    said = true;
+  }
+  if (!said) out += hex(w.address) + ": not a kernel symbol, a thread's stack or an allocator buffer coroner knows\n";
+  if (w.poison) out += "  it holds " + hex(*w.word) + ", " + poison_text(w) + "\n";
+  return out;
+}
+
+nlohmann::ordered_json model_whatis_json(const Kernel& kernel, const os_model::ModelThreads& threads,
+                                         const os_model::ModelWhatIs& w) {
+  nlohmann::ordered_json j = {{"address", hex(w.address)}};
+  j["symbol"] = w.symbol.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(w.symbol);
+  nlohmann::ordered_json buffer = nullptr;
+  if (w.buffer) {
+    const auto& b = *w.buffer;
+    buffer = {{"address", hex(b.address)}, {"size", b.size}, {"offset", w.address - b.address}, {"cache", b.cache},
+              {"cache_address", hex(b.cache_address)}, {"state", b.free ? "free" : "allocated"}, {"bufctl", hex(b.bufctl)}};
+    nlohmann::ordered_json audit = nullptr;
+    if (b.audit) {
+      nlohmann::ordered_json stack = nlohmann::ordered_json::array();
+      for (uint64_t pc : b.audit->stack) stack.push_back({{"pc", hex(pc)}, {"function", return_address_text(kernel, pc)}});
+      audit = {{"thread", hex(b.audit->thread)}, {"thread_name", thread_label(threads, b.audit->thread)},
+               {"timestamp", b.audit->timestamp}, {"stack", stack}};
+    }
+    buffer["audit"] = audit;
+  }
+  j["buffer"] = buffer;
+  nlohmann::ordered_json stack = nullptr;
+  if (w.stack) stack = {{"thread", thread_json(threads.threads[w.stack->thread])}, {"place", w.stack->place}};
+  j["stack"] = stack;
+  j["word"] = w.word ? nlohmann::ordered_json(hex(*w.word)) : nlohmann::ordered_json(nullptr);
+  nlohmann::ordered_json poison = nullptr;
+  if (w.poison) {
+    const PoisonPattern& p = *w.poison->pattern;
+    poison = {{"name", p.name}, {"delta", w.poison->delta}, {"state", p.state}, {"meaning", p.meaning}};
+  }
+  j["poison"] = poison;
+  return j;
 }
 
 AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::ModelAnalysis& a, const std::string& dump) {

@@ -112,6 +112,43 @@ TEST(Seed000Illumos, TheFreedHtableIsAsTheReportShowsIt) {
   EXPECT_EQ(j["vmlinux"]["verdict"], "match") << version.output;
 }
 
+// mdb's ::whatis on the htable, from an address inside it: "is freed from htable_t", the bufctl
+// audit record's address, timestamp and thread, and the stack that freed it (proc_exit's).
+TEST(Seed000Illumos, WhatisNamesTheFreedBufferItsCacheAndWhoFreedIt) {
+  auto w = coroner_json("seed-000", "whatis", "0xffffd0576bff2812 0xffffd0576bff2800");
+  EXPECT_EQ(w["schema"], "coroner.model-whatis");
+  ASSERT_EQ(w["results"].size(), 2u) << w.dump(1);
+  for (const auto& r : w["results"]) {
+    const auto& b = r["buffer"];
+    EXPECT_EQ(b["address"], "0xffffd0576bff2800") << r.dump(1);
+    EXPECT_EQ(b["cache"], "htable_t");
+    EXPECT_EQ(b["cache_address"], "0xffffd032e7e49008");
+    EXPECT_EQ(b["state"], "free");
+    EXPECT_EQ(b["bufctl"], "0xffffd03def4546e8");
+    EXPECT_EQ(b["audit"]["thread"], "0xffffd033e590a400");
+    EXPECT_EQ(b["audit"]["timestamp"], 0x98b15f2347fbeULL);
+    std::vector<std::string> stack;
+    for (const auto& f : b["audit"]["stack"]) stack.push_back(f["function"].get<std::string>().substr(0, f["function"].get<std::string>().find('+')));
+    EXPECT_EQ(stack, (std::vector<std::string>{"htable_free", "htable_purge_hat", "hat_free_end", "as_free", "relvm",
+                                               "proc_exit", "exit", "rexit", "_sys_sysenter_post_swapgs"}));
+    EXPECT_EQ(r["poison"]["name"], "KMEM_FREE_PATTERN");  // 0xdeadbeef, as the report's ht_valid_cnt shows
+    EXPECT_EQ(r["stack"], nullptr);
+  }
+  EXPECT_EQ(w["results"][0]["buffer"]["offset"], 0x12);
+  // The same buffer, alive in the near miss; an address on a stack; one that is nothing known.
+  auto alive = coroner_json("seed-000-near-miss-allocated", "whatis", "0xffffd0576bff2800");
+  EXPECT_EQ(alive["results"][0]["buffer"]["state"], "allocated") << alive.dump(1);
+  EXPECT_EQ(alive["results"][0]["poison"], nullptr);
+  auto held = coroner_json("seed-000", "whatthread", "0xffffd0576bff2800");
+  ASSERT_FALSE(held["references"].empty());
+  std::string slot = held["references"][0]["location"];
+  auto on_stack = coroner_json("seed-000", "whatis", slot + " 0x1000");
+  EXPECT_EQ(on_stack["results"][0]["stack"]["place"], held["references"][0]["place"]) << on_stack.dump(1);
+  EXPECT_EQ(on_stack["results"][0]["buffer"], nullptr);
+  EXPECT_EQ(on_stack["results"][1]["stack"], nullptr);
+  EXPECT_EQ(on_stack["results"][1]["symbol"], nullptr);
+}
+
 TEST(Seed000Illumos, NearMissesHaveTheirOwnShape) {
   auto alive = run_command(std::string(CORONER_BINARY) + " print " + kFixtures + "/seed-000-near-miss-allocated.core -k " +
                            kFixtures + "/seed-000-near-miss-allocated '((htable_t *)0xffffd0576bff2800)->ht_valid_cnt'");
@@ -205,10 +242,11 @@ TEST(Seed000Illumos, CorruptCoresNeverCrashCoroner) {
       std::memcpy(&bad[at], &word, 8);
     }
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bad;
-    for (const char* command : {"ps", "bt --all", "analyze", "whatthread 0xffffd0576bff2800"}) {
+    for (const char* command : {"ps", "bt --all", "analyze", "whatthread 0xffffd0576bff2800", "whatis 0xffffd0576bff2812"}) {
       std::string cmd(command);
-      std::string args = cmd.starts_with("whatthread") ? cmd.substr(0, 10) + " " + path + " -k " + kFixtures + "/seed-000 " + cmd.substr(11)
-                                                       : cmd + " " + path + " -k " + kFixtures + "/seed-000";
+      auto space = cmd.find(' ');
+      std::string args = cmd.starts_with("what") ? cmd.substr(0, space) + " " + path + " -k " + kFixtures + "/seed-000 " + cmd.substr(space + 1)
+                                                 : cmd + " " + path + " -k " + kFixtures + "/seed-000";
       auto r = run_command(std::string(CORONER_BINARY) + " " + args);
       EXPECT_TRUE(r.status == 0 || r.status == 1) << "round " << round << ": " << command << " exited " << r.status << "\n"
                                                   << r.output;
@@ -294,4 +332,15 @@ TEST(Seed002OpenZfs, AnalyzeReadsTheLwbInItsFrameAndFindsUmasTrash) {
   EXPECT_EQ(verdict_ids(analyze("seed-002-near-miss-alive")), std::vector<std::string>{});
   // Each seed's rule speaks on its own fixture only.
   EXPECT_EQ(verdict_ids(analyze("seed-001")), std::vector<std::string>{"freebsd.vm-object-collapse-rereferenced"});
+}
+
+// With no allocator model (FreeBSD's UMA is not modelled), whatis still says what the word holds.
+TEST(Seed002OpenZfs, WhatisSaysTheLwbHoldsUmasTrash) {
+  auto w = coroner_json("seed-002", "whatis", "0xfffff80123456008 panic");
+  ASSERT_EQ(w["results"].size(), 2u) << w.dump(1);
+  EXPECT_EQ(w["os"], "freebsd");
+  EXPECT_EQ(w["results"][0]["buffer"], nullptr);
+  EXPECT_EQ(w["results"][0]["word"], "0xdeadc0dedeadc0de");
+  EXPECT_EQ(w["results"][0]["poison"]["name"], "UMA_JUNK");
+  EXPECT_EQ(w["results"][1]["symbol"].get<std::string>().rfind("panic+0x0", 0), 0u) << w.dump(1);
 }

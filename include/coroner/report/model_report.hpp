@@ -6,6 +6,7 @@
 
 #include "coroner/os/model/model_facts.hpp"
 #include "coroner/os/model/model_threads.hpp"
+#include "coroner/os/model/model_whatis.hpp"
 #include "coroner/report/analysis_report.hpp"
 
 namespace coroner::report {
@@ -17,6 +18,9 @@ nlohmann::ordered_json model_bt_json(const os_model::ModelThread& thread, const 
 std::string model_whatthread_text(const std::vector<os_model::ModelStackReference>& refs);
 nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, const std::string& what,
                                              const std::vector<os_model::ModelStackReference>& refs);
+std::string model_whatis_text(const Kernel& kernel, const os_model::ModelThreads& threads, const os_model::ModelWhatIs& w);
+nlohmann::ordered_json model_whatis_json(const Kernel& kernel, const os_model::ModelThreads& threads,
+                                         const os_model::ModelWhatIs& w);
 
 // The summary analyze reports for a kernel described by an OS model.
 AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::ModelAnalysis& a, const std::string& dump);

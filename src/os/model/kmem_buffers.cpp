@@ -1,5 +1,6 @@
 #include "coroner/os/model/kmem_buffers.hpp"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -19,11 +20,11 @@ std::optional<uint64_t> number(Objects& objects, const std::string& expression) 
   return n ? std::optional<uint64_t>(*n) : std::nullopt;
 }
 
-std::optional<uint64_t> offset_of(DebugInfo& debug, const char* type, const char* member) {
+std::optional<Member> member_of(DebugInfo& debug, const char* type, const char* member) {
   auto t = debug.find_type(type);
   if (!t) return std::nullopt;
   auto m = debug.find_member_path(*t, member);
-  return m ? std::optional<uint64_t>(m->offset) : std::nullopt;
+  return m ? std::optional<Member>(*m) : std::nullopt;
 }
 
 }  // namespace
@@ -33,13 +34,18 @@ std::optional<KmemBuffers> KmemBuffers::read(Objects& objects, const OsModel& m)
   KmemBuffers out(objects);
   DebugInfo& debug = objects.debug();
   Layout& l = out.layout_;
+  const Type* stack_type = nullptr;
   for (auto [type, member, at] : {std::tuple{"kmem_buftag_t", "bt_redzone", &l.redzone}, {"kmem_buftag_t", "bt_bufctl", &l.bufctl},
                                   {"kmem_buftag_t", "bt_bxstat", &l.bxstat}, {"kmem_bufctl_audit_t", "bc_addr", &l.bc_addr},
-                                  {"kmem_bufctl_audit_t", "bc_cache", &l.bc_cache}, {"kmem_bufctl_audit_t", "bc_thread", &l.bc_thread}}) {
-    auto offset = offset_of(debug, type, member);
-    if (!offset) return std::nullopt;  // not the kmem this code knows
-    *at = *offset;
+                                  {"kmem_bufctl_audit_t", "bc_cache", &l.bc_cache}, {"kmem_bufctl_audit_t", "bc_thread", &l.bc_thread},
+                                  {"kmem_bufctl_audit_t", "bc_timestamp", &l.bc_timestamp},
+                                  {"kmem_bufctl_audit_t", "bc_depth", &l.bc_depth}, {"kmem_bufctl_audit_t", "bc_stack", &l.bc_stack}}) {
+    auto found = member_of(debug, type, member);
+    if (!found) return std::nullopt;  // not the kmem this code knows
+    *at = found->offset;
+    if (at == &l.bc_stack) stack_type = strip_typedefs(found->type);
   }
+  l.bc_stack_slots = stack_type && stack_type->kind == TypeKind::array ? stack_type->count.value_or(0) : 0;
   auto first = number(objects, m.caches->first);
   std::set<uint64_t> seen;
   for (uint64_t at = first.value_or(0); at && out.caches_.size() < kMaxCaches && seen.insert(at).second;) {
@@ -60,26 +66,57 @@ std::optional<KmemBuffers> KmemBuffers::read(Objects& objects, const OsModel& m)
   return out;
 }
 
-std::optional<KmemBuffer> KmemBuffers::buffer_at(uint64_t address) const {
+std::optional<KmemBuffer> KmemBuffers::check(const Cache& c, uint64_t address) const {
   const Kernel& k = objects_->kernel();
   const Layout& l = layout_;
+  uint64_t tag = address + c.buftag;
+  auto redzone = k.read_u64(tag + l.redzone);
+  if (!redzone || *redzone != kRedzonePattern) return std::nullopt;
+  auto bufctl = k.read_u64(tag + l.bufctl);
+  auto bxstat = k.read_u64(tag + l.bxstat);
+  if (!bufctl || !bxstat) return std::nullopt;
+  uint64_t state = *bxstat ^ *bufctl;
+  if (state != kBuftagFree && state != kBuftagAlloc) return std::nullopt;
+  return KmemBuffer{address, c.bufsize, c.address, c.name, state == kBuftagFree, *bufctl, audit(c, address, *bufctl)};
+}
+
+// The audit record (KMF_AUDIT) must name this buffer and this cache to be believed.
+std::optional<KmemAudit> KmemBuffers::audit(const Cache& c, uint64_t address, uint64_t bufctl) const {
+  const Kernel& k = objects_->kernel();
+  const Layout& l = layout_;
+  auto bc_addr = k.read_u64(bufctl + l.bc_addr);
+  auto bc_cache = k.read_u64(bufctl + l.bc_cache);
+  auto thread = k.read_u64(bufctl + l.bc_thread);
+  if (!bc_addr || !bc_cache || !thread || *bc_addr != address || *bc_cache != c.address) return std::nullopt;
+  KmemAudit a{*thread, k.read_u64(bufctl + l.bc_timestamp).value_or(0), {}};
+  auto depth = k.read_u32(bufctl + l.bc_depth);
+  uint64_t n = std::min<uint64_t>(depth.value_or(0), l.bc_stack_slots);
+  for (uint64_t i = 0; i < n; ++i) {
+    auto pc = k.read_u64(bufctl + l.bc_stack + 8 * i);
+    if (!pc) break;
+    a.stack.push_back(*pc);
+  }
+  return a;
+}
+
+std::optional<KmemBuffer> KmemBuffers::buffer_at(uint64_t address) const {
   for (const Cache& c : caches_) {
-    uint64_t tag = address + c.buftag;
-    auto redzone = k.read_u64(tag + l.redzone);
-    if (!redzone || *redzone != kRedzonePattern) continue;
-    auto bufctl = k.read_u64(tag + l.bufctl);
-    auto bxstat = k.read_u64(tag + l.bxstat);
-    if (!bufctl || !bxstat) continue;
-    uint64_t state = *bxstat ^ *bufctl;
-    if (state != kBuftagFree && state != kBuftagAlloc) continue;
-    KmemBuffer b{address, c.bufsize, c.name, state == kBuftagFree, *bufctl, std::nullopt};
-    // The audit record (KMF_AUDIT) must name this buffer and this cache to be believed.
-    auto bc_addr = k.read_u64(*bufctl + l.bc_addr);
-    auto bc_cache = k.read_u64(*bufctl + l.bc_cache);
-    if (bc_addr && bc_cache && *bc_addr == address && *bc_cache == c.address) {
-      if (auto thread = k.read_u64(*bufctl + l.bc_thread)) b.last_thread = *thread;
+    if (auto b = check(c, address)) return b;
+  }
+  return std::nullopt;
+}
+
+std::optional<KmemBuffer> KmemBuffers::buffer_containing(uint64_t address) const {
+  for (const Cache& c : caches_) {
+    // kmem buffers are 8-byte aligned at least; the nearest start whose buftag checks out is the
+    // buffer's: a later candidate's buftag would fall inside this buffer's own buftag.
+    uint64_t start = address & ~uint64_t{7};
+    for (uint64_t back = 0; back < c.bufsize && back <= start; back += 8) {
+      if (auto b = check(c, start - back)) {
+        if (address - b->address < b->size) return b;
+        break;
+      }
     }
-    return b;
   }
   return std::nullopt;
 }

@@ -16,13 +16,6 @@ namespace {
 
 constexpr size_t kMaxObjects = 64;
 
-std::string thread_text(const ModelThreads& threads, uint64_t address) {
-  for (const auto& t : threads.threads) {
-    if (t.address == address) return hex(address) + " (pid " + std::to_string(t.pid) + ", " + t.comm + ")";
-  }
-  return hex(address);
-}
-
 // Addresses the panic string names ("backing_object 0xfffff800534a1600 was somehow
 // re-referenced"): objects the crash itself points at, untyped until a rule reads them `as` a type.
 void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
@@ -143,8 +136,8 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     o.cache = b->cache;
     o.free = b->free;
     o.found_as = "stack slot " + hex(low + off) + " in " + place_on_stack(panicking, bt, low + off);
-    if (b->last_thread) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
-                                      thread_text(a.threads, *b->last_thread);
+    if (b->audit) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
+                                thread_label(a.threads, b->audit->thread);
     if (objects.debug().find_type(b->cache)) {
       o.type = b->cache;  // illumos names a cache after its type: "htable_t"
       o.field = rules::object_field_reader(objects, poison, model.os, b->cache, v);

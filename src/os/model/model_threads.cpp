@@ -157,12 +157,25 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
   return out;
 }
 
+std::string thread_name(const ModelThread& t) {
+  return (t.comm.empty() ? "?" : t.comm) + (t.lwp >= 0 ? "/" + std::to_string(t.lwp) : "");
+}
+
+std::string thread_label(const ModelThread& t) {
+  return hex(t.address) + " (" + thread_name(t) + ", pid " + std::to_string(t.pid) + ")";
+}
+
+std::string thread_label(const ModelThreads& threads, uint64_t address) {
+  for (const auto& t : threads.threads) {
+    if (t.address == address) return thread_label(t);
+  }
+  return hex(address) + " (not a thread on the list)";
+}
+
 std::string ModelFrame::text() const {
   if (function.empty()) return hex(pc);
   return function + "+" + hex(offset);
 }
-
-namespace {
 
 ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp) {
   ModelFrame f;
@@ -178,8 +191,6 @@ ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp) {
   }
   return f;
 }
-
-}  // namespace
 
 ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_frames) {
   ModelBacktrace bt;

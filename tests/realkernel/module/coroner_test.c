@@ -25,6 +25,13 @@
  *               complete() follows the reused bytes to a non-canonical address and oopses
  *   splice_hashed    seed 004: a positive dentry that is already hashed reaches d_splice_alias()
  *               through functions named as the NFS open path: BUG_ON(!d_unhashed(dentry))
+ *   zeroout_hang     seed 003's comment 8: a thread named ext4lazyinit waits in a function named
+ *               blkdev_issue_zeroout for a completion its end_io sent before counting the bio done,
+ *               so it waits again and forever (hung_task_panic=1)
+ *   live_completion  seed 003's near miss: the same late complete() and the same garbage in the
+ *               completion, but the frame that declared it has not returned (it sleeps)
+ *   splice_negative  seed 004's near miss: the same BUG in d_splice_alias() on the same path, but
+ *               the hashed dentry is negative (no inode): not the race where it turned positive
  *
  * Every address coroner needs is printed ("coroner_test: live[0] = ...") so tests can check.
  */
@@ -56,7 +63,7 @@ struct coroner_obj {
 static char *crash = "none";
 module_param(crash, charp, 0444);
 MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic, overwrite, list_del, freed_lock, "
-		 "hang, dead_completion, splice_hashed");
+		 "hang, dead_completion, splice_hashed, zeroout_hang, live_completion, splice_negative");
 
 /* A lock in an object of its own cache, so that a dump names its type through the cache. */
 struct coroner_lockbox {
@@ -232,6 +239,66 @@ static noinline void coroner_dead_completion(void)
 		msleep_interruptible(1000);
 }
 
+/* Seed 003's near miss. The completion's frame is live: it was overwritten in place (the same
+ * non-canonical wait-list pointer), not returned from, and the late complete() faults the same way. */
+static noinline void coroner_live_completion(void)
+{
+	DECLARE_COMPLETION_ONSTACK(wait);
+
+	zeroout_wait = &wait;
+	wait.wait.task_list.next = (struct list_head *)0xc0ffee0000000000ULL;
+	pr_info("coroner_test: live frame keeps completion %px on its stack\n", &wait);
+	schedule_delayed_work(&end_io_work, msecs_to_jiffies(200));
+	for (;;)
+		msleep_interruptible(1000);
+}
+
+/* Seed 003, comment 8: bio_batch_end_io() patched to complete() before it counts the bio done. */
+struct coroner_bio_batch {
+	atomic_t done;
+	struct completion *wait;
+};
+
+static struct coroner_bio_batch *late_batch;
+
+static void coroner_late_end_io(struct work_struct *work)
+{
+	complete(late_batch->wait);
+	msleep(100); /* the waiter looks at done in between, sees one bio short and waits again */
+	atomic_inc(&late_batch->done);
+}
+static DECLARE_WORK(late_end_io_work, coroner_late_end_io);
+
+/* Named as the kernel function it stands for, which this module does not otherwise see. */
+static noinline int blkdev_issue_zeroout(void)
+{
+	DECLARE_COMPLETION_ONSTACK(wait);
+	struct coroner_bio_batch bb = { .done = ATOMIC_INIT(0), .wait = &wait };
+	const int issued = 1;
+
+	late_batch = &bb;
+	schedule_work(&late_end_io_work);
+	while (atomic_read(&bb.done) < issued)
+		wait_for_completion(&wait);
+	return 0;
+}
+
+static noinline int coroner_ext4_lazyinit_thread(void *unused)
+{
+	return blkdev_issue_zeroout();
+}
+
+static noinline void coroner_zeroout_hang(void)
+{
+	struct task_struct *t = kthread_run(coroner_ext4_lazyinit_thread, NULL, "ext4lazyinit");
+
+	if (IS_ERR(t))
+		return;
+	pr_info("coroner_test: ext4lazyinit is pid %d\n", t->pid);
+	for (;;)
+		msleep_interruptible(1000);
+}
+
 /* Seed 004, with the NFS open path's function names; barrier_data() keeps each call a call. */
 static noinline struct dentry *nfs4_do_open(struct inode *inode, struct dentry *dentry)
 {
@@ -265,8 +332,9 @@ static noinline struct dentry *lookup_open(struct inode *inode, struct dentry *d
 	return alias;
 }
 
-/* The dentry another opener instantiated and hashed while this one was about to splice it. */
-static noinline void coroner_splice_hashed(void)
+/* The dentry another opener instantiated and hashed while this one was about to splice it (or,
+ * for the near miss, hashed without an inode). */
+static noinline void coroner_splice_hashed(bool positive)
 {
 	struct dentry *parent = current->fs->root.dentry;
 	struct qstr name = QSTR_INIT("10", 2);
@@ -277,9 +345,13 @@ static noinline void coroner_splice_hashed(void)
 		return;
 	inode->i_ino = 10;
 	inode->i_mode = S_IFREG | 0644;
-	d_instantiate(dentry, inode);
+	if (positive)
+		d_instantiate(dentry, inode);
 	d_rehash(dentry);
-	pr_info("coroner_test: dentry %px hashed with inode %px\n", dentry, inode);
+	if (positive)
+		pr_info("coroner_test: dentry %px hashed with inode %px\n", dentry, inode);
+	else
+		pr_info("coroner_test: dentry %px hashed without an inode\n", dentry);
 	lookup_open(inode, dentry);
 }
 
@@ -308,7 +380,13 @@ static noinline void coroner_crash(void)
 	else if (!strcmp(crash, "dead_completion"))
 		coroner_dead_completion();
 	else if (!strcmp(crash, "splice_hashed"))
-		coroner_splice_hashed();
+		coroner_splice_hashed(true);
+	else if (!strcmp(crash, "zeroout_hang"))
+		coroner_zeroout_hang();
+	else if (!strcmp(crash, "live_completion"))
+		coroner_live_completion();
+	else if (!strcmp(crash, "splice_negative"))
+		coroner_splice_hashed(false);
 }
 
 static int __init coroner_test_init(void)

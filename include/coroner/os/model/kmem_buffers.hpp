@@ -13,12 +13,20 @@
 
 namespace coroner::os_model {
 
+// A KMF_AUDIT bufctl: the last transaction on the buffer (its free, if the buffer is free).
+struct KmemAudit {
+  uint64_t thread = 0;     // bc_thread
+  uint64_t timestamp = 0;  // bc_timestamp (hrtime_t, ns since boot)
+  std::vector<uint64_t> stack;  // bc_stack[0 .. bc_depth): return addresses, innermost first
+};
+
 struct KmemBuffer {
   uint64_t address = 0, size = 0;
+  uint64_t cache_address = 0;
   std::string cache;
   bool free = false;
   uint64_t bufctl = 0;
-  std::optional<uint64_t> last_thread;  // the audit record's bc_thread: who freed (or allocated) it last
+  std::optional<KmemAudit> audit;  // when the bufctl is an audit record naming this buffer and cache
 };
 
 class KmemBuffers {
@@ -27,6 +35,9 @@ class KmemBuffers {
   static std::optional<KmemBuffers> read(Objects& objects, const OsModel& model);
   // The buffer that starts at `address`, checked through its buftag in every cache.
   std::optional<KmemBuffer> buffer_at(uint64_t address) const;
+  // The buffer `address` falls inside (mdb's ::whatis): for each cache, the nearest start at or
+  // below it whose buftag checks out.
+  std::optional<KmemBuffer> buffer_containing(uint64_t address) const;
 
  private:
   struct Cache {
@@ -37,9 +48,12 @@ class KmemBuffers {
   // word of a stack is checked against every cache.
   struct Layout {
     uint64_t redzone = 0, bufctl = 0, bxstat = 0;    // in the buftag
-    uint64_t bc_addr = 0, bc_cache = 0, bc_thread = 0;  // in the audit record
+    uint64_t bc_addr = 0, bc_cache = 0, bc_thread = 0, bc_timestamp = 0, bc_depth = 0, bc_stack = 0;  // audit record
+    uint64_t bc_stack_slots = 0;  // KMEM_STACK_DEPTH, from bc_stack's array type
   };
   explicit KmemBuffers(Objects& objects) : objects_(&objects) {}
+  std::optional<KmemBuffer> check(const Cache& cache, uint64_t address) const;
+  std::optional<KmemAudit> audit(const Cache& cache, uint64_t address, uint64_t bufctl) const;
   Objects* objects_;
   Layout layout_;
   std::vector<Cache> caches_;

@@ -30,6 +30,13 @@ struct ModelThreads {
   std::vector<std::string> problems;
 };
 
+// mdb's "ksh/1": the process's command and the thread's lwp id.
+std::string thread_name(const ModelThread& thread);
+// "0xffffd033e590a400 (sh/1, pid 101)".
+std::string thread_label(const ModelThread& thread);
+// The label of the thread at `address`, or the address and that no thread on the list is there.
+std::string thread_label(const ModelThreads& threads, uint64_t address);
+
 // Every thread, in list order; a list that loops or runs past `limit` items stops with a problem.
 ModelThreads read_threads(Objects& objects, const OsModel& model, size_t limit = 1 << 20);
 
@@ -41,6 +48,9 @@ struct ModelFrame {
   uint64_t offset = 0;  // of pc in function
   std::string text() const;  // "hati_page_unmap+0xe5"
 };
+
+// Frame `level` at `pc`; above level 0, pc is a return address and names the function that called.
+ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp = 0);
 
 struct ModelBacktrace {
   std::vector<ModelFrame> frames;
