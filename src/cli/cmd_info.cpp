@@ -22,6 +22,10 @@ void register_info(CLI::App& app) {
       std::cout << (args->json ? report::to_json_text(report::user_core_json(d)) + "\n" : report::user_core_text(d));
       return;
     }
+    if (os_model_of(*kernel)) {
+      auto typed = typed_dump(std::move(kernel), args->dump);
+      return model_info(typed, args->json);
+    }
     auto log = linux_kernel::read_printk_log(*kernel);
     auto summary = linux_kernel::summarize(*kernel, log ? &*log : nullptr);
     if (!log) summary.warnings.push_back("kernel log: " + log.error().message);

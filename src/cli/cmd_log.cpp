@@ -12,13 +12,17 @@ void register_log(CLI::App& app) {
     bool caller = false;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("log", "the kernel log (printk ring buffer), like dmesg; needs only VMCOREINFO");
+  auto* cmd = app.add_subcommand("log", "the kernel log (printk ring buffer), like dmesg; needs only VMCOREINFO (on FreeBSD, the message buffer)");
   add_dump_args(*cmd, args->dump, false);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.log)");
   cmd->add_flag("--caller,-T", args->caller, "show the caller (T<pid> or C<cpu>) of each record");
   cmd->callback([args] {
     auto kernel = open_kernel(args->dump);
     if (!kernel) throw CLI::RuntimeError(1);
+    if (os_model_of(*kernel)) {
+      auto typed = typed_dump(std::move(kernel), args->dump);
+      return model_log(typed, args->json);
+    }
     auto log = linux_kernel::read_printk_log(*kernel);
     if (!log) {
       std::cerr << "coroner: " << kernel->dump().path() << ": " << log.error().message << '\n';

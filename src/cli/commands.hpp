@@ -47,6 +47,10 @@ struct TypedDump {
 PoisonCatalog poison_catalog(const std::vector<std::string>& files);
 void add_poison_option(CLI::App& cmd, std::vector<std::string>& files);
 TypedDump open_typed_dump(const DumpArgs& args);
+// The same, for a kernel already opened (`info` and `log` open one before they know they need types).
+TypedDump typed_dump(std::unique_ptr<Kernel> kernel, const DumpArgs& args);
+// The OS model whose symbols the kernel's vmlinux has, if any: not Linux.
+const os_model::OsModel* os_model_of(const Kernel& kernel);
 // The tasks of a typed dump; fails the command (saying why) when they cannot be read.
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
 // The kernel's warnings and the problems met on the way (unreadable tasks, modules, ORC tables),
@@ -59,6 +63,8 @@ void model_ps(TypedDump& typed, bool json);
 void model_bt(TypedDump& typed, const std::vector<std::string>& threads, bool all, bool json);
 void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const std::string& what, bool json);
 void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool json);
+void model_info(TypedDump& typed, bool json);
+void model_log(TypedDump& typed, bool json);
 
 void register_info(CLI::App& app);
 void register_struct(CLI::App& app);

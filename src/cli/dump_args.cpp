@@ -44,10 +44,21 @@ void fail(const std::string& message) {
   throw CLI::RuntimeError(1);
 }
 
+const os_model::OsModel* os_model_of(const Kernel& kernel) {
+  const ElfSymbols* symbols = kernel.symbols();
+  if (!symbols) return nullptr;
+  return os_model::detect_os_model([&](const std::string& s) { return symbols->find(s) != nullptr; });
+}
+
 TypedDump open_typed_dump(const DumpArgs& args) {
+  auto kernel = open_kernel(args);
+  if (!kernel) throw CLI::RuntimeError(1);
+  return typed_dump(std::move(kernel), args);
+}
+
+TypedDump typed_dump(std::unique_ptr<Kernel> kernel, const DumpArgs& args) {
   TypedDump t;
-  t.kernel = open_kernel(args);
-  if (!t.kernel) throw CLI::RuntimeError(1);
+  t.kernel = std::move(kernel);
   if (!t.kernel->symbols()) {
     fail(args.vmlinux + " does not match " + args.dump + ": " + t.kernel->vmlinux_check().detail +
          "\n(run `coroner info` for details)");
@@ -55,7 +66,7 @@ TypedDump open_typed_dump(const DumpArgs& args) {
   t.debug = open_debug_info(args.vmlinux);
   if (!t.debug) throw CLI::RuntimeError(1);
   t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
-  t.model = os_model::detect_os_model([&](const std::string& s) { return t.kernel->symbols()->find(s) != nullptr; });
+  t.model = os_model_of(*t.kernel);
   t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
   t.view->load_module_debug(args.module_dirs);
   t.poison = poison_catalog(args.poison_files);

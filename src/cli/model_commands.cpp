@@ -1,8 +1,10 @@
-// ps, bt, whatthread and whatis on kernels described by an OS model (data/os/*.yaml).
+// info, log, ps, bt, whatthread and whatis on kernels described by an OS model (data/os/*.yaml).
 #include <iostream>
 
 #include "commands.hpp"
 #include "coroner/format.hpp"
+#include "coroner/os/model/model_log.hpp"
+#include "coroner/os/model/model_summary.hpp"
 #include "coroner/os/model/model_whatis.hpp"
 #include "coroner/report/model_report.hpp"
 #include "coroner/report/info_report.hpp"
@@ -94,6 +96,25 @@ void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool
   }
   if (json) {
     std::cout << report::to_json_text({{"schema", "coroner.model-whatis"}, {"os", typed.model->os}, {"results", results}}) << '\n';
+  }
+  print_model_warnings(typed);
+}
+
+void model_info(TypedDump& typed, bool json) {
+  auto summary = os_model::summarize_model(*typed.objects, *typed.model);
+  if (json) std::cout << report::to_json_text(report::info_json(*typed.kernel, summary)) << '\n';
+  else std::cout << report::info_text(*typed.kernel, summary);
+}
+
+void model_log(TypedDump& typed, bool json) {
+  auto log = os_model::read_log(*typed.objects, *typed.model);
+  if (!log) fail(typed.kernel->dump().path() + ": " + log.error().message);
+  if (json) {
+    std::cout << report::to_json_text({{"schema", "coroner.model-log"}, {"os", typed.model->os}, {"buffer", hex(log->buffer)},
+                                       {"size", log->size}, {"write_position", log->write_position}, {"lines", log->lines}})
+              << '\n';
+  } else {
+    for (const auto& line : log->lines) std::cout << line << '\n';
   }
   print_model_warnings(typed);
 }

@@ -68,6 +68,7 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
   return json{{"schema", "coroner.info"},
               {"schema_version", kInfoSchemaVersion},
               {"dump", dump},
+              {"os", s.os},
               {"arch", s.arch},
               {"release", sourced(s.release)},
               {"version", sourced(s.version)},
@@ -97,6 +98,7 @@ std::string info_text(const Kernel& k, const linux_kernel::KernelSummary& s) {
   if (h.incomplete) format += ", INCOMPLETE";
   row("DUMPFILE", k.dump().path());
   row("FORMAT", format + " by " + producer_name(h.producer));
+  row("OS", s.os);
   row("ARCH", s.arch);
   row("RELEASE", text_of(s.release));
   row("VERSION", text_of(s.version));

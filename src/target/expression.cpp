@@ -294,6 +294,26 @@ Result<uint64_t> evaluate_integer(Objects& objects, std::string_view expression)
   return objects.integer(*v);
 }
 
+Result<std::string> value_text(Objects& objects, const Value& value, size_t limit) {
+  const Type* t = strip_typedefs(value.type);
+  if (t && t->kind == TypeKind::pointer) {
+    auto p = objects.integer(value);
+    if (!p) return p.error();
+    return objects.kernel().read_c_string(*p, limit);
+  }
+  auto bytes = objects.bytes(value);
+  if (!bytes) return bytes.error();
+  std::string s(bytes->begin(), bytes->end());
+  s = s.substr(0, s.find('\0'));
+  return s.size() > limit ? s.substr(0, limit) : s;
+}
+
+Result<std::string> evaluate_text(Objects& objects, std::string_view expression, size_t limit) {
+  auto v = evaluate(objects, expression);
+  if (!v) return v.error();
+  return value_text(objects, *v, limit);
+}
+
 Result<uint64_t> evaluate_address(Objects& objects, std::string_view expression) {
   auto v = evaluate(objects, expression);
   if (!v) return v.error();

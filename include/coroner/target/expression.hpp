@@ -16,5 +16,9 @@ Result<Value> evaluate(Objects& objects, std::string_view expression);
 Result<uint64_t> evaluate_address(Objects& objects, std::string_view expression);
 // An expression's value as an integer (a number, an enumerator, a pointer's value).
 Result<uint64_t> evaluate_integer(Objects& objects, std::string_view expression);
+// A value as text: a char array's bytes up to the first NUL, or the string a char * points to (at
+// most `limit` bytes).
+Result<std::string> value_text(Objects& objects, const Value& value, size_t limit = 1024);
+Result<std::string> evaluate_text(Objects& objects, std::string_view expression, size_t limit = 1024);
 
 }  // namespace coroner

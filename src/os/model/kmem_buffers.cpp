@@ -54,9 +54,7 @@ std::optional<KmemBuffers> KmemBuffers::read(Objects& objects, const OsModel& m)
     c.address = at;
     c.bufsize = number(objects, on + "cache_bufsize").value_or(0);
     c.buftag = number(objects, on + "cache_buftag").value_or(0);
-    if (auto name = evaluate(objects, on + "cache_name")) {
-      if (auto bytes = objects.bytes(*name)) c.name = std::string(bytes->begin(), bytes->end()).c_str();
-    }
+    if (auto name = evaluate_text(objects, on + "cache_name")) c.name = *name;
     if (c.bufsize) out.caches_.push_back(c);
     auto next = number(objects, on + m.caches->next);
     if (!next) break;

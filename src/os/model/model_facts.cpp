@@ -8,6 +8,7 @@
 
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
+#include "coroner/os/model/model_log.hpp"
 #include "coroner/rules/object_fields.hpp"
 #include "coroner/rules/object_index.hpp"
 
@@ -109,6 +110,10 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
     return rules::object_field_reader(objects, poison, os, type, address);
   };
+  if (model.log) {
+    if (auto log = read_log(objects, model)) a.facts.log = std::move(log->lines);
+    else a.problems.push_back("message buffer: " + log.error().message);
+  }
   add_named_objects(objects, poison, model.os, a);
   auto kmem = KmemBuffers::read(objects, model);
   if (!kmem || !a.threads.panicking) {

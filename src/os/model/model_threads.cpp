@@ -25,19 +25,9 @@ class Evaluator {
   Result<uint64_t> integer(const std::string& type, uint64_t address, const std::string& member) {
     return evaluate_integer(objects_, on_text(type, address, member));
   }
-  // A char array's text, or the string a char * points to.
   Result<std::string> text(Result<Value> v) {
     if (!v) return v.error();
-    const Type* t = strip_typedefs(v->type);
-    if (t && t->kind == TypeKind::pointer) {
-      auto p = objects_.integer(*v);
-      if (!p) return p.error();
-      return objects_.kernel().read_c_string(*p, 1024);
-    }
-    auto bytes = objects_.bytes(*v);
-    if (!bytes) return bytes.error();
-    std::string s(bytes->begin(), bytes->end());
-    return s.substr(0, s.find('\0'));
+    return value_text(objects_, *v);
   }
 
  private:

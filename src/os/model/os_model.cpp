@@ -44,7 +44,8 @@ class Reader {
   Result<OsModel> model(const YAML::Node& root) {
     OsModel m;
     m.file = name_;
-    if (auto st = keys(root, {"os", "detect", "panic", "processes", "threads", "unwind", "allocator"}, "model"); !st) {
+    if (auto st = keys(root, {"os", "detect", "kernel", "log", "panic", "processes", "threads", "unwind", "allocator"},
+                       "model"); !st) {
       return st.error();
     }
     if (auto st = text(root, "os", m.os, true); !st) return st.error();
@@ -53,6 +54,20 @@ class Reader {
       return make_error(where(detect ? detect : root) + ": `detect` is a list of symbols the kernel must have");
     }
     for (const auto& s : detect) m.detect.push_back(s.Scalar());
+    if (const YAML::Node kernel = root["kernel"]) {
+      if (auto st = keys(kernel, {"release", "version", "cpus"}, "kernel"); !st) return st.error();
+      for (auto [key, out] : {std::pair{"release", &m.release}, std::pair{"version", &m.version}, std::pair{"cpus", &m.cpus}}) {
+        if (auto st = text(kernel, key, *out, false); !st) return st.error();
+      }
+    }
+    if (const YAML::Node log = root["log"]) {
+      if (auto st = keys(log, {"buffer", "size", "write"}, "log"); !st) return st.error();
+      LogRing ring;
+      for (auto [key, out] : {std::pair{"buffer", &ring.buffer}, std::pair{"size", &ring.size}, std::pair{"write", &ring.write}}) {
+        if (auto st = text(log, key, *out, true); !st) return st.error();
+      }
+      m.log = ring;
+    }
     if (const YAML::Node panic = root["panic"]) {
       if (auto st = keys(panic, {"message", "thread", "thread_id", "machinery", "context"}, "panic"); !st) return st.error();
       if (const YAML::Node context = panic["context"]) {

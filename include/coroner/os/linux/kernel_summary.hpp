@@ -16,6 +16,7 @@ struct Sourced {  // a fact and where it came from
 };
 
 struct KernelSummary {
+  std::string os = "linux";  // or the OS model's (data/os/*.yaml)
   std::string arch = "x86_64";
   Sourced<std::string> release, version;
   Sourced<int> cpus, online_cpus, crashing_cpu;

@@ -20,9 +20,18 @@ struct ListWalk {
   std::string first, next;
 };
 
+// The kernel's message buffer as a byte ring: `buffer` (a char *) holds `size` bytes, and `write`
+// is a sequence number whose remainder by size is where the next byte goes, so the oldest text
+// starts there. Bytes never written are NUL.
+struct LogRing {
+  std::string buffer, size, write;
+};
+
 struct OsModel {
   std::string os, file;
   std::vector<std::string> detect;  // symbols that must all be present
+  std::string release, version, cpus;  // what `info` shows: expressions (text, text, number)
+  std::optional<LogRing> log;
   std::string panic_message, panic_thread, panic_thread_id;
   std::vector<std::string> panic_machinery;  // functions a crash signature skips: panic, vpanic, assfail
   std::string panic_pc, panic_sp, panic_fp;  // where the panicking thread's registers were saved, if not its own

@@ -1,0 +1,21 @@
+#pragma once
+// The message buffer of a kernel described by an OS model (FreeBSD's msgbuf): the model's LogRing,
+// read oldest text first, as lines.
+#include <string>
+#include <vector>
+
+#include "coroner/os/model/os_model.hpp"
+#include "coroner/result.hpp"
+#include "coroner/target/object.hpp"
+
+namespace coroner::os_model {
+
+struct ModelLog {
+  std::vector<std::string> lines;
+  uint64_t buffer = 0, size = 0, write_position = 0;
+};
+
+// Fails, saying why, when the model has no `log` or the buffer cannot be read.
+Result<ModelLog> read_log(Objects& objects, const OsModel& model);
+
+}  // namespace coroner::os_model

@@ -1,0 +1,43 @@
+#include "coroner/os/model/model_summary.hpp"
+
+#include "coroner/target/expression.hpp"
+
+namespace coroner::os_model {
+namespace {
+
+// The text an expression names, with the expression as its source; a failure becomes a warning.
+linux_kernel::Sourced<std::string> text_fact(Objects& objects, const std::string& expression, const char* what,
+                                             std::vector<std::string>& warnings) {
+  linux_kernel::Sourced<std::string> out;
+  if (expression.empty()) return out;
+  auto t = evaluate_text(objects, expression);
+  if (!t) {
+    warnings.push_back(std::string(what) + " (" + expression + "): " + t.error().message);
+    return out;
+  }
+  std::string s = *t;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (!s.empty()) out = {s, expression};
+  return out;
+}
+
+}  // namespace
+
+linux_kernel::KernelSummary summarize_model(Objects& objects, const OsModel& m) {
+  linux_kernel::KernelSummary s;
+  s.os = m.os;
+  s.dump_memory_bytes = objects.kernel().dump().physical_memory_size();
+  s.release = text_fact(objects, m.release, "release", s.warnings);
+  s.version = text_fact(objects, m.version, "version", s.warnings);
+  s.panic_message = text_fact(objects, m.panic_message, "panic message", s.warnings);
+  if (!m.cpus.empty()) {
+    if (auto n = evaluate_integer(objects, m.cpus); n && *n > 0 && *n < 65536) {
+      s.cpus = {static_cast<int>(*n), m.cpus};
+    } else {
+      s.warnings.push_back("cpus (" + m.cpus + "): " + (n ? "implausible value " + std::to_string(*n) : n.error().message));
+    }
+  }
+  return s;
+}
+
+}  // namespace coroner::os_model
