@@ -98,7 +98,11 @@ std::vector<VerdictCase> verdict_cases() {
           {"freed-lock", {"linux.lock-in-freed-object", "linux.soft-lockup"}},
           {"hung-task", {"linux.hung-task"}},
           {"seed003-completion", {"linux.completion-on-dead-stack-frame"}},
-          {"seed004-dentry", {"linux.d-splice-alias-hashed-dentry", "linux.kernel-bug"}}};
+          {"seed004-dentry", {"linux.d-splice-alias-hashed-dentry", "linux.kernel-bug"}},
+          {"seed003-hung", {"linux.zeroout-completion-never-comes", "linux.hung-task"}},
+          // The near misses: the same crash without the race's mark. No seed rule may speak.
+          {"seed003-near-miss", {}},
+          {"seed004-near-miss", {"linux.kernel-bug"}}};
 }
 
 void PrintTo(const VerdictCase& c, std::ostream* os) { *os << c.scenario; }
@@ -184,6 +188,44 @@ TEST(VerdictEvidence, TheLinuxSeedsRacesPointAtTheirObjects) {
   EXPECT_NE(evidence.find("(d_hash.pprev != 0)"), std::string::npos) << evidence;
 }
 
+// Seed 003's comment 8 in Debian's kernel: the ext4lazyinit thread the hung-task detector named,
+// waiting in blkdev_issue_zeroout().
+TEST(VerdictEvidence, TheZerooutHangNamesTheWaitingThread) {
+  auto j = analyze("seed003-hung", "vmcore.kdump-zlib", "--modules " + dumps_dir() + "/test-module");
+  std::string pid = from_log("seed003-hung", R"(coroner_test: ext4lazyinit is pid (\d+))");
+  std::string evidence = evidence_of(j);
+  EXPECT_NE(evidence.find("INFO: task ext4lazyinit:" + pid + " blocked for more than"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("thread pid " + pid + " (ext4lazyinit), state D"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("blkdev_issue_zeroout"), std::string::npos) << evidence;
+}
+
+// The near misses are worth something only if they are the same crash: the same late complete()
+// faulting on the same garbage (but the completion's frame is live), and the same BUG on the same
+// path (but the dentry is negative).
+TEST(VerdictEvidence, TheSeedNearMissesCrashLikeTheirSeeds) {
+  const std::string modules = "--modules " + dumps_dir() + "/test-module";
+  auto seed = analyze("seed003-completion", "vmcore.kdump-zlib", modules);
+  auto near = analyze("seed003-near-miss", "vmcore.kdump-zlib", modules);
+  EXPECT_EQ(near["cause"], seed["cause"]);  // "general protection fault ... 0xc0ffedfffffffff8"
+  EXPECT_EQ(near["signature"], seed["signature"]);  // complete | process_one_work | worker_thread | ...
+  uint64_t wait = std::stoull(from_log("seed003-near-miss", R"(coroner_test: live frame keeps completion ([0-9a-f]+) on its stack)"),
+                              nullptr, 16);
+  bool live = false;  // an address in the struct completion, as in seed 003's own dump
+  for (const auto& o : near["objects"]) {
+    uint64_t at = std::stoull(o["address"].get<std::string>(), nullptr, 16);
+    live |= at >= wait && at < wait + 32 && o["state"] == "live frame";
+  }
+  EXPECT_TRUE(live) << near["objects"].dump(1);
+
+  auto dentry = analyze("seed004-near-miss", "vmcore.kdump-zlib", modules);
+  EXPECT_EQ(dentry["signature"], analyze("seed004-dentry", "vmcore.kdump-zlib", modules)["signature"]);
+  std::string d = "0x" + from_log("seed004-near-miss", R"(coroner_test: dentry ([0-9a-f]+) hashed without an inode)");
+  auto negative = coroner::testing::run_command(std::string(CORONER_BINARY) + " print " + dumps_dir() +
+                                                "/seed004-near-miss/vmcore.kdump-zlib -k " + dumps_dir() +
+                                                "/kernel/vmlinux '((struct dentry *)" + d + ")->d_inode'");
+  EXPECT_NE(negative.output.find("= 0x0"), std::string::npos) << negative.output;
+}
+
 // mdb's ::whatthread inside analyze: the threads that still hold the freed object the crash went
 // through are named, each with the stack slot that holds it.
 TEST(VerdictEvidence, TheOtherHoldersOfTheFreedObjectAreNamed) {
@@ -214,7 +256,8 @@ TEST(VerdictEvidence, TheOtherHoldersOfTheFreedObjectAreNamed) {
 // Every scenario's report validates against docs/report.schema.json (Debian's python3-jsonschema).
 TEST(AnalyzeJson, EveryReportValidatesAgainstTheSchema) {
   for (const char* scenario : {"sysrq-kaslr", "kdump-kaslr", "slub-uaf", "oops-null", "oops-bug", "slub-overwrite",
-                               "list-corruption", "freed-lock", "hung-task", "seed003-completion", "seed004-dentry"}) {
+                               "list-corruption", "freed-lock", "hung-task", "seed003-completion", "seed004-dentry",
+                               "seed003-hung", "seed003-near-miss", "seed004-near-miss"}) {
     std::string report = ::testing::TempDir() + "/report-" + scenario + ".json";
     auto r = run_command(std::string(CORONER_BINARY) + " analyze " + dumps_dir() + "/" + scenario +
                          "/vmcore.kdump-zlib -k " + dumps_dir() + "/kernel/vmlinux --format json -o " + report);
