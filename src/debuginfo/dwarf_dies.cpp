@@ -98,6 +98,31 @@ std::optional<uint64_t> single_address(Dwarf_Attribute attr, Dwarf_Error* err) {
   return address;
 }
 
+// A local's location when it is one stack slot: exactly DW_OP_fbreg N.
+std::optional<int64_t> frame_slot(Dwarf_Attribute attr, Dwarf_Error* err) {
+  Dwarf_Unsigned length = 0;
+  Dwarf_Ptr bytes = nullptr;
+  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length < 2) return std::nullopt;
+  auto* p = static_cast<const uint8_t*>(bytes);
+  if (p[0] != DW_OP_fbreg) return std::nullopt;
+  dwarf::Cursor c(std::span<const uint8_t>(p + 1, length - 1));
+  int64_t offset = c.sleb();
+  return c.ok() && c.at_end() ? std::optional(offset) : std::nullopt;
+}
+
+std::optional<FrameBase> frame_base(Dwarf_Attribute attr, Dwarf_Error* err) {
+  Dwarf_Unsigned length = 0;
+  Dwarf_Ptr bytes = nullptr;
+  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length < 1) return std::nullopt;
+  auto* p = static_cast<const uint8_t*>(bytes);
+  if (p[0] == DW_OP_call_frame_cfa && length == 1) return FrameBase{true, -1, 0};
+  if (p[0] < DW_OP_breg0 || p[0] > DW_OP_breg31) return std::nullopt;
+  dwarf::Cursor c(std::span<const uint8_t>(p + 1, length - 1));
+  int64_t offset = c.sleb();
+  if (!c.ok() || !c.at_end()) return std::nullopt;
+  return FrameBase{false, p[0] - DW_OP_breg0, offset};
+}
+
 }  // namespace
 
 struct DieReader::Impl {
@@ -188,7 +213,13 @@ struct DieReader::Impl {
         f.const_value_signed = form == DW_FORM_sdata || form == DW_FORM_implicit_const;
         break;
       case DW_AT_location:
-        if (form == DW_FORM_exprloc) f.static_address = single_address(attr, &err);
+        if (form == DW_FORM_exprloc) {
+          f.static_address = single_address(attr, &err);
+          if (!f.static_address && !err) f.frame_offset = frame_slot(attr, &err);
+        }
+        break;
+      case DW_AT_frame_base:
+        if (form == DW_FORM_exprloc) f.frame_base = frame_base(attr, &err);
         break;
       case DW_AT_low_pc: {  // a function's entry
         Dwarf_Addr address = 0;

@@ -203,13 +203,28 @@ class Evaluator {
     return true;
   }
 
-  // A word of a crashing frame read as the rule's type: the first whose fields all hold.
+  // In a crashing frame: the variable the rule names, read as what it points to (or as `as`), or
+  // else the first word read as the rule's type whose fields all hold.
   bool frame_object(const Condition& c, std::vector<std::string>& evidence) const {
     if (!facts_.read_as) return false;
     for (const FrameWords& f : facts_.crashing_frames) {
       if (!function_matches(f.function, *c.frame)) continue;
+      std::vector<std::string> fields;
+      if (!c.variable.empty()) {
+        for (const auto& v : f.variables) {
+          if (v.name != c.variable) continue;
+          const std::string& type = c.as_type.empty() ? v.pointee : c.as_type;
+          if (type.empty() || !fields_hold(c, facts_.read_as(v.value, type), fields)) break;
+          evidence.push_back(v.name + " = " + hex(v.value) + " in frame #" + std::to_string(f.level) + " " + f.function +
+                             " (" + (v.parameter ? "parameter" : "local") + ", " + v.type + ", at " + hex(v.location) +
+                             "), read as " + type);
+          evidence.insert(evidence.end(), fields.begin(), fields.end());
+          return true;
+        }
+        continue;
+      }
       for (const auto& [location, value] : f.words) {
-        std::vector<std::string> fields;
+        fields.clear();
         if (!fields_hold(c, facts_.read_as(value, c.as_type), fields)) continue;
         evidence.push_back(hex(value) + " in frame #" + std::to_string(f.level) + " " + f.function + " (stack slot " +
                            hex(location) + "), read as " + c.as_type);

@@ -146,8 +146,12 @@ class Reader {
       c.kind = Condition::Kind::object;
       auto o = object(v, c);
       if (!o) return o.error();
-      if (c.place == ObjectPlace::frame && (!c.frame || c.as_type.empty())) {
-        return make_error(where(v) + ": `place: frame` needs `frame: FUNCTION` and `as: TYPE`");
+      if (c.place == ObjectPlace::frame && (!c.frame || (c.as_type.empty() && c.variable.empty()))) {
+        return make_error(where(v) + ": `place: frame` needs `frame: FUNCTION` and `variable: NAME` (its parameter or "
+                                     "local, typed by the debug info) or `as: TYPE` (any word of the frame, read as TYPE)");
+      }
+      if (!c.variable.empty() && c.place != ObjectPlace::frame) {
+        return make_error(where(v) + ": `variable` names a function's parameter or local: it needs `place: frame`");
       }
       return c;
     }
@@ -156,7 +160,7 @@ class Reader {
   }
 
  private:
-  static constexpr const char* kObjectKeys = "freed, type, cache, place, frame, as, fields";
+  static constexpr const char* kObjectKeys = "freed, type, cache, place, frame, variable, as, fields";
 
   Status object(const YAML::Node& v, Condition& c) {
     if (!v.IsMap() || v.size() == 0) return make_error(where(v) + ": `object` takes {" + kObjectKeys + "}");
@@ -184,6 +188,9 @@ class Reader {
         auto re = regex(value, c.frame_text);
         if (!re) return re.error();
         c.frame = std::move(*re);
+      } else if (k == "variable") {
+        if (!value.IsScalar() || value.Scalar().empty()) return make_error(where(value) + ": `variable` is a name: lwb");
+        c.variable = value.Scalar();
       } else if (k == "as") {
         if (!value.IsScalar() || value.Scalar().empty()) return make_error(where(value) + ": `as` is a C type: \"struct vm_object\"");
         c.as_type = value.Scalar();

@@ -324,7 +324,10 @@ TEST(Seed002OpenZfs, AnalyzeReadsTheLwbInItsFrameAndFindsUmasTrash) {
   EXPECT_EQ(verdict_ids(j), std::vector<std::string>{"openzfs.lwb-used-after-zil-sync-freed-it"}) << j["verdicts"].dump(1);
   ASSERT_FALSE(j["verdicts"].empty());
   std::string evidence = j["verdicts"][0]["evidence"].dump();
-  for (const char* wanted : {"0xfffff80123456000 in frame #8 zil_lwb_write_issue", "read as lwb_t",
+  // The lwb is zil_lwb_write_issue()'s parameter where its DWARF puts it (DW_OP_fbreg from the
+  // CFA): the slot the fixture filled as gcc -O0 spills the second argument, rbp - 16.
+  for (const char* wanted : {"lwb = 0xfffff80123456000 in frame #8 zil_lwb_write_issue (parameter, lwb_t *, at 0xfffffe01a3c446f0)",
+                             "read as lwb_t",
                              "field lwb_issued_timestamp = 0xdeadc0dedeadc0de, UMA_JUNK",
                              "field lwb_child_zio = 0xdeadc0dedeadc0de, UMA_JUNK"}) {
     EXPECT_NE(evidence.find(wanted), std::string::npos) << wanted << " not in " << evidence;

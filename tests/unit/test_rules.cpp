@@ -381,8 +381,8 @@ TEST(CrashSignature, NumbersOutMachineryOutStable) {
 // zil_lwb_write_issue's frame): the first word whose fields all hold is the object.
 TEST(Rules, FrameWordsReadAsTheRulesType) {
   Facts f;
-  f.crashing_frames = {{7, "zio_nowait", {{0xfffffe0000001000, 0xdeadc0dedeadc0de}}},
-                       {8, "zil_lwb_write_issue", {{0xfffffe0000001100, 0xffffffff80200100}, {0xfffffe0000001108, 0xfffff80123456000}}}};
+  f.crashing_frames = {{7, "zio_nowait", {{0xfffffe0000001000, 0xdeadc0dedeadc0de}}, {}},
+                       {8, "zil_lwb_write_issue", {{0xfffffe0000001100, 0xffffffff80200100}, {0xfffffe0000001108, 0xfffff80123456000}}, {}}};
   f.read_as = [](uint64_t address, const std::string& type) -> FieldReader {
     return [address, type](const std::string& path) -> std::optional<FieldValue> {
       if (type != "lwb_t" || path != "lwb_child_zio") return std::nullopt;
@@ -397,7 +397,37 @@ TEST(Rules, FrameWordsReadAsTheRulesType) {
   EXPECT_FALSE(matches(rule, f));
   auto r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {place: frame, as: lwb_t}\n", "bad.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("`place: frame` needs `frame: FUNCTION` and `as: TYPE`"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("`place: frame` needs `frame: FUNCTION` and `variable: NAME`"), std::string::npos)
+      << r.error().message;
+}
+
+// kgdb's `p lwb` in that frame: the variable the debug info places there, read as what it points
+// to, and only that one (a word elsewhere in the frame that would pass does not count).
+TEST(Rules, FrameVariablesAreReadAsTheTypeTheyPointTo) {
+  Facts f;
+  f.crashing_frames = {{8, "zil_lwb_write_issue", {{0xfffffe0000001100, 0xfffff80123456000}},
+                        {{"zilog", "zilog_t *", "zilog_t", true, 0xfffffe0000001108, 0xfffff8010d2a6000},
+                         {"lwb", "lwb_t *", "lwb_t", true, 0xfffffe0000001110, 0xfffff80123457000}}}};
+  std::string read_type;
+  f.read_as = [&read_type](uint64_t address, const std::string& type) -> FieldReader {
+    read_type = type;
+    return [address](const std::string& path) -> std::optional<FieldValue> {
+      if (path != "lwb_child_zio") return std::nullopt;
+      if (address == 0xfffff80123456000) return FieldValue{0xdeadc0dedeadc0de, false, "UMA_JUNK", "0xdeadc0dedeadc0de, UMA_JUNK"};
+      return FieldValue{0x1234, false, "", "0x1234"};
+    };
+  };
+  const std::string rule = "      object: {place: frame, frame: zil_lwb_write_issue, variable: lwb, fields: [\"lwb_child_zio != 0\"]}\n";
+  EXPECT_TRUE(matches(rule, f));
+  EXPECT_EQ(read_type, "lwb_t");  // the pointee, from the debug info
+  // The word at 0xfffffe0000001100 holds junk, but it is not `lwb`: the variable decides.
+  EXPECT_FALSE(matches("      object: {place: frame, frame: zil_lwb_write_issue, variable: lwb, fields: [\"lwb_child_zio holds UMA_JUNK\"]}\n", f));
+  EXPECT_FALSE(matches("      object: {place: frame, frame: zil_lwb_write_issue, variable: nosuch}\n", f));
+  EXPECT_TRUE(matches("      object: {place: frame, frame: zil_lwb_write_issue, variable: zilog, as: lwb_t}\n", f));
+  EXPECT_EQ(read_type, "lwb_t");  // `as` overrides
+  auto r = parse_rules("rules:\n  - id: a\n    title: t\n    when:\n      object: {variable: lwb}\n", "bad.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("it needs `place: frame`"), std::string::npos) << r.error().message;
 }
 
 TEST(Rules, ObjectIndexFindsTheObjectAValuePointsIntoAndHoldersOnce) {

@@ -29,6 +29,20 @@ struct Variable {
   std::optional<uint64_t> static_address;  // DW_OP_addr as the file says (relocated for a module)
 };
 
+// A parameter or local that lives in one stack slot of its function's frame (DW_OP_fbreg).
+struct FrameVariable {
+  std::string name;
+  const Type* type = nullptr;
+  bool parameter = false;
+  int64_t base_offset = 0;  // from the frame base
+};
+
+struct FrameLayout {
+  FrameBase base;
+  std::optional<uint64_t> entry;  // DW_AT_low_pc, link-time
+  std::vector<FrameVariable> variables;  // in declaration order; those kept in registers are left out
+};
+
 struct EnumeratorHit {
   const Type* type = nullptr;
   Enumerator enumerator;
@@ -56,6 +70,9 @@ class DebugInfo {
   Result<const Type*> find_type(std::string_view spelling);
   Result<Variable> find_variable(std::string_view name);
   std::optional<EnumeratorHit> find_enumerator(std::string_view name);
+  // A function's stack-slot parameters and locals (lexical blocks' too), found by its name; an
+  // error when it has no frame base this code understands.
+  Result<FrameLayout> frame_layout(std::string_view function);
   Result<const Type*> type_at(uint64_t die);
 
   // A struct's or union's members (loaded on first use); empty for other kinds.

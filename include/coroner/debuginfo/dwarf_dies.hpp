@@ -12,6 +12,14 @@
 
 namespace coroner {
 
+// A function's DW_AT_frame_base, in the forms compilers write for x86-64: the CFA
+// (DW_OP_call_frame_cfa, gcc) or a register plus an offset (DW_OP_bregN K, clang's rbp).
+struct FrameBase {
+  bool cfa = false;
+  int reg = -1;  // DWARF register number when not the CFA (6 is rbp)
+  int64_t offset = 0;
+};
+
 struct DieFacts {
   uint64_t offset = 0;
   uint16_t tag = 0;
@@ -24,6 +32,8 @@ struct DieFacts {
   std::optional<uint64_t> bit_offset;       // DWARF 2/3 bit fields (from the storage unit's MSB)
   std::optional<uint64_t> const_value;      // enumerators, as bits
   std::optional<uint64_t> static_address;   // DW_AT_location that is one DW_OP_addr; DW_AT_low_pc
+  std::optional<int64_t> frame_offset;      // DW_AT_location that is one DW_OP_fbreg N: a stack slot
+  std::optional<FrameBase> frame_base;      // functions
   bool const_value_signed = false;          // DW_FORM_sdata
   std::optional<uint64_t> upper_bound, count;
   uint64_t lower_bound = 0;

@@ -27,7 +27,8 @@ struct FieldTest {
 };
 
 // Where an object the evidence led to lives; panic_message: an address the panic string names.
-// frame: a word of one of the crashing thread's frames (with `frame:` and `as:`).
+// frame: in one of the crashing thread's frames (with `frame:`): the pointer a variable of that
+// function holds (`variable:`, typed by the debug info), or any word of the frame read `as:` a type.
 enum class ObjectPlace { any, slab, stack, dead_stack_frame, panic_message, frame };
 
 struct Condition {
@@ -46,6 +47,7 @@ struct Condition {
   std::string type_text, cache_text;          // object: regexes on its type and its cache
   std::string as_type;                        // object: read an untyped object as this C type
   std::string frame_text;                     // object, place frame: the function whose frame holds it
+  std::string variable;                       // object, place frame: its parameter or local, by name
   std::optional<std::regex> frame;
   std::optional<std::regex> type, cache;
   ObjectPlace place = ObjectPlace::any;

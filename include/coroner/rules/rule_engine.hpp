@@ -60,6 +60,14 @@ struct FrameWords {
   int level = 0;
   std::string function;
   std::vector<std::pair<uint64_t, uint64_t>> words;  // stack address, value (kernel addresses only)
+  // Its pointer parameters and locals, where the debug info puts them: `object: {place: frame,
+  // variable: lwb}` reads the one named, as the type it points to.
+  struct Variable {
+    std::string name, type, pointee;  // "lwb", "lwb_t *", "lwb_t"
+    bool parameter = false;
+    uint64_t location = 0, value = 0;
+  };
+  std::vector<Variable> variables;
 };
 
 struct Facts {

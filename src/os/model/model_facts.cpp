@@ -16,6 +16,7 @@ namespace coroner::os_model {
 namespace {
 
 constexpr size_t kMaxObjects = 64;
+constexpr int kDwarfRbp = 6;  // DWARF register 6 on x86-64
 
 // Addresses the panic string names ("backing_object 0xfffff800534a1600 was somehow
 // re-referenced"): objects the crash itself points at, untyped until a rule reads them `as` a type.
@@ -59,13 +60,37 @@ void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, ui
 }
 
 // The words of each of the panicking thread's frames that could be kernel pointers.
-void add_crashing_frames(const Kernel& k, ModelAnalysis& a) {
+// Where the debug info keeps the function's pointer parameters and locals in this frame, and what
+// they hold. A frame-pointer frame's CFA is its frame pointer plus 16 (the saved rbp, the return
+// address).
+std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const ModelFrame& frame) {
+  std::vector<rules::FrameWords::Variable> out;
+  if (frame.function.empty() || !frame.fp) return out;
+  auto layout = objects.debug().frame_layout(frame.function);
+  if (!layout) return out;
+  uint64_t base = 0;
+  if (layout->base.cfa) base = frame.fp + 16;
+  else if (layout->base.reg == kDwarfRbp) base = frame.fp + static_cast<uint64_t>(layout->base.offset);
+  else return out;
+  for (const FrameVariable& v : layout->variables) {
+    const Type* t = strip_typedefs(v.type);
+    if (!t || t->kind != TypeKind::pointer) continue;
+    uint64_t location = base + static_cast<uint64_t>(v.base_offset);
+    auto value = objects.kernel().read_u64(location);
+    if (!value) continue;
+    out.push_back({v.name, type_name(v.type), t->target ? type_name(t->target) : "", v.parameter, location, *value});
+  }
+  return out;
+}
+
+void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
+  const Kernel& k = objects.kernel();
   const ModelThread& t = a.threads.threads[*a.threads.panicking];
   const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
   uint64_t low = t.sp ? t.sp : t.fp;
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
-    rules::FrameWords f{bt.frames[i].level, bt.frames[i].function, {}};
+    rules::FrameWords f{bt.frames[i].level, bt.frames[i].function, {}, frame_variables(objects, bt.frames[i])};
     if (high > low && high - low <= 0x10000) {
       std::vector<uint8_t> bytes(high - low);
       if (k.read(low, bytes)) {
@@ -105,7 +130,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   }
   if (a.threads.panicking) {
     a.facts.crashing = static_cast<int>(*a.threads.panicking);
-    add_crashing_frames(k, a);
+    add_crashing_frames(objects, a);
   }
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
     return rules::object_field_reader(objects, poison, os, type, address);
