@@ -74,53 +74,44 @@ struct AttrDeleter {
 };
 using AttrHandle = std::unique_ptr<std::remove_pointer_t<Dwarf_Attribute>, AttrDeleter>;
 
-// Member locations older compilers wrote as an expression: DW_OP_plus_uconst N.
-std::optional<uint64_t> plus_uconst(Dwarf_Attribute attr, Dwarf_Error* err) {
+// An attribute's DWARF expression (DW_FORM_exprloc, block1), or nothing.
+std::span<const uint8_t> expression(Dwarf_Attribute attr, Dwarf_Error* err) {
   Dwarf_Unsigned length = 0;
   Dwarf_Ptr bytes = nullptr;
-  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length < 2) return std::nullopt;
-  auto* p = static_cast<const uint8_t*>(bytes);
-  if (p[0] != DW_OP_plus_uconst) return std::nullopt;
-  dwarf::Cursor c(std::span<const uint8_t>(p + 1, length - 1));
-  uint64_t v = c.uleb();
-  return c.ok() ? std::optional(v) : std::nullopt;
+  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || !bytes) return {};
+  return {static_cast<const uint8_t*>(bytes), static_cast<size_t>(length)};
+}
+
+// The one operand after an expression's single operation `op`, as LEB128.
+std::optional<int64_t> single_operand(std::span<const uint8_t> e, uint8_t op, bool is_signed) {
+  if (e.size() < 2 || e[0] != op) return std::nullopt;
+  dwarf::Cursor c(e.subspan(1));
+  int64_t v = is_signed ? c.sleb() : static_cast<int64_t>(c.uleb());
+  return c.ok() && c.at_end() ? std::optional(v) : std::nullopt;
+}
+
+// Member locations older compilers wrote as an expression: DW_OP_plus_uconst N.
+std::optional<uint64_t> plus_uconst(std::span<const uint8_t> e) {
+  auto v = single_operand(e, DW_OP_plus_uconst, false);
+  return v ? std::optional(static_cast<uint64_t>(*v)) : std::nullopt;
 }
 
 // A variable's location when it is a fixed address: exactly DW_OP_addr A.
-std::optional<uint64_t> single_address(Dwarf_Attribute attr, Dwarf_Error* err) {
-  Dwarf_Unsigned length = 0;
-  Dwarf_Ptr bytes = nullptr;
-  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length != 9) return std::nullopt;
-  auto* p = static_cast<const uint8_t*>(bytes);
-  if (p[0] != DW_OP_addr) return std::nullopt;
+std::optional<uint64_t> single_address(std::span<const uint8_t> e) {
+  if (e.size() != 9 || e[0] != DW_OP_addr) return std::nullopt;
   uint64_t address = 0;
-  std::memcpy(&address, p + 1, sizeof address);
+  std::memcpy(&address, e.data() + 1, sizeof address);
   return address;
 }
 
 // A local's location when it is one stack slot: exactly DW_OP_fbreg N.
-std::optional<int64_t> frame_slot(Dwarf_Attribute attr, Dwarf_Error* err) {
-  Dwarf_Unsigned length = 0;
-  Dwarf_Ptr bytes = nullptr;
-  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length < 2) return std::nullopt;
-  auto* p = static_cast<const uint8_t*>(bytes);
-  if (p[0] != DW_OP_fbreg) return std::nullopt;
-  dwarf::Cursor c(std::span<const uint8_t>(p + 1, length - 1));
-  int64_t offset = c.sleb();
-  return c.ok() && c.at_end() ? std::optional(offset) : std::nullopt;
-}
+std::optional<int64_t> frame_slot(std::span<const uint8_t> e) { return single_operand(e, DW_OP_fbreg, true); }
 
-std::optional<FrameBase> frame_base(Dwarf_Attribute attr, Dwarf_Error* err) {
-  Dwarf_Unsigned length = 0;
-  Dwarf_Ptr bytes = nullptr;
-  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || length < 1) return std::nullopt;
-  auto* p = static_cast<const uint8_t*>(bytes);
-  if (p[0] == DW_OP_call_frame_cfa && length == 1) return FrameBase{true, -1, 0};
-  if (p[0] < DW_OP_breg0 || p[0] > DW_OP_breg31) return std::nullopt;
-  dwarf::Cursor c(std::span<const uint8_t>(p + 1, length - 1));
-  int64_t offset = c.sleb();
-  if (!c.ok() || !c.at_end()) return std::nullopt;
-  return FrameBase{false, p[0] - DW_OP_breg0, offset};
+std::optional<FrameBase> frame_base(std::span<const uint8_t> e) {
+  if (e.size() == 1 && e[0] == DW_OP_call_frame_cfa) return FrameBase{true, -1, 0};
+  if (e.empty() || e[0] < DW_OP_breg0 || e[0] > DW_OP_breg31) return std::nullopt;
+  auto offset = single_operand(e, e[0], true);
+  return offset ? std::optional(FrameBase{false, e[0] - DW_OP_breg0, *offset}) : std::nullopt;
 }
 
 }  // namespace
@@ -206,7 +197,8 @@ struct DieReader::Impl {
       case DW_AT_data_bit_offset: f.data_bit_offset = unsigned_value(); break;
       case DW_AT_bit_offset: f.bit_offset = unsigned_value(); break;
       case DW_AT_data_member_location:
-        f.member_location = form == DW_FORM_exprloc || form == DW_FORM_block1 ? plus_uconst(attr, &err) : unsigned_value();
+        f.member_location =
+            form == DW_FORM_exprloc || form == DW_FORM_block1 ? plus_uconst(expression(attr, &err)) : unsigned_value();
         break;
       case DW_AT_const_value:
         f.const_value = unsigned_value();
@@ -214,12 +206,13 @@ struct DieReader::Impl {
         break;
       case DW_AT_location:
         if (form == DW_FORM_exprloc) {
-          f.static_address = single_address(attr, &err);
-          if (!f.static_address && !err) f.frame_offset = frame_slot(attr, &err);
+          auto e = expression(attr, &err);
+          f.static_address = single_address(e);
+          if (!f.static_address) f.frame_offset = frame_slot(e);
         }
         break;
       case DW_AT_frame_base:
-        if (form == DW_FORM_exprloc) f.frame_base = frame_base(attr, &err);
+        if (form == DW_FORM_exprloc) f.frame_base = frame_base(expression(attr, &err));
         break;
       case DW_AT_low_pc: {  // a function's entry
         Dwarf_Addr address = 0;

@@ -175,13 +175,14 @@ static noinline int coroner_waiter(void *unused)
 	return 0;
 }
 
-static noinline void coroner_hang(void)
+/* Starts the thread that will hang, says its pid as `label`, and sleeps (S, not D) meanwhile. */
+static noinline void coroner_start_hanging_thread(int (*fn)(void *), const char *name, const char *label)
 {
-	struct task_struct *t = kthread_run(coroner_waiter, NULL, "coroner_waiter");
+	struct task_struct *t = kthread_run(fn, NULL, "%s", name);
 
 	if (IS_ERR(t))
 		return;
-	pr_info("coroner_test: waiter is pid %d\n", t->pid);
+	pr_info("coroner_test: %s is pid %d\n", label, t->pid);
 	for (;;)
 		msleep_interruptible(1000);
 }
@@ -288,17 +289,6 @@ static noinline int coroner_ext4_lazyinit_thread(void *unused)
 	return blkdev_issue_zeroout();
 }
 
-static noinline void coroner_zeroout_hang(void)
-{
-	struct task_struct *t = kthread_run(coroner_ext4_lazyinit_thread, NULL, "ext4lazyinit");
-
-	if (IS_ERR(t))
-		return;
-	pr_info("coroner_test: ext4lazyinit is pid %d\n", t->pid);
-	for (;;)
-		msleep_interruptible(1000);
-}
-
 /* Seed 004, with the NFS open path's function names; barrier_data() keeps each call a call. */
 static noinline struct dentry *nfs4_do_open(struct inode *inode, struct dentry *dentry)
 {
@@ -376,13 +366,13 @@ static noinline void coroner_crash(void)
 	else if (!strcmp(crash, "freed_lock"))
 		coroner_lock_freed();
 	else if (!strcmp(crash, "hang"))
-		coroner_hang();
+		coroner_start_hanging_thread(coroner_waiter, "coroner_waiter", "waiter");
 	else if (!strcmp(crash, "dead_completion"))
 		coroner_dead_completion();
 	else if (!strcmp(crash, "splice_hashed"))
 		coroner_splice_hashed(true);
 	else if (!strcmp(crash, "zeroout_hang"))
-		coroner_zeroout_hang();
+		coroner_start_hanging_thread(coroner_ext4_lazyinit_thread, "ext4lazyinit", "ext4lazyinit");
 	else if (!strcmp(crash, "live_completion"))
 		coroner_live_completion();
 	else if (!strcmp(crash, "splice_negative"))
