@@ -1,6 +1,7 @@
 #include "coroner/os/linux/memory_search.hpp"
 
 #include <cstring>
+#include <tuple>
 #include <unordered_map>
 
 #include "coroner/arch/x86_64_paging.hpp"
@@ -43,9 +44,14 @@ class HitNamer {
       image_start_ = *text;
       image_end_ = *end;
     }
-    // Init sections are freed after boot and their pages reused: not the image any more.
-    auto init = k_.symbol_address("__init_begin"), init_end = k_.symbol_address("__init_end");
-    if (init && init_end) freed_ = {*init, *init_end};
+    // What mark_rodata_ro() and free_initmem() give back to the page allocator: the pages keep
+    // their image alias (unmapped only under PTI) but belong to whoever allocated them since.
+    auto page_up = [](uint64_t a) { return (a + kPage - 1) & ~(kPage - 1); };
+    for (auto [from, to, align] : {std::tuple{"_etext", "__start_rodata", true}, {"__end_rodata", "_sdata", true},
+                                   {"__init_begin", "__init_end", false}}) {
+      auto a = k_.symbol_address(from), b = k_.symbol_address(to);
+      if (a && b) given_back_.push_back({align ? page_up(*a) : *a, *b});
+    }
   }
 
   void name(SearchHit& hit) {
@@ -60,9 +66,11 @@ class HitNamer {
       return;
     }
     if (image_end_) {
-      // The kernel image maps linearly from phys_base at __START_KERNEL_map.
+      // The kernel image maps linearly from phys_base at __START_KERNEL_map, where the page tables
+      // still map it.
       uint64_t v = hit.physical - *k_.layout().phys_base + x86_64::kStartKernelMap;
-      if (v >= image_start_ && v < image_end_ && !(v >= freed_.first && v < freed_.second)) {
+      auto mapped = in_image(v) ? k_.translate(v) : Result<uint64_t>(make_error(""));
+      if (mapped && *mapped == hit.physical) {
         hit.virtual_address = v;
         hit.where = k_.describe_address(v);
         return;
@@ -73,13 +81,21 @@ class HitNamer {
   }
 
  private:
+  bool in_image(uint64_t v) const {
+    if (v < image_start_ || v >= image_end_) return false;
+    for (const auto& [from, to] : given_back_) {
+      if (v >= from && v < to) return false;
+    }
+    return true;
+  }
+
   LinuxView& view_;
   const Kernel& k_;
   std::unordered_map<uint64_t, StackPage> stacks_;
   std::unordered_map<const Task*, Backtrace> backtraces_;
   uint64_t page_offset_ = 0;
   uint64_t image_start_ = 0, image_end_ = 0;
-  std::pair<uint64_t, uint64_t> freed_{0, 0};
+  std::vector<std::pair<uint64_t, uint64_t>> given_back_;
 };
 
 }  // namespace
