@@ -85,12 +85,10 @@ void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const s
 
 void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool json) {
   auto threads = threads_or_fail(typed);
-  std::vector<os_model::ModelBacktrace> backtraces;
-  for (const auto& t : threads.threads) backtraces.push_back(os_model::unwind(*typed.kernel, t));
   auto kmem = os_model::KmemBuffers::read(*typed.objects, *typed.model);
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (uint64_t address : addresses) {
-    auto w = os_model::what_is(*typed.kernel, threads, backtraces, kmem ? &*kmem : nullptr, typed.poison, typed.model->os, address);
+    auto w = os_model::what_is(*typed.kernel, threads, kmem ? &*kmem : nullptr, typed.poison, typed.model->os, address);
     if (json) results.push_back(report::model_whatis_json(*typed.kernel, threads, w));
     else std::cout << report::model_whatis_text(*typed.kernel, threads, w);
   }

@@ -69,8 +69,7 @@ class HitNamer {
       // The kernel image maps linearly from phys_base at __START_KERNEL_map, where the page tables
       // still map it.
       uint64_t v = hit.physical - *k_.layout().phys_base + x86_64::kStartKernelMap;
-      auto mapped = in_image(v) ? k_.translate(v) : Result<uint64_t>(make_error(""));
-      if (mapped && *mapped == hit.physical) {
+      if (in_image(v) && k_.translate(v).value_or(~uint64_t{0}) == hit.physical) {
         hit.virtual_address = v;
         hit.where = k_.describe_address(v);
         return;

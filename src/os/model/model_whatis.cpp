@@ -2,18 +2,17 @@
 
 namespace coroner::os_model {
 
-ModelWhatIs what_is(const Kernel& kernel, const ModelThreads& threads, const std::vector<ModelBacktrace>& backtraces,
-                    const KmemBuffers* kmem, const PoisonCatalog& poison, const std::string& os, uint64_t address) {
+ModelWhatIs what_is(const Kernel& kernel, const ModelThreads& threads, const KmemBuffers* kmem, const PoisonCatalog& poison, const std::string& os, uint64_t address) {
   ModelWhatIs w;
   w.address = address;
   if (const ElfSymbols* symbols = kernel.symbols()) {
     if (symbols->lookup(address)) w.symbol = symbols->describe(address);
   }
   if (kmem) w.buffer = kmem->buffer_containing(address);
-  for (size_t i = 0; i < threads.threads.size() && i < backtraces.size(); ++i) {
+  for (size_t i = 0; i < threads.threads.size(); ++i) {
     const ModelThread& t = threads.threads[i];
-    if (address >= t.stack_low && address < t.stack_high) {
-      w.stack = ModelStackPlace{i, place_on_stack(t, backtraces[i], address)};
+    if (address >= t.stack_low && address < t.stack_high) {  // only this thread's frames are needed
+      w.stack = ModelStackPlace{i, place_on_stack(t, unwind(kernel, t), address)};
       break;
     }
   }
