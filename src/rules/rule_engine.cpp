@@ -97,6 +97,7 @@ std::string object_text(const ObjectFacts& o, const std::string& as_type) {
   if (o.place == ObjectPlace::panic_message) {
     return "the panic message's " + hex(o.address) + (as_type.empty() ? "" : ", read as " + as_type) + " (" + o.found_as + ")";
   }
+  if (o.place == ObjectPlace::frame) return o.type + " " + hex(o.address) + " (" + o.found_as + ")";
   if (o.place == ObjectPlace::stack) {
     return std::string(o.dead_frame ? "dead stack frame" : "stack") + " address " + hex(o.address) + " (" + o.found_as + ")";
   }

@@ -90,6 +90,7 @@ void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
   uint64_t low = t.sp ? t.sp : t.fp;
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
+    if (t.on_own_stack(high) != t.on_own_stack(low)) low = high;  // the frame that left the interrupt stack
     rules::FrameWords f{bt.frames[i].level, bt.frames[i].function, {}, frame_variables(objects, bt.frames[i])};
     if (high > low && high - low <= 0x10000) {
       std::vector<uint8_t> bytes(high - low);
@@ -106,6 +107,59 @@ void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
   }
 }
 
+// The structures the crashing frames' pointer parameters and locals point to, typed by the debug
+// info: what a debugger's `p *dentry` in that frame shows.
+void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
+  std::set<uint64_t> seen;
+  for (const auto& o : a.facts.objects) seen.insert(o.address);
+  for (const rules::FrameWords& f : a.facts.crashing_frames) {
+    for (const auto& v : f.variables) {
+      auto pointee = objects.debug().find_type(v.pointee);
+      const Type* t = pointee ? strip_typedefs(*pointee) : nullptr;
+      if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type) || v.value < 0xffff800000000000ull) continue;
+      if (a.facts.objects.size() >= kMaxObjects || !seen.insert(v.value).second) continue;
+      rules::ObjectFacts o;
+      o.address = v.value;
+      o.place = rules::ObjectPlace::frame;
+      o.type = v.pointee;
+      o.found_as = v.name + ", " + (v.parameter ? "parameter" : "local") + " of frame #" + std::to_string(f.level) + " " +
+                   f.function + " at " + hex(v.location);
+      o.field = rules::object_field_reader(objects, poison, os, v.pointee, v.value);
+      a.facts.objects.push_back(std::move(o));
+    }
+  }
+}
+
+// Addresses the crashing CPU's registers hold that are on a thread's stack: its own below the
+// frames it was interrupted in, or another thread's. A frame that returned and whose memory the
+// crash still uses is how seed 003's completion died.
+void add_stack_addresses(ModelAnalysis& a) {
+  const ModelThread& crashing = a.threads.threads[*a.threads.panicking];
+  if (!crashing.registers) return;
+  std::set<uint64_t> seen;
+  for (const auto& o : a.facts.objects) seen.insert(o.address);
+  for (int r = 0; r < kRegCount; ++r) {
+    uint64_t value = crashing.registers->regs[static_cast<size_t>(r)];
+    auto reg = static_cast<Reg>(r);
+    if (reg == Reg::rsp || reg == Reg::rbp || reg == Reg::rip || value < 0xffff800000000000ull) continue;
+    for (size_t i = 0; i < a.threads.threads.size() && a.facts.objects.size() < kMaxObjects; ++i) {
+      const ModelThread& owner = a.threads.threads[i];
+      if (!owner.on_own_stack(value) || seen.contains(value)) continue;
+      std::string place = place_on_stack(owner, a.backtraces[i], value);
+      bool dead = place.starts_with("below");
+      if (i == *a.threads.panicking && !dead) continue;  // its own live frames: where it is working
+      seen.insert(value);
+      rules::ObjectFacts o;
+      o.address = value;
+      o.place = rules::ObjectPlace::stack;
+      o.dead_frame = dead;
+      o.found_as = std::string("register ") + reg_name(reg) + " at the crash; on the stack of " + thread_label(owner) + ", " + place;
+      rules::add_holder(o, i, "on its own stack, " + place);
+      a.facts.objects.push_back(std::move(o));
+    }
+  }
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
@@ -118,7 +172,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   at("reading the threads");
   a.threads = read_threads(objects, model);
   a.problems = a.threads.problems;
-  if (a.threads.panic_message) a.facts.panic.push_back(*a.threads.panic_message);
+  if (a.threads.panic_message && model.panic_log.empty()) a.facts.panic.push_back(*a.threads.panic_message);
   const Kernel& k = objects.kernel();
   at("unwinding " + std::to_string(a.threads.threads.size()) + " threads");
   for (size_t i = 0; i < a.threads.threads.size(); ++i) {
@@ -131,13 +185,19 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   if (a.threads.panicking) {
     a.facts.crashing = static_cast<int>(*a.threads.panicking);
     add_crashing_frames(objects, a);
+    add_stack_addresses(a);
+    add_frame_objects(objects, poison, model.os, a);
   }
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
     return rules::object_field_reader(objects, poison, os, type, address);
   };
   if (model.log) {
-    if (auto log = read_log(objects, model)) a.facts.log = std::move(log->lines);
-    else a.problems.push_back("message buffer: " + log.error().message);
+    if (auto log = read_log(objects, model)) {
+      if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, log->lines);
+      a.facts.log = std::move(log->lines);
+    } else {
+      a.problems.push_back("message buffer: " + log.error().message);
+    }
   }
   add_named_objects(objects, poison, model.os, a);
   auto kmem = KmemBuffers::read(objects, model);

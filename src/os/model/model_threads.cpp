@@ -1,9 +1,11 @@
 #include "coroner/os/model/model_threads.hpp"
 
 #include <cstring>
+#include <regex>
 #include <set>
 
 #include "coroner/format.hpp"
+#include "coroner/os/model/model_log.hpp"
 #include "coroner/target/expression.hpp"
 
 namespace coroner::os_model {
@@ -31,8 +33,13 @@ class Evaluator {
   }
 
  private:
+  // "member" is read on the item; an expression naming `this` ("container_of(this->tasks.next,
+  // struct task_struct, tasks)") has the item put in its place.
   static std::string on_text(const std::string& type, uint64_t address, const std::string& member) {
-    return "((" + type + " *)" + hex(address) + ")->" + member;
+    std::string item = "((" + type + " *)" + hex(address) + ")";
+    static const std::regex kThis(R"(\bthis\b)");
+    if (std::regex_search(member, kThis)) return std::regex_replace(member, kThis, item);
+    return item + "->" + member;
   }
 
   Objects& objects_;
@@ -93,7 +100,41 @@ ModelThread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
   t.pc = number(m.pc, "pc").value_or(0);
   t.sp = number(m.sp, "sp").value_or(0);
   t.fp = number(m.fp, "fp").value_or(0);
+  t.interrupt_stack_size = m.interrupt_stack_size;
   return t;
+}
+
+// Each NT_PRSTATUS note (one per CPU, in CPU order) gives the thread it names its registers at the
+// crash: a running thread's saved context is from its last switch, long stale. The crashing CPU's
+// thread is the panicking one.
+void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m, ModelThreads& out) {
+  const auto& notes = kernel.dump().notes().prstatus;
+  std::optional<uint64_t> panic_cpu;
+  if (!m.panic_cpu.empty()) {
+    auto cpu = eval.integer(m.panic_cpu);
+    if (cpu) panic_cpu = *cpu;
+    else out.problems.push_back("the crashing CPU (" + m.panic_cpu + "): " + cpu.error().message);
+  }
+  if (notes.empty()) out.problems.push_back("the dump has no NT_PRSTATUS notes: no thread's registers at the crash");
+  for (size_t cpu = 0; cpu < notes.size(); ++cpu) {
+    const PrStatus& note = notes[cpu];
+    if (note.pid == 0) continue;  // an idle CPU: every idle task has pid 0, and only CPU 0's is on the list
+    for (size_t i = 0; i < out.threads.size(); ++i) {
+      ModelThread& t = out.threads[i];
+      if (t.id != static_cast<uint64_t>(note.pid)) continue;
+      t.cpu = static_cast<uint32_t>(cpu);
+      t.registers = note;
+      t.pc = note.reg(Reg::rip);
+      t.sp = note.reg(Reg::rsp);
+      t.fp = note.reg(Reg::rbp);
+      if (panic_cpu && *panic_cpu == cpu) out.panicking = i;
+      break;
+    }
+  }
+  if (panic_cpu && !out.panicking) {
+    out.problems.push_back("no thread on the list is the one CPU " + std::to_string(*panic_cpu) +
+                           "'s NT_PRSTATUS note names (" + std::to_string(notes.size()) + " notes)");
+  }
 }
 
 }  // namespace
@@ -122,6 +163,11 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
     auto s = eval.text(eval.global(m.panic_message));
     if (s && !s->empty()) out.panic_message = *s;
   }
+  if (!out.panic_message && !m.panic_log.empty() && m.log) {
+    auto log = read_log(objects, m);
+    if (!log) out.problems.push_back("message buffer: " + log.error().message);
+    else if (auto found = panic_from_log(m, log->lines); !found.empty()) out.panic_message = found.front();
+  }
   std::optional<uint64_t> panic_address, panic_id;
   if (!m.panic_thread.empty()) panic_address = eval.integer(m.panic_thread).value_or(0);
   if (!m.panic_thread_id.empty()) panic_id = eval.integer(m.panic_thread_id).value_or(0);
@@ -131,6 +177,7 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
       out.panicking = i;
     }
   }
+  if (m.prstatus_registers) apply_cpu_registers(eval, objects.kernel(), m, out);
   if (out.panicking && !m.panic_pc.empty()) {
     ModelThread& t = out.threads[*out.panicking];
     auto pc = eval.integer(m.panic_pc);
@@ -182,9 +229,25 @@ ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp) {
   return f;
 }
 
+bool ModelThread::on_own_stack(uint64_t a) const { return a >= stack_low && a < stack_high; }
+
+std::optional<std::pair<uint64_t, uint64_t>> ModelThread::interrupt_stack() const {
+  if (!interrupt_stack_size || !sp || on_own_stack(sp)) return std::nullopt;
+  uint64_t low = sp & ~(interrupt_stack_size - 1);
+  return std::pair{low, low + interrupt_stack_size};
+}
+
+// Frames chain from the interrupt stack (when the registers are on one) into the thread's own
+// stack, never back; on one stack each caller's frame is above its callee's.
 ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_frames) {
   ModelBacktrace bt;
-  auto on_stack = [&](uint64_t a) { return a >= t.stack_low && a + 16 <= t.stack_high; };
+  auto interrupt = t.interrupt_stack();
+  bool left_interrupt_stack = !interrupt;
+  auto on_interrupt_stack = [&](uint64_t a) { return interrupt && a >= interrupt->first && a + 16 <= interrupt->second; };
+  auto on_stack = [&](uint64_t a) {
+    if (a >= t.stack_low && a + 16 <= t.stack_high) return true;
+    return !left_interrupt_stack && on_interrupt_stack(a);
+  };
   if (!t.pc) {
     bt.end = "no saved pc";
     return bt;
@@ -197,16 +260,19 @@ ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_fra
       return bt;
     }
     if (!on_stack(fp)) {
-      bt.end = "frame pointer " + hex(fp) + " is off the thread's stack [" + hex(t.stack_low) + ", " + hex(t.stack_high) + ")";
+      bt.end = "frame pointer " + hex(fp) + " is off the thread's stack [" + hex(t.stack_low) + ", " + hex(t.stack_high) + ")" +
+               (interrupt ? " and its CPU's interrupt stack [" + hex(interrupt->first) + ", " + hex(interrupt->second) + ")" : "");
       return bt;
     }
+    left_interrupt_stack = left_interrupt_stack || t.on_own_stack(fp);
     auto caller_fp = kernel.read_u64(fp);
     auto ret = kernel.read_u64(fp + 8);
     if (!caller_fp || !ret) {
       bt.end = "frame at " + hex(fp) + " unreadable: " + (!caller_fp ? caller_fp.error().message : ret.error().message);
       return bt;
     }
-    if (*caller_fp != 0 && *caller_fp <= fp) {
+    bool same_stack = t.on_own_stack(*caller_fp) == t.on_own_stack(fp);
+    if (*caller_fp != 0 && same_stack && *caller_fp <= fp) {
       bt.end = "the caller's frame pointer " + hex(*caller_fp) + " is not above " + hex(fp);
       bt.frames.push_back(frame_at(kernel, level + 1, *ret, 0));
       return bt;
@@ -218,12 +284,24 @@ ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_fra
   return bt;
 }
 
+// The lowest live word of the thread's own stack: its stack pointer, or when its registers are on
+// an interrupt stack, the first frame the chain reaches on its own stack. (The interrupted
+// function's own words below that frame pointer are not told apart from dead ones.)
+uint64_t lowest_live(const ModelThread& t, const ModelBacktrace& bt) {
+  if (t.sp && t.on_own_stack(t.sp)) return t.sp;
+  for (const auto& f : bt.frames) {
+    if (t.on_own_stack(f.fp)) return f.fp;
+  }
+  return t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().fp);
+}
+
 // A frame owns the words from its callee's frame pointer up to its own: [fp_n-1, fp_n). Saved
 // arguments (-msave-args) and locals sit just below a frame pointer, in that frame's range.
 std::string place_on_stack(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
-  const uint64_t lowest = t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().fp);
+  const uint64_t lowest = lowest_live(t, bt);
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     uint64_t low = i == 0 ? lowest : bt.frames[i - 1].fp;
+    if (t.on_own_stack(location) && !t.on_own_stack(low)) low = lowest;  // the first frame past the interrupt stack
     uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
     if (location >= low && location < high) return "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text();
   }

@@ -44,7 +44,8 @@ class Reader {
   Result<OsModel> model(const YAML::Node& root) {
     OsModel m;
     m.file = name_;
-    if (auto st = keys(root, {"os", "detect", "kernel", "log", "panic", "processes", "threads", "unwind", "allocator"},
+    if (auto st = keys(root, {"os", "detect", "kernel", "log", "panic", "processes", "threads", "unwind", "allocator",
+                              "interrupt_stack_size"},
                        "model"); !st) {
       return st.error();
     }
@@ -61,25 +62,40 @@ class Reader {
       }
     }
     if (const YAML::Node log = root["log"]) {
-      if (auto st = keys(log, {"buffer", "size", "write"}, "log"); !st) return st.error();
+      if (auto st = keys(log, {"buffer", "size", "write", "levels", "record", "first", "next"}, "log"); !st) return st.error();
       LogRing ring;
-      for (auto [key, out] : {std::pair{"buffer", &ring.buffer}, std::pair{"size", &ring.size}, std::pair{"write", &ring.write}}) {
+      bool records = static_cast<bool>(log["record"]);
+      for (auto [key, out] : {std::pair{"buffer", &ring.buffer}, std::pair{"size", &ring.size}}) {
         if (auto st = text(log, key, *out, true); !st) return st.error();
       }
+      if (records) {
+        for (auto [key, out] : {std::pair{"record", &ring.record}, std::pair{"first", &ring.first}, std::pair{"next", &ring.next}}) {
+          if (auto st = text(log, key, *out, true); !st) return st.error();
+        }
+      } else if (auto st = text(log, "write", ring.write, true); !st) {
+        return make_error(st.error().message + " (or `record`, `first` and `next` for a ring of records)");
+      }
+      if (auto st = flag(log, "levels", ring.levels); !st) return st.error();
       m.log = ring;
     }
     if (const YAML::Node panic = root["panic"]) {
-      if (auto st = keys(panic, {"message", "thread", "thread_id", "machinery", "context"}, "panic"); !st) return st.error();
+      if (auto st = keys(panic, {"message", "thread", "thread_id", "machinery", "context", "log", "registers", "cpu"}, "panic");
+          !st) {
+        return st.error();
+      }
+      if (auto st = names(panic, "log", m.panic_log, "regular expressions over the log's lines"); !st) return st.error();
+      if (const YAML::Node registers = panic["registers"]) {
+        if (registers.Scalar() != "prstatus") return make_error(where(registers) + ": the only `registers` source is `prstatus`");
+        m.prstatus_registers = true;
+      }
+      if (auto st = text(panic, "cpu", m.panic_cpu, false); !st) return st.error();
       if (const YAML::Node context = panic["context"]) {
         if (auto st = keys(context, {"pc", "sp", "fp"}, "panic.context"); !st) return st.error();
         for (auto [key, out] : {std::pair{"pc", &m.panic_pc}, std::pair{"sp", &m.panic_sp}, std::pair{"fp", &m.panic_fp}}) {
           if (auto st = text(context, key, *out, true); !st) return st.error();
         }
       }
-      if (const YAML::Node machinery = panic["machinery"]) {
-        if (!machinery.IsSequence()) return make_error(where(machinery) + ": `machinery` is a list of function names");
-        for (const auto& f : machinery) m.panic_machinery.push_back(f.Scalar());
-      }
+      if (auto st = names(panic, "machinery", m.panic_machinery, "function names"); !st) return st.error();
       for (auto [key, out] : {std::pair{"message", &m.panic_message}, std::pair{"thread", &m.panic_thread},
                               std::pair{"thread_id", &m.panic_thread_id}}) {
         if (auto st = text(panic, key, *out, false); !st) return st.error();
@@ -140,6 +156,16 @@ class Reader {
       m.caches = walk;
       if (auto st = text(caches, "type", m.cache_type, true); !st) return st.error();
     }
+    if (const YAML::Node size = root["interrupt_stack_size"]) {
+      try {
+        m.interrupt_stack_size = size.as<uint64_t>();
+      } catch (const YAML::Exception&) {
+        return make_error(where(size) + ": `interrupt_stack_size` is a number of bytes");
+      }
+      if (m.interrupt_stack_size & (m.interrupt_stack_size - 1)) {
+        return make_error(where(size) + ": `interrupt_stack_size` is a power of two (stacks are aligned to their size)");
+      }
+    }
     if (const YAML::Node u = root["unwind"]) {
       if (u.Scalar() != "frame-pointer") return make_error(where(u) + ": the only unwinder is `frame-pointer`");
     }
@@ -147,6 +173,25 @@ class Reader {
   }
 
  private:
+  Status names(const YAML::Node& map, const char* key, std::vector<std::string>& out, const std::string& what) const {
+    const YAML::Node v = map[key];
+    if (!v) return ok_status();
+    if (!v.IsSequence()) return make_error(where(v) + ": `" + key + "` is a list of " + what);
+    for (const auto& item : v) out.push_back(item.Scalar());
+    return ok_status();
+  }
+
+  Status flag(const YAML::Node& map, const char* key, bool& out) const {
+    const YAML::Node v = map[key];
+    if (!v) return ok_status();
+    try {
+      out = v.as<bool>();
+    } catch (const YAML::Exception&) {
+      return make_error(where(v) + ": `" + key + "` is true or false");
+    }
+    return ok_status();
+  }
+
   Status list(const YAML::Node& map, ListWalk& walk) const {
     if (auto st = text(map, "first", walk.first, true); !st) return st;
     return text(map, "next", walk.next, true);

@@ -1,6 +1,6 @@
 #pragma once
-// The message buffer of a kernel described by an OS model (FreeBSD's msgbuf): the model's LogRing,
-// read oldest text first, as lines.
+// The message buffer of a kernel described by an OS model (FreeBSD's msgbuf, Linux's log_buf
+// before 5.10): the model's LogRing, read oldest text first, as lines.
 #include <string>
 #include <vector>
 
@@ -17,5 +17,9 @@ struct ModelLog {
 
 // Fails, saying why, when the model has no `log` or the buffer cannot be read.
 Result<ModelLog> read_log(Objects& objects, const OsModel& model);
+
+// The panic facts the model's `panic.log` patterns find in these lines: for each pattern in turn,
+// its first group on the first line it matches.
+std::vector<std::string> panic_from_log(const OsModel& model, const std::vector<std::string>& lines);
 
 }  // namespace coroner::os_model

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "coroner/dump/notes.hpp"
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/target/object.hpp"
 
@@ -20,7 +21,14 @@ struct ModelThread {
   char state = '?';
   uint64_t stack_low = 0, stack_high = 0;
   uint64_t pc = 0, sp = 0, fp = 0;  // where it was switched out (or panicked)
+  std::optional<uint32_t> cpu;        // the CPU it was running on, when a note says so
+  std::optional<PrStatus> registers;  // all its registers at the crash, from that CPU's note
+  uint64_t interrupt_stack_size = 0;  // the model's: sp may be on an interrupt stack this big
   std::vector<std::string> problems;  // fields that could not be read
+
+  bool on_own_stack(uint64_t address) const;
+  // [low, high) of the interrupt stack its registers' stack pointer is on, if it is on one.
+  std::optional<std::pair<uint64_t, uint64_t>> interrupt_stack() const;
 };
 
 struct ModelThreads {
@@ -60,6 +68,8 @@ struct ModelBacktrace {
 // Frame-pointer unwind from the thread's saved pc and fp, within its stack.
 ModelBacktrace unwind(const Kernel& kernel, const ModelThread& thread, size_t max_frames = 256);
 
+// The lowest live word of the thread's own stack.
+uint64_t lowest_live(const ModelThread& thread, const ModelBacktrace& bt);
 // Where a word of a thread's stack is: "frame #4 hati_page_unmap+0x2b", "below the stack pointer".
 std::string place_on_stack(const ModelThread& thread, const ModelBacktrace& bt, uint64_t location);
 

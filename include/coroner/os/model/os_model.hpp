@@ -20,11 +20,18 @@ struct ListWalk {
   std::string first, next;
 };
 
-// The kernel's message buffer as a byte ring: `buffer` (a char *) holds `size` bytes, and `write`
-// is a sequence number whose remainder by size is where the next byte goes, so the oldest text
-// starts there. Bytes never written are NUL.
+// The kernel's message buffer, in one of two shapes:
+// - a ring of bytes (FreeBSD's msgbuf, Linux before 3.5): `buffer` (a char *) holds `size` bytes,
+//   and `write` is a sequence number whose remainder by size is where the next byte goes, so the
+//   oldest text starts there. Bytes never written are NUL. With `levels`, each line starts with a
+//   "<N>" log level (Linux 2.6), which is dropped.
+// - a ring of records (Linux 3.5 to 5.9): `record` is the header's type (struct printk_log, with
+//   ts_nsec, len and text_len), `first` the offset of the oldest record and `next` the offset past
+//   the newest; a record of len 0 sends the reader back to the buffer's start.
 struct LogRing {
   std::string buffer, size, write;
+  bool levels = false;
+  std::string record, first, next;
 };
 
 struct OsModel {
@@ -35,6 +42,18 @@ struct OsModel {
   std::string panic_message, panic_thread, panic_thread_id;
   std::vector<std::string> panic_machinery;  // functions a crash signature skips: panic, vpanic, assfail
   std::string panic_pc, panic_sp, panic_fp;  // where the panicking thread's registers were saved, if not its own
+  // Where the panic message is when no variable holds it (Linux): regular expressions over the
+  // log's lines; each pattern's first matching line gives one panic fact (its first group).
+  std::vector<std::string> panic_log;
+  // `prstatus`: the dump's NT_PRSTATUS notes, one per CPU in CPU order, hold the registers of the
+  // thread each names (pr_pid is the thread's id) as the crash found it, and `panic_cpu` (an
+  // expression) says whose note is the crashing CPU's.
+  bool prstatus_registers = false;
+  std::string panic_cpu;
+  // A thread running on a CPU may be on that CPU's interrupt stack: a block of this many bytes,
+  // aligned to its size, holding the registers' stack pointer. Its frames chain on into the
+  // thread's own stack. 0: no interrupt stacks.
+  uint64_t interrupt_stack_size = 0;
   std::optional<ListWalk> processes;  // with `threads` walked inside each process
   std::string process_type;
   ListWalk threads;  // of all threads, or of one process's
