@@ -11,6 +11,7 @@ std::string object_place(const rules::ObjectFacts& o) {
   switch (o.place) {
     case rules::ObjectPlace::stack: return "stack";
     case rules::ObjectPlace::panic_message: return "panic message";
+    case rules::ObjectPlace::frame: return "frame";
     default: return "slab";
   }
 }
@@ -18,6 +19,7 @@ std::string object_place(const rules::ObjectFacts& o) {
 std::string object_state(const rules::ObjectFacts& o) {
   if (o.place == rules::ObjectPlace::stack) return o.dead_frame ? "dead frame" : "live frame";
   if (o.place == rules::ObjectPlace::panic_message) return "named";
+  if (o.place == rules::ObjectPlace::frame) return "pointed to";
   return o.free ? "free" : "allocated";
 }
 
@@ -25,7 +27,8 @@ std::string object_state(const rules::ObjectFacts& o) {
 bool worth_showing(const rules::ObjectFacts& o) { return o.place != rules::ObjectPlace::slab || o.free; }
 
 std::string object_line(const rules::Facts& facts, const rules::ObjectFacts& o) {
-  std::string s = object_state(o) + " " + (o.cache.empty() ? "" : o.cache + " ") + hex(o.address) + ": " + o.found_as;
+  std::string what = !o.cache.empty() ? o.cache + " " : (!o.type.empty() ? o.type + " " : "");
+  std::string s = object_state(o) + " " + what + hex(o.address) + ": " + o.found_as;
   for (const auto& h : o.holders) {
     if (static_cast<int>(h.thread) == facts.crashing) continue;
     const auto& t = facts.threads[h.thread];

@@ -162,8 +162,9 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::Mo
   AnalysisSummary s;
   s.dump = dump;
   s.os = model.os;
+  s.release = a.summary.release.value.value_or("");
   s.panic = a.threads.panic_message.value_or("");
-  s.cause = s.panic;
+  s.cause = a.summary.panic_cause.value.value_or(s.panic);
   std::vector<std::string> functions;
   if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
   s.signature = rules::crash_signature(s.cause, functions, model.panic_machinery);

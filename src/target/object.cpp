@@ -118,7 +118,13 @@ Result<Value> Objects::variable(std::string_view name) {
     return make_error("no symbol '" + std::string(name) + "' in the vmlinux symbol table or VMCOREINFO" +
                       (var ? " (it is in the debug info; a per-CPU or optimised-out variable?)" : ""));
   }
-  if (!var) return var.error();
+  if (!var) {
+    // A symbol with no debug info (an assembler label, thread_return): an object of no known type,
+    // so that `&thread_return` is its address, as crash's `p &thread_return` is.
+    auto no_type = debug_.find_type("void");
+    if (!no_type) return var.error();
+    return lvalue(*no_type, *address);
+  }
   return lvalue(var->type, *address);
 }
 

@@ -1,5 +1,6 @@
 #include "coroner/os/model/model_facts.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
 #include "coroner/os/model/model_log.hpp"
+#include "coroner/os/model/model_summary.hpp"
 #include "coroner/rules/object_fields.hpp"
 #include "coroner/rules/object_index.hpp"
 
@@ -110,20 +112,27 @@ void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
 // The structures the crashing frames' pointer parameters and locals point to, typed by the debug
 // info: what a debugger's `p *dentry` in that frame shows.
 void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
-  std::set<uint64_t> seen;
-  for (const auto& o : a.facts.objects) seen.insert(o.address);
   for (const rules::FrameWords& f : a.facts.crashing_frames) {
     for (const auto& v : f.variables) {
       auto pointee = objects.debug().find_type(v.pointee);
       const Type* t = pointee ? strip_typedefs(*pointee) : nullptr;
       if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type) || v.value < 0xffff800000000000ull) continue;
-      if (a.facts.objects.size() >= kMaxObjects || !seen.insert(v.value).second) continue;
+      std::string where = v.name + ", " + (v.parameter ? "parameter" : "local") + " of frame #" + std::to_string(f.level) + " " +
+                          f.function + " at " + hex(v.location);
+      auto same = std::find_if(a.facts.objects.begin(), a.facts.objects.end(), [&](const auto& o) { return o.address == v.value; });
+      if (same != a.facts.objects.end()) {
+        if (!same->type.empty()) continue;
+        same->type = v.pointee;  // a stack address the registers hold, typed by the variable that points to it
+        same->field = rules::object_field_reader(objects, poison, os, v.pointee, v.value);
+        same->found_as += "; " + where;
+        continue;
+      }
+      if (a.facts.objects.size() >= kMaxObjects) return;
       rules::ObjectFacts o;
       o.address = v.value;
       o.place = rules::ObjectPlace::frame;
       o.type = v.pointee;
-      o.found_as = v.name + ", " + (v.parameter ? "parameter" : "local") + " of frame #" + std::to_string(f.level) + " " +
-                   f.function + " at " + hex(v.location);
+      o.found_as = where;
       o.field = rules::object_field_reader(objects, poison, os, v.pointee, v.value);
       a.facts.objects.push_back(std::move(o));
     }
@@ -169,6 +178,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   };
   ModelAnalysis a;
   a.facts.os = model.os;
+  a.summary = summarize_model(objects, model);
   at("reading the threads");
   a.threads = read_threads(objects, model);
   a.problems = a.threads.problems;

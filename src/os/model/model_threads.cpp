@@ -1,5 +1,6 @@
 #include "coroner/os/model/model_threads.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <regex>
 #include <set>
@@ -33,13 +34,15 @@ class Evaluator {
   }
 
  private:
-  // "member" is read on the item; an expression naming `this` ("container_of(this->tasks.next,
-  // struct task_struct, tasks)") has the item put in its place.
+  // "member.path" is read on the item; an expression naming `this` ("container_of(this->tasks.next,
+  // struct task_struct, tasks)") has the item put in its place; any other ("&thread_return", "2")
+  // is the same for every item.
   static std::string on_text(const std::string& type, uint64_t address, const std::string& member) {
     std::string item = "((" + type + " *)" + hex(address) + ")";
     static const std::regex kThis(R"(\bthis\b)");
     if (std::regex_search(member, kThis)) return std::regex_replace(member, kThis, item);
-    return item + "->" + member;
+    bool member_path = !member.empty() && (std::isalpha(static_cast<unsigned char>(member[0])) || member[0] == '_');
+    return member_path ? item + "->" + member : member;
   }
 
   Objects& objects_;
@@ -127,6 +130,10 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
       t.pc = note.reg(Reg::rip);
       t.sp = note.reg(Reg::rsp);
       t.fp = note.reg(Reg::rbp);
+      if (auto irq = t.interrupt_stack()) {
+        auto saved = kernel.read_u64(irq->second + static_cast<uint64_t>(m.interrupted_sp_offset));
+        if (saved && t.on_own_stack(*saved)) t.interrupted_sp = *saved;
+      }
       if (panic_cpu && *panic_cpu == cpu) out.panicking = i;
       break;
     }
@@ -285,10 +292,11 @@ ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_fra
 }
 
 // The lowest live word of the thread's own stack: its stack pointer, or when its registers are on
-// an interrupt stack, the first frame the chain reaches on its own stack. (The interrupted
-// function's own words below that frame pointer are not told apart from dead ones.)
+// an interrupt stack, the stack pointer the interrupt saved, else the first frame the chain
+// reaches on its own stack.
 uint64_t lowest_live(const ModelThread& t, const ModelBacktrace& bt) {
   if (t.sp && t.on_own_stack(t.sp)) return t.sp;
+  if (t.interrupted_sp) return t.interrupted_sp;
   for (const auto& f : bt.frames) {
     if (t.on_own_stack(f.fp)) return f.fp;
   }

@@ -45,7 +45,7 @@ class Reader {
     OsModel m;
     m.file = name_;
     if (auto st = keys(root, {"os", "detect", "kernel", "log", "panic", "processes", "threads", "unwind", "allocator",
-                              "interrupt_stack_size"},
+                              "interrupt_stack"},
                        "model"); !st) {
       return st.error();
     }
@@ -156,14 +156,18 @@ class Reader {
       m.caches = walk;
       if (auto st = text(caches, "type", m.cache_type, true); !st) return st.error();
     }
-    if (const YAML::Node size = root["interrupt_stack_size"]) {
+    if (const YAML::Node stack = root["interrupt_stack"]) {
+      if (auto st = keys(stack, {"size", "interrupted_sp"}, "interrupt_stack"); !st) return st.error();
       try {
-        m.interrupt_stack_size = size.as<uint64_t>();
+        m.interrupt_stack_size = stack["size"].as<uint64_t>();
+        m.interrupted_sp_offset = stack["interrupted_sp"].as<int64_t>();
       } catch (const YAML::Exception&) {
-        return make_error(where(size) + ": `interrupt_stack_size` is a number of bytes");
+        return make_error(where(stack) + ": `interrupt_stack` is {size: BYTES, interrupted_sp: OFFSET from its top}");
       }
-      if (m.interrupt_stack_size & (m.interrupt_stack_size - 1)) {
-        return make_error(where(size) + ": `interrupt_stack_size` is a power of two (stacks are aligned to their size)");
+      uint64_t size = m.interrupt_stack_size;
+      if (size == 0 || (size & (size - 1)) || m.interrupted_sp_offset >= 0 || -m.interrupted_sp_offset > static_cast<int64_t>(size)) {
+        return make_error(where(stack) + ": `interrupt_stack.size` is a power of two (stacks are aligned to their size) and "
+                          "`interrupted_sp` a negative offset within it");
       }
     }
     if (const YAML::Node u = root["unwind"]) {

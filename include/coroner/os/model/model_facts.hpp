@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coroner/os/linux/kernel_summary.hpp"
 #include "coroner/os/model/model_threads.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/rules/rule_engine.hpp"
@@ -14,6 +15,7 @@
 namespace coroner::os_model {
 
 struct ModelAnalysis {
+  linux_kernel::KernelSummary summary;  // release, panic message and cause, as `info` shows them
   ModelThreads threads;
   std::vector<ModelBacktrace> backtraces;  // one per thread, in the same order
   rules::Facts facts;

@@ -24,6 +24,7 @@ struct ModelThread {
   std::optional<uint32_t> cpu;        // the CPU it was running on, when a note says so
   std::optional<PrStatus> registers;  // all its registers at the crash, from that CPU's note
   uint64_t interrupt_stack_size = 0;  // the model's: sp may be on an interrupt stack this big
+  uint64_t interrupted_sp = 0;        // then: the stack pointer on its own stack the interrupt left
   std::vector<std::string> problems;  // fields that could not be read
 
   bool on_own_stack(uint64_t address) const;

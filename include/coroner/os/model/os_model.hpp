@@ -52,8 +52,10 @@ struct OsModel {
   std::string panic_cpu;
   // A thread running on a CPU may be on that CPU's interrupt stack: a block of this many bytes,
   // aligned to its size, holding the registers' stack pointer. Its frames chain on into the
-  // thread's own stack. 0: no interrupt stacks.
+  // thread's own stack, and the entry code saved the stack pointer it interrupted at this offset
+  // from the interrupt stack's top. Size 0: no interrupt stacks.
   uint64_t interrupt_stack_size = 0;
+  int64_t interrupted_sp_offset = -8;
   std::optional<ListWalk> processes;  // with `threads` walked inside each process
   std::string process_type;
   ListWalk threads;  // of all threads, or of one process's
