@@ -44,7 +44,7 @@ class Reader {
   Result<OsModel> model(const YAML::Node& root) {
     OsModel m;
     m.file = name_;
-    if (auto st = keys(root, {"os", "detect", "kernel", "log", "panic", "processes", "threads", "unwind", "allocator",
+    if (auto st = keys(root, {"os", "detect", "absent", "kernel", "log", "panic", "processes", "threads", "unwind", "allocator",
                               "interrupt_stack"},
                        "model"); !st) {
       return st.error();
@@ -55,6 +55,7 @@ class Reader {
       return make_error(where(detect ? detect : root) + ": `detect` is a list of symbols the kernel must have");
     }
     for (const auto& s : detect) m.detect.push_back(s.Scalar());
+    if (auto st = names(root, "absent", m.absent, "symbols the kernel must not have"); !st) return st.error();
     if (const YAML::Node kernel = root["kernel"]) {
       if (auto st = keys(kernel, {"release", "version", "cpus"}, "kernel"); !st) return st.error();
       for (auto [key, out] : {std::pair{"release", &m.release}, std::pair{"version", &m.version}, std::pair{"cpus", &m.cpus}}) {

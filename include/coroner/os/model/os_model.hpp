@@ -37,6 +37,7 @@ struct LogRing {
 struct OsModel {
   std::string os, file;
   std::vector<std::string> detect;  // symbols that must all be present
+  std::vector<std::string> absent;  // and symbols that must not be (a later version's)
   std::string release, version, cpus;  // what `info` shows: expressions (text, text, number)
   std::optional<LogRing> log;
   std::string panic_message, panic_thread, panic_thread_id;
@@ -75,12 +76,13 @@ struct OsModel {
 Result<OsModel> parse_os_model(std::string_view yaml, const std::string& name);
 // The models shipped in data/os/ (built into the binary).
 const std::vector<OsModel>& shipped_os_models();
-// The first shipped model whose detect symbols `has_symbol` finds all of.
+// The first shipped model whose detect symbols `has_symbol` finds all of, and none of its absent ones.
 template <typename HasSymbol>
 const OsModel* detect_os_model(HasSymbol&& has_symbol) {
   for (const OsModel& m : shipped_os_models()) {
     bool all = !m.detect.empty();
     for (const auto& s : m.detect) all = all && has_symbol(s);
+    for (const auto& s : m.absent) all = all && !has_symbol(s);
     if (all) return &m;
   }
   return nullptr;
