@@ -214,11 +214,14 @@ TEST(Seed000Illumos, NearMissesGetNoVerdict) {
     auto j = analyze(fixture);
     EXPECT_EQ(verdict_ids(j), std::vector<std::string>{}) << fixture << ": " << j["verdicts"].dump(1);
   }
-  // The live htable is still found, allocated, with its holders.
+  // The live htable is still found, allocated, with its holders; hati_page_unmap's page_t
+  // parameter is an object the crashing frame used too, typed by its debug info.
   auto alive = analyze("seed-000-near-miss-allocated");
-  ASSERT_EQ(alive["objects"].size(), 1u);
-  EXPECT_EQ(alive["objects"][0]["state"], "allocated");
-  EXPECT_EQ(alive["objects"][0]["type"], "htable_t");
+  std::map<std::string, std::string> state;
+  for (const auto& o : alive["objects"]) state[o["type"].get<std::string>() + " " + o["address"].get<std::string>()] = o["state"];
+  EXPECT_EQ(state, (std::map<std::string, std::string>{{"htable_t 0xffffd0576bff2800", "allocated"},
+                                                       {"page_t 0xffffd000d9032a00", "pointed to"}}))
+      << alive["objects"].dump(1);
 }
 
 // A hostile core: bytes of the fixture's memory overwritten at random (threads, stacks, the kmem
@@ -401,4 +404,96 @@ TEST(Seed002OpenZfs, TheWrappedMessageBufferReadsInOrderAndFeedsLogRules) {
   EXPECT_EQ(match.status, 0) << match.output;
   auto other = on("seed-001", "no-match");
   EXPECT_EQ(other.status, 0) << other.output;
+}
+
+// Seed 003 (kernel bug 29402) on Linux 2.6.38, read through data/os/linux-2.6.yaml: CPU 2's
+// registers from its NT_PRSTATUS note, in spin_bug() on the interrupt stack, the frames chaining on
+// into ext4lazyinit's own stack, and the completion in the frame blkdev_issue_zeroout() left.
+TEST(Seed003Linux, TheSoftirqCompletesACompletionInExt4lazyinitsDeadFrame) {
+  auto ps = coroner_json("seed-003", "ps");
+  EXPECT_EQ(ps["os"], "linux");
+  EXPECT_EQ(ps["panic"], "BUG: spinlock bad magic on CPU#2, ext4lazyinit/1931");
+  EXPECT_EQ(ps["panicking_thread"], "0xffff88017b8d5b00");
+  auto bt = coroner_json("seed-003", "bt");
+  ASSERT_EQ(bt["backtraces"].size(), 1u);
+  auto f = functions(bt["backtraces"][0]);
+  EXPECT_EQ(bt["backtraces"][0]["end"], "end of stack");
+  ASSERT_GE(f.size(), 21u);
+  EXPECT_EQ(std::vector<std::string>(f.begin(), f.begin() + 5),
+            (std::vector<std::string>{"spin_bug", "do_raw_spin_lock", "_raw_spin_lock_irqsave", "complete", "bio_batch_end_io"}));
+  EXPECT_EQ(std::vector<std::string>(f.end() - 5, f.end()),  // past do_IRQ, on ext4lazyinit's stack
+            (std::vector<std::string>{"common_interrupt", "ext4_run_li_request", "ext4_lazyinit_thread", "kthread", "kernel_thread_helper"}));
+
+  auto j = analyze("seed-003");
+  EXPECT_EQ(verdict_ids(j), (std::vector<std::string>{"linux.completion-on-dead-stack-frame", "linux.spinlock-bad-magic"}))
+      << j["verdicts"].dump(1);
+  EXPECT_EQ(j["release"], "2.6.38-rc5");
+  std::map<std::string, nlohmann::json> by_address;
+  for (const auto& o : j["objects"]) by_address[o["address"]] = o;
+  // The lock spin_bug() was given (rdi) and the bio_batch (rbx): below ext4lazyinit's interrupted
+  // stack pointer, typed by the variables of the frames that point at them.
+  for (auto [address, type] : {std::pair{"0xffff88017c30b8b8", "raw_spinlock_t"}, std::pair{"0xffff88017c30b8e0", "struct bio_batch"}}) {
+    const auto& o = by_address[address];
+    EXPECT_EQ(o["state"], "dead frame") << o.dump(1);
+    EXPECT_EQ(o["type"], type);
+    ASSERT_EQ(o["holders"].size(), 1u);
+    EXPECT_EQ(o["holders"][0]["comm"], "ext4lazyinit");
+  }
+  auto magic = run_command(std::string(CORONER_BINARY) + " print " + kFixtures + "/seed-003.core -k " + kFixtures +
+                           "/seed-003 '((struct bio_batch *)0xffff88017c30b8e0)->wait->wait.lock.rlock.magic'");
+  EXPECT_NE(magic.output.find("= 4294936577"), std::string::npos) << magic.output;  // 0xffff8801, the log's .magic
+  auto log = coroner_json("seed-003", "log");
+  std::vector<std::string> lines = log["lines"];
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[1], "BUG: spinlock bad magic on CPU#2, ext4lazyinit/1931");  // the "<0>" level dropped
+}
+
+TEST(Seed003Linux, TheHungVariantAndTheLiveFrameNearMissGetTheirOwnVerdicts) {
+  auto hung = analyze("seed-003-hung");
+  EXPECT_EQ(verdict_ids(hung), (std::vector<std::string>{"linux.zeroout-completion-never-comes", "linux.hung-task"}))
+      << hung["verdicts"].dump(1);
+  EXPECT_EQ(hung["crashing_thread"]["comm"], "khungtaskd");
+  auto ps = coroner_json("seed-003-hung", "ps");
+  std::string blocked;
+  for (const auto& t : ps["threads"]) {
+    if (t["state"] == "D") blocked += t["comm"].get<std::string>() + " ";
+  }
+  EXPECT_EQ(blocked, "ext4lazyinit jbd2/sdb1-8 flush-8:16 ");
+  // Interrupted inside blkdev_issue_zeroout(): the completion's frame is live, the lock's bad
+  // magic is the same, and the dead-frame rule stays silent.
+  auto live = analyze("seed-003-near-miss-live");
+  EXPECT_EQ(verdict_ids(live), std::vector<std::string>{"linux.spinlock-bad-magic"}) << live["verdicts"].dump(1);
+  EXPECT_EQ(live["signature"], analyze("seed-003")["signature"]);
+  for (const auto& o : live["objects"]) EXPECT_NE(o["state"], "dead frame") << o.dump(1);
+}
+
+// Seed 004 (NFS/d_splice_alias, Linux 4.7) through data/os/linux-3.11.yaml: the oops's registers,
+// the log's printk records, and the dentry the report printed.
+TEST(Seed004Linux, DspliceAliasGotAHashedPositiveDentry) {
+  auto j = analyze("seed-004");
+  EXPECT_EQ(verdict_ids(j), (std::vector<std::string>{"linux.d-splice-alias-hashed-dentry", "linux.kernel-bug"}))
+      << j["verdicts"].dump(1);
+  EXPECT_EQ(j["panic"], "Fatal exception");
+  EXPECT_EQ(j["cause"], "kernel BUG at /home/green/bk/linux/fs/dcache.c:2989!");
+  EXPECT_EQ(j["crashing_thread"]["pid"], 2894259);
+  std::string evidence = j["verdicts"][0]["evidence"].dump();
+  EXPECT_NE(evidence.find("struct dentry 0xffff880055dbd2e8 (dentry, parameter of frame #0 d_splice_alias"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("d_hash.pprev = 0xffffc900000fd9c0"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("d_inode = 0xffff880066d8ab38"), std::string::npos) << evidence;
+  // The report's `p *(struct dentry *)0xffff880055dbd2e8`, field by field.
+  std::string args = " " + kFixtures + "/seed-004.core -k " + kFixtures + "/seed-004 ";
+  for (auto [field, value] : {std::pair{"d_flags", "= 4718796"}, std::pair{"d_time", "= 6510615555426956154"},
+                              std::pair{"d_lockref.lock.rlock.magic", "= 3735899821"}, std::pair{"d_name.hash", "= 2223188567"},
+                              std::pair{"d_lockref.count", "= 3"}, std::pair{"d_subdirs.next", "= 0xffff880055dbd408"},
+                              std::pair{"d_name.name", "= 0xffff880055dbd358"}}) {
+    auto p = run_command(std::string(CORONER_BINARY) + " print" + args + "'((struct dentry *)0xffff880055dbd2e8)->" + field + "'");
+    EXPECT_NE(p.output.find(value), std::string::npos) << field << ": " << p.output;
+  }
+  auto log = coroner_json("seed-004", "log");
+  std::vector<std::string> lines = log["lines"];
+  ASSERT_EQ(lines.size(), 8u) << log.dump(1);
+  EXPECT_EQ(lines.front(), "[22845.516232] kernel BUG at /home/green/bk/linux/fs/dcache.c:2989!");
+  auto near = analyze("seed-004-near-miss-negative");
+  EXPECT_EQ(verdict_ids(near), std::vector<std::string>{"linux.kernel-bug"}) << near["verdicts"].dump(1);
+  EXPECT_EQ(near["signature"], j["signature"]);
 }

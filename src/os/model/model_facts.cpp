@@ -196,7 +196,6 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     a.facts.crashing = static_cast<int>(*a.threads.panicking);
     add_crashing_frames(objects, a);
     add_stack_addresses(a);
-    add_frame_objects(objects, poison, model.os, a);
   }
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
     return rules::object_field_reader(objects, poison, os, type, address);
@@ -212,6 +211,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   add_named_objects(objects, poison, model.os, a);
   auto kmem = KmemBuffers::read(objects, model);
   if (!kmem || !a.threads.panicking) {
+    add_frame_objects(objects, poison, model.os, a);
     find_holders(k, a, {});
     return a;
   }
@@ -248,6 +248,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   at("finding the threads that hold them");
   std::map<uint64_t, uint64_t> sizes;
   for (const auto& b : buffers) sizes[b.address] = b.size;
+  add_frame_objects(objects, poison, model.os, a);  // after the allocator's: its objects know more
   find_holders(k, a, sizes);
   return a;
 }
