@@ -336,16 +336,30 @@ TEST(SeedRules, EachSeedsFactsGetItsRuleFirstAndNoOtherSeedRule) {
 
 TEST(OsModels, TheShippedModelsParseAndBadOnesSayWhere) {
   const auto& models = coroner::os_model::shipped_os_models();
-  ASSERT_EQ(models.size(), 2u);
-  std::set<std::string> names;
-  for (const auto& m : models) names.insert(m.os);
-  EXPECT_EQ(names, (std::set<std::string>{"freebsd", "illumos"}));
+  std::set<std::string> files;
+  for (const auto& m : models) files.insert(m.file + " " + m.os);
+  EXPECT_EQ(files, (std::set<std::string>{"data/os/freebsd.yaml freebsd", "data/os/illumos.yaml illumos",
+                                          "data/os/linux-2.6.yaml linux", "data/os/linux-3.11.yaml linux"}));
+  // `absent` keeps the 3.11-4.8 model off a 4.9 kernel, whose switch frame is __switch_to_asm's.
+  auto detected = [](std::set<std::string> symbols) {
+    const auto* m = coroner::os_model::detect_os_model([&](const std::string& s) { return symbols.contains(s); });
+    return m ? m->file : std::string("none");
+  };
+  std::set<std::string> linux_4_7 = {"init_task", "log_first_idx", "log_next_idx", "__schedule"};
+  EXPECT_EQ(detected(linux_4_7), "data/os/linux-3.11.yaml");
+  linux_4_7.insert("__switch_to_asm");
+  EXPECT_EQ(detected(linux_4_7), "none");
+  EXPECT_EQ(detected({"init_task", "thread_return", "log_end", "log_buf"}), "data/os/linux-2.6.yaml");
   auto error = [](const std::string& yaml) {
     auto m = coroner::os_model::parse_os_model(yaml, "m.yaml");
     return m ? std::string("no error") : m.error().message;
   };
   const std::string ok = "os: x\ndetect: [a]\nthreads: {type: t, first: a, next: n, pc: p, fp: f, stack_low: l, stack_high: h}\n";
   EXPECT_EQ(error(ok), "no error");
+  EXPECT_NE(error(ok + "interrupt_stack: {size: 12288, interrupted_sp: -8}\n").find("a power of two"), std::string::npos);
+  EXPECT_NE(error(ok + "panic: {registers: gdb}\n").find("the only `registers` source is `prstatus`"), std::string::npos);
+  EXPECT_NE(error(ok + "log: {buffer: b, size: s}\n").find("or `record`, `first` and `next`"), std::string::npos)
+      << error(ok + "log: {buffer: b, size: s}\n");
   EXPECT_EQ(error(ok + "colour: red\n").rfind("m.yaml:4:1: unknown `model` key `colour`", 0), 0u) << error(ok + "colour: red\n");
   EXPECT_NE(error("os: x\ndetect: [a]\nthreads: {type: t, first: a, next: n, pc: p, fp: f, stack_low: l}\n")
                 .find("give the stack's end as one of `stack_high` or `stack_pages`"),
