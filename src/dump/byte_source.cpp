@@ -17,7 +17,15 @@ Error ByteSource::error_at(uint64_t offset, const std::string& what) const {
   return make_error(name() + ": offset " + hex(offset) + ": " + what);
 }
 
+// No part of a dump read whole (notes, VMCOREINFO, one compressed page) comes near this; a length
+// beyond it is a corrupt header's, and a sparse (flattened) file's size would not stop it.
+constexpr uint64_t kMaxReadBytes = 256ull << 20;
+
 Result<std::vector<uint8_t>> ByteSource::read_bytes(uint64_t offset, uint64_t length) const {
+  if (length > kMaxReadBytes) {
+    return error_at(offset, "wants " + std::to_string(length) + " bytes in one piece, more than any part of a dump " +
+                                "holds (at most 256 MiB): the header that gives this size is corrupt");
+  }
   if (!in_bounds(offset, length, size())) {
     return error_at(offset, "wants " + std::to_string(length) + " bytes but the file has " +
                                 std::to_string(size()) + " (truncated?)");
