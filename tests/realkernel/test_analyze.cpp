@@ -9,10 +9,12 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "../support/json_output.hpp"
 #include "../support/run_command.hpp"
 #include "real_dumps.hpp"
 
 using coroner::testing::dumps_dir;
+using coroner::testing::json_in_output;
 using coroner::testing::run_command;
 
 namespace {
@@ -21,8 +23,7 @@ nlohmann::json analyze(const std::string& scenario, const std::string& file, con
   auto r = run_command(std::string(CORONER_BINARY) + " analyze " + dumps_dir() + "/" + scenario + "/" + file + " -k " +
                        dumps_dir() + "/kernel/vmlinux --format json " + extra);
   EXPECT_EQ(r.status, 0) << r.output;
-  auto brace = r.output.find('{');
-  return brace == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(brace), nullptr, false);
+  return json_in_output(r.output);
 }
 
 std::vector<std::string> verdict_ids(const nlohmann::json& j) {

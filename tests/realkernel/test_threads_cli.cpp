@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "../support/json_output.hpp"
 #include "../support/run_command.hpp"
 #include "real_dumps.hpp"
 
 using coroner::testing::dumps_dir;
+using coroner::testing::json_in_output;
 using coroner::testing::run_command;
 
 namespace {
@@ -27,8 +29,7 @@ coroner::testing::CommandResult coroner_run(const std::string& command, const st
 nlohmann::json json_of(const std::string& command, const std::string& args) {
   auto r = coroner_run(command, args + " --json");
   EXPECT_EQ(r.status, 0) << r.output;
-  auto brace = r.output.find('{');
-  return brace == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(brace), nullptr, false);
+  return json_in_output(r.output);
 }
 
 TEST(ThreadsCli, BtDefaultsToThePanickingTaskAndNamesEveryFrame) {

@@ -10,8 +10,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "../support/json_output.hpp"
 #include "../support/run_command.hpp"
 
+using coroner::testing::json_in_output;
 using coroner::testing::run_command;
 
 namespace {
@@ -23,8 +25,7 @@ nlohmann::json coroner_json(const std::string& fixture, const std::string& comma
   auto r = run_command(std::string(CORONER_BINARY) + " " + command + " " + kFixtures + "/" + fixture + ".core -k " +
                        kFixtures + "/" + fixture + " " + args + " --json");
   EXPECT_EQ(r.status, 0) << r.output;
-  auto brace = r.output.find('{');
-  return brace == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(brace), nullptr, false);
+  return json_in_output(r.output);
 }
 
 std::vector<std::string> functions(const nlohmann::json& backtrace) {
@@ -109,7 +110,7 @@ TEST(Seed000Illumos, TheFreedHtableIsAsTheReportShowsIt) {
     EXPECT_NE(p.output.find(address), std::string::npos) << symbol << ": " << p.output;
   }
   auto version = run_command(std::string(CORONER_BINARY) + " info" + args + "--json");
-  auto j = nlohmann::json::parse(version.output.substr(version.output.find('{')), nullptr, false);
+  auto j = json_in_output(version.output);
   EXPECT_EQ(j["vmlinux"]["verdict"], "match") << version.output;
 }
 
@@ -175,8 +176,7 @@ nlohmann::json analyze(const std::string& fixture) {
   auto r = run_command(std::string(CORONER_BINARY) + " analyze " + kFixtures + "/" + fixture + ".core -k " + kFixtures +
                        "/" + fixture + " --format json");
   EXPECT_EQ(r.status, 0) << r.output;
-  auto brace = r.output.find('{');
-  return brace == std::string::npos ? nlohmann::json{} : nlohmann::json::parse(r.output.substr(brace), nullptr, false);
+  return json_in_output(r.output);
 }
 
 }  // namespace

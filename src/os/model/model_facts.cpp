@@ -178,9 +178,12 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   };
   ModelAnalysis a;
   a.facts.os = model.os;
-  a.summary = summarize_model(objects, model);
+  std::optional<Result<ModelLog>> log;  // read once: the panic facts, the summary and the rules' log
+  if (model.log) log = read_log(objects, model);
+  const Result<ModelLog>* read = log ? &*log : nullptr;
+  a.summary = summarize_model(objects, model, read);
   at("reading the threads");
-  a.threads = read_threads(objects, model);
+  a.threads = read_threads(objects, model, read);
   a.problems = a.threads.problems;
   if (a.threads.panic_message && model.panic_log.empty()) a.facts.panic.push_back(*a.threads.panic_message);
   const Kernel& k = objects.kernel();
@@ -200,13 +203,11 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
     return rules::object_field_reader(objects, poison, os, type, address);
   };
-  if (model.log) {
-    if (auto log = read_log(objects, model)) {
-      if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, log->lines);
-      a.facts.log = std::move(log->lines);
-    } else {
-      a.problems.push_back("message buffer: " + log.error().message);
-    }
+  if (log && *log) {
+    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines);
+    a.facts.log = (*log)->lines;
+  } else if (log) {
+    a.problems.push_back("message buffer: " + log->error().message);
   }
   add_named_objects(objects, poison, model.os, a);
   auto kmem = KmemBuffers::read(objects, model);

@@ -1,6 +1,7 @@
 #include "coroner/os/model/model_log.hpp"
 
 #include <cstring>
+#include <optional>
 #include <regex>
 
 #include "coroner/format.hpp"
@@ -139,6 +140,18 @@ Result<ModelLog> read_log(Objects& objects, const OsModel& m) {
   }
   if (m.log->levels) drop_levels(log.lines);
   return log;
+}
+
+std::vector<std::string> panic_from_log(Objects& objects, const OsModel& m, const Result<ModelLog>* log,
+                                        std::vector<std::string>& problems) {
+  if (m.panic_log.empty() || !m.log) return {};
+  std::optional<Result<ModelLog>> read;
+  if (!log) log = &read.emplace(read_log(objects, m));
+  if (!*log) {
+    problems.push_back("message buffer: " + (*log).error().message);
+    return {};
+  }
+  return panic_from_log(m, (*log)->lines);
 }
 
 std::vector<std::string> panic_from_log(const OsModel& m, const std::vector<std::string>& lines) {

@@ -24,22 +24,16 @@ linux_kernel::Sourced<std::string> text_fact(Objects& objects, const std::string
 
 }  // namespace
 
-linux_kernel::KernelSummary summarize_model(Objects& objects, const OsModel& m) {
+linux_kernel::KernelSummary summarize_model(Objects& objects, const OsModel& m, const Result<ModelLog>* log) {
   linux_kernel::KernelSummary s;
   s.os = m.os;
   s.dump_memory_bytes = objects.kernel().dump().physical_memory_size();
   s.release = text_fact(objects, m.release, "release", s.warnings);
   s.version = text_fact(objects, m.version, "version", s.warnings);
   s.panic_message = text_fact(objects, m.panic_message, "panic message", s.warnings);
-  if (!m.panic_log.empty() && m.log) {
-    if (auto log = read_log(objects, m)) {
-      auto found = panic_from_log(m, log->lines);
-      if (!found.empty()) s.panic_message = {found.front(), "the log"};
-      if (found.size() > 1) s.panic_cause = {found[1], "the log"};
-    } else {
-      s.warnings.push_back("message buffer: " + log.error().message);
-    }
-  }
+  auto found = panic_from_log(objects, m, log, s.warnings);
+  if (!found.empty()) s.panic_message = {found.front(), "the log"};
+  if (found.size() > 1) s.panic_cause = {found[1], "the log"};
   if (!m.panic_cpu.empty()) {
     if (auto n = evaluate_integer(objects, m.panic_cpu); n && *n < 65536) s.crashing_cpu = {static_cast<int>(*n), m.panic_cpu};
     else s.warnings.push_back("crashing CPU (" + m.panic_cpu + "): " + (n ? "implausible value " + std::to_string(*n) : n.error().message));

@@ -146,7 +146,7 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
 
 }  // namespace
 
-ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
+ModelThreads read_threads(Objects& objects, const OsModel& m, const Result<ModelLog>* log, size_t limit) {
   ModelThreads out;
   Evaluator eval(objects);
   std::vector<uint64_t> addresses;
@@ -170,10 +170,8 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, size_t limit) {
     auto s = eval.text(eval.global(m.panic_message));
     if (s && !s->empty()) out.panic_message = *s;
   }
-  if (!out.panic_message && !m.panic_log.empty() && m.log) {
-    auto log = read_log(objects, m);
-    if (!log) out.problems.push_back("message buffer: " + log.error().message);
-    else if (auto found = panic_from_log(m, log->lines); !found.empty()) out.panic_message = found.front();
+  if (!out.panic_message) {
+    if (auto found = panic_from_log(objects, m, log, out.problems); !found.empty()) out.panic_message = found.front();
   }
   std::optional<uint64_t> panic_address, panic_id;
   if (!m.panic_thread.empty()) panic_address = eval.integer(m.panic_thread).value_or(0);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coroner/dump/notes.hpp"
+#include "coroner/os/model/model_log.hpp"
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/target/object.hpp"
 
@@ -47,7 +48,9 @@ std::string thread_label(const ModelThread& thread);
 std::string thread_label(const ModelThreads& threads, uint64_t address);
 
 // Every thread, in list order; a list that loops or runs past `limit` items stops with a problem.
-ModelThreads read_threads(Objects& objects, const OsModel& model, size_t limit = 1 << 20);
+// The panic message may come from the log (`panic.log`): `log`, when the caller has read it.
+ModelThreads read_threads(Objects& objects, const OsModel& model, const Result<ModelLog>* log = nullptr,
+                          size_t limit = 1 << 20);
 
 struct ModelFrame {
   int level = 0;
