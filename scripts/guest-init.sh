@@ -38,9 +38,23 @@ fi
 # pipe_inode_info, the known address `whatthread` must find on both stacks.
 mkfifo /fifo
 cat /fifo &
+reader1=$!
 cat /fifo &
+reader2=$!
 sleep 3600 > /fifo &
-sleep 1
+writer=$!
+# sysrq-t must find both readers asleep in pipe_read and the writer as `sleep` holding the FIFO,
+# however slowly a loaded host runs the guest: wait until the kernel says so, not for a fixed time.
+fifo_ready() {
+  [ "$(cat /proc/$reader1/wchan 2>/dev/null)" = pipe_read ] &&
+    [ "$(cat /proc/$reader2/wchan 2>/dev/null)" = pipe_read ] &&
+    [ "$(cat /proc/$writer/comm 2>/dev/null)" = sleep ]
+}
+tries=0
+until fifo_ready; do
+  sleep 1; tries=$((tries + 1))
+  [ $tries -gt 120 ] && { echo "coroner-guest: the FIFO readers did not block within 120 s" > /dev/kmsg; break; }
+done
 # The kernel's own backtraces, the oracle for `bt`: every task (t) and every CPU (l), just before
 # the crash so that sleeping tasks have not moved.
 echo t > /proc/sysrq-trigger

@@ -73,12 +73,14 @@ fetch_kexec() {
   log "fetching kexec-tools and its libraries into $dir"
   local tmp p
   tmp=$(mktemp -d "$cache/extract.XXXXXX")
-  local missing=()
+  # kexec-tools itself always (a host with it installed, as every kdump user's is, still needs the
+  # package's files here); of its libraries, those the host lacks.
+  local wanted=(kexec-tools)
   for p in $(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
-      --no-replaces --no-enhances --no-pre-depends kexec-tools | grep -E '^(kexec-tools|lib)' | sort -u); do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+      --no-replaces --no-enhances --no-pre-depends kexec-tools | grep -E '^lib' | sort -u); do
+    dpkg -s "$p" >/dev/null 2>&1 || wanted+=("$p")
   done
-  (cd "$tmp" && apt-get download "${missing[@]}" >/dev/null 2>&1)
+  (cd "$tmp" && apt-get download "${wanted[@]}" >/dev/null 2>&1)
   mkdir -p "$tmp/root"
   for p in "$tmp"/*.deb; do dpkg-deb -x "$p" "$tmp/root"; done
   mkdir -p "$dir.new/sbin" "$dir.new/lib"
@@ -167,7 +169,6 @@ wait_for_console() {
 # dump_through_qmp WORK: QEMU writes the guest's memory in every format it offers.
 dump_through_qmp() {
   local work=$1
-  sleep 3  # let the panicking CPU stop the others
   # Debian's QEMU 7.2 offers elf, kdump-zlib and kdump-snappy (no lzo); ask rather than assume.
   local format formats
   formats=$("$here/qmp.py" "$work/qmp.sock" '{"execute":"query-dump-guest-memory-capability"}' |
@@ -259,7 +260,9 @@ boot_and_dump() {
     wait "$qemu" || true
     collect_kdump "$work"
   else
-    wait_for_console "$work/console.log" "$qemu" 'Kernel panic - not syncing' 300
+    # panic() prints its end line after it has stopped the other CPUs and flushed the log: the
+    # dump then shows every CPU where the panic left it, however slowly the guest ran.
+    wait_for_console "$work/console.log" "$qemu" 'end Kernel panic - not syncing' 300
     dump_through_qmp "$work"
     wait "$qemu" || true
     # QEMU writes makedumpfile's flattened format; makedumpfile -R reassembles the plain kdump file.

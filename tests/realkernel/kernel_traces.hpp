@@ -2,7 +2,8 @@
 // The kernel's own backtraces from a console log: sysrq-t's "task:NAME state:S ... pid:N" blocks
 // and the panic's "Call Trace:". Frames the kernel marks "?" (found on the stack but not on the
 // unwinder's path) are left out; "RIP: 0010:func+off" lines (a kernel frame interrupted by an
-// IRQ or exception) are frames.
+// IRQ or exception) are frames. Each line's printk timestamp is kept where a test needs to know
+// what happened after the kernel printed it.
 #include <map>
 #include <regex>
 #include <sstream>
@@ -15,14 +16,24 @@ struct KernelTrace {
   std::string comm;
   char state = '?';
   int pid = 0, ppid = 0;
+  uint64_t printed_ns = 0;          // the timestamp of its "task:" line
   std::vector<std::string> frames;  // "func+0xoff"
 };
 
 struct KernelTraces {
   std::map<int, KernelTrace> tasks;  // sysrq-t, by pid
+  uint64_t show_state_ns = 0;        // when sysrq-t began
   std::vector<std::string> panic;    // the panic's Call Trace
   std::vector<std::string> oops;     // an oops's faulting RIP and Call Trace, up to "Modules linked in"
 };
+
+// "[   12.345678] ..." -> 12345678000
+inline uint64_t printk_timestamp_ns(const std::string& line) {
+  static const std::regex kStamp(R"(^\[ *(\d+)\.(\d{6})\])");
+  std::smatch m;
+  if (!std::regex_search(line, m, kStamp)) return 0;
+  return std::stoull(m[1]) * 1000000000ull + std::stoull(m[2]) * 1000ull;
+}
 
 inline KernelTraces parse_kernel_traces(const std::string& log) {
   static const std::regex kTask(R"(task:(.{15}) state:(\S).* pid:(\d+) +ppid:(\d+))");
@@ -39,6 +50,7 @@ inline KernelTraces parse_kernel_traces(const std::string& log) {
     while (!line.empty() && line.back() == '\r') line.pop_back();  // the serial console's CRLF
     if (line.find("sysrq: Show State") != std::string::npos) {
       section = show_state;
+      out.show_state_ns = printk_timestamp_ns(line);
       frames = nullptr;
       continue;
     }
@@ -65,6 +77,7 @@ inline KernelTraces parse_kernel_traces(const std::string& log) {
       t.state = m[2].str()[0];
       t.pid = std::stoi(m[3]);
       t.ppid = std::stoi(m[4]);
+      t.printed_ns = printk_timestamp_ns(line);
       frames = &(out.tasks[t.pid] = t).frames;
       continue;
     }
