@@ -58,6 +58,10 @@ std::string whatis_text(LinuxView& view, const WhatIs& w) {
       out += ", flags ";
       for (size_t i = 0; i < w.page_flags.size(); ++i) out += (i ? "|" : "") + w.page_flags[i];
     }
+    if (!w.page_type.empty()) {
+      out += ", type ";
+      for (size_t i = 0; i < w.page_type.size(); ++i) out += (i ? "|" : "") + w.page_type[i];
+    }
     out += "\n";
   }
   if (w.physical) out += "  physical " + hex(*w.physical) + "\n";
@@ -85,7 +89,7 @@ nlohmann::ordered_json whatis_json(LinuxView& view, const WhatIs& w) {
                  {"alloc", o->alloc ? track_json(view, *o->alloc) : nlohmann::ordered_json(nullptr)},
                  {"free", o->freed && o->freed->addr ? track_json(view, *o->freed) : nlohmann::ordered_json(nullptr)}};
   }
-  if (w.page) j["page"] = {{"page", hex(*w.page)}, {"pfn", hex(*w.pfn)}, {"flags", w.page_flags}};
+  if (w.page) j["page"] = {{"page", hex(*w.page)}, {"pfn", hex(*w.pfn)}, {"flags", w.page_flags}, {"type", w.page_type}};
   j["problems"] = w.problems;
   return j;
 }

@@ -1,12 +1,12 @@
 #include "coroner/os/linux/memory_search.hpp"
 
 #include <cstring>
-#include <tuple>
 #include <unordered_map>
 
 #include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/dump/physical_chunks.hpp"
 #include "coroner/os/linux/memory_map.hpp"
+#include "coroner/os/linux/page_marks.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 
@@ -37,21 +37,14 @@ namespace {
 
 class HitNamer {
  public:
-  explicit HitNamer(LinuxView& view) : view_(view), k_(view.objects().kernel()), stacks_(stack_pages(view)) {
-    page_offset_ = MemoryMap::read(view.objects()).page_offset;
+  explicit HitNamer(LinuxView& view)
+      : view_(view), k_(view.objects().kernel()), stacks_(stack_pages(view)), map_(MemoryMap::read(view.objects())) {
     auto text = k_.symbol_address("_text"), end = k_.symbol_address("_end");
     if (text && end && k_.layout().phys_base) {
       image_start_ = *text;
       image_end_ = *end;
     }
-    // What mark_rodata_ro() and free_initmem() give back to the page allocator: the pages keep
-    // their image alias (unmapped only under PTI) but belong to whoever allocated them since.
-    auto page_up = [](uint64_t a) { return (a + kPage - 1) & ~(kPage - 1); };
-    for (auto [from, to, align] : {std::tuple{"_etext", "__start_rodata", true}, {"__end_rodata", "_sdata", true},
-                                   {"__init_begin", "__init_end", false}}) {
-      auto a = k_.symbol_address(from), b = k_.symbol_address(to);
-      if (a && b) given_back_.push_back({align ? page_up(*a) : *a, *b});
-    }
+    reserved_bit_ = PageMarks::read(view.objects()).flag_bit("reserved");
   }
 
   void name(SearchHit& hit) {
@@ -69,32 +62,34 @@ class HitNamer {
       // The kernel image maps linearly from phys_base at __START_KERNEL_map, where the page tables
       // still map it.
       uint64_t v = hit.physical - *k_.layout().phys_base + x86_64::kStartKernelMap;
-      if (in_image(v) && k_.translate(v).value_or(~uint64_t{0}) == hit.physical) {
+      if (in_image(v, hit.physical) && k_.translate(v).value_or(~uint64_t{0}) == hit.physical) {
         hit.virtual_address = v;
         hit.where = k_.describe_address(v);
         return;
       }
     }
-    hit.virtual_address = page_offset_ + hit.physical;
+    hit.virtual_address = map_.page_offset + hit.physical;
     hit.where = "direct map";
   }
 
  private:
-  bool in_image(uint64_t v) const {
+  // The kernel image's own pages stay PG_reserved from boot on; those it gave back to the page
+  // allocator (init code, the gaps mark_rodata_ro() frees, the unused end of brk) lost the mark
+  // and belong to whoever allocated them since, though the image mapping may still reach them.
+  bool in_image(uint64_t v, uint64_t physical) const {
     if (v < image_start_ || v >= image_end_) return false;
-    for (const auto& [from, to] : given_back_) {
-      if (v >= from && v < to) return false;
-    }
-    return true;
+    if (!reserved_bit_) return true;
+    auto flags = k_.read_u64(map_.page_of(physical / kPage));
+    return flags && ((*flags >> *reserved_bit_) & 1);
   }
 
   LinuxView& view_;
   const Kernel& k_;
   std::unordered_map<uint64_t, StackPage> stacks_;
   std::unordered_map<const Task*, Backtrace> backtraces_;
-  uint64_t page_offset_ = 0;
+  MemoryMap map_;
   uint64_t image_start_ = 0, image_end_ = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> given_back_;
+  std::optional<uint64_t> reserved_bit_;
 };
 
 }  // namespace

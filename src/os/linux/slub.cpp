@@ -34,6 +34,7 @@ Result<Slub> Slub::read(Objects& objects) {
   Slub slub(objects);
   const Kernel& k = objects.kernel();
   slub.map_ = MemoryMap::read(objects);
+  slub.marks_ = PageMarks::read(objects);
   slub.read_layouts();
   uint32_t cpus = read_count(k, "nr_cpu_ids", 1, kMaxCpus);
   auto offsets = k.symbol_address("__per_cpu_offset");
@@ -89,7 +90,6 @@ void Slub::read_layouts() {
   layouts_.track = reader("struct track");
   if (layouts_.cpu && !layouts_.cpu->has("slab")) layouts_.cpu_slab_member = "page";
   if (layouts_.slab && !layouts_.slab->has("slab_list")) layouts_.slab_link = "lru";
-  if (auto pg = objects_->debug().find_enumerator("PG_slab")) layouts_.pg_slab = pg->enumerator.value;
 }
 
 const SlabCache* Slub::cache_at(uint64_t kmem_cache) const {
@@ -276,10 +276,9 @@ Result<std::optional<SlabObject>> Slub::object_at(uint64_t address) {
   auto compound = k.read_u64(page + 8);
   if (!compound) return compound.error();
   uint64_t head = (*compound & 1) ? *compound - 1 : page;
-  auto flags = k.read_u64(head);
-  if (!flags) return flags.error();
-  if (!layouts_.pg_slab) return make_error("no PG_slab in the vmlinux's enum pageflags");
-  if (!((*flags >> *layouts_.pg_slab) & 1)) return std::optional<SlabObject>{};
+  auto slab_page = marks_.is_slab(k, head);
+  if (!slab_page) return slab_page.error();
+  if (!*slab_page) return std::optional<SlabObject>{};
   auto& s = layouts_.slab;
   if (!s) return make_error("the vmlinux's debug info has no struct slab (or struct page)");
   uint64_t cache_address = s->integer(head, "slab_cache").value_or(0);

@@ -64,22 +64,6 @@ const char* address_kind_name(AddressKind k) {
   return "?";
 }
 
-std::vector<std::string> page_flag_names(Objects& objects, uint64_t flags) {
-  std::vector<std::string> out;
-  auto e = objects.debug().find_type("enum pageflags");
-  if (!e) return out;
-  uint64_t count = 64;
-  if (auto nr = objects.debug().find_enumerator("__NR_PAGEFLAGS")) count = nr->enumerator.value;
-  std::vector<bool> named(64, false);
-  for (const Enumerator& en : (*e)->enumerators) {
-    // Aliases (PG_owner_priv_1 = PG_checked = ...) share a bit: the first name is the kernel's own.
-    if (en.value >= count || en.value >= 64 || named[en.value] || !((flags >> en.value) & 1)) continue;
-    named[en.value] = true;
-    out.push_back(en.name.starts_with("PG_") ? en.name.substr(3) : en.name);
-  }
-  return out;
-}
-
 WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
   WhatIs out;
   out.address = address;
@@ -118,7 +102,11 @@ WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
   if (auto pfn = map.direct_map_pfn(address)) {
     out.pfn = *pfn;
     out.page = map.page_of(*pfn);
-    if (auto flags = k.read_u64(*out.page)) out.page_flags = page_flag_names(objects, *flags);
+    PageMarks marks = slub ? slub->page_marks() : PageMarks::read(objects);
+    if (auto flags = k.read_u64(*out.page)) out.page_flags = marks.flag_names(*flags);
+    if (auto at = marks.page_type_offset()) {
+      if (auto type = k.read_u32(*out.page + *at)) out.page_type = marks.type_names(*type);
+    }
     if (slub) {
       auto o = slub->object_at(address);
       if (!o) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "coroner/os/linux/memory_map.hpp"
+#include "coroner/os/linux/page_marks.hpp"
 #include "coroner/target/object.hpp"
 #include "coroner/target/struct_reader.hpp"
 
@@ -80,6 +81,7 @@ class Slub {
   const SlabCache* cache_at(uint64_t kmem_cache) const;
   const SlabCache* find(std::string_view name) const;
   const MemoryMap& memory() const { return map_; }
+  const PageMarks& page_marks() const { return marks_; }
   // The slab object holding `address`; nullopt when its page is not a slab page. Its tracks are
   // not read (see tracks()): classifying many addresses should not walk the stack depot.
   Result<std::optional<SlabObject>> object_at(uint64_t address);
@@ -115,11 +117,11 @@ class Slub {
     std::optional<StructReader> slab, node, cpu, track;  // struct slab is struct page before 5.17
     const char* cpu_slab_member = "slab";                // kmem_cache_cpu's; "page" before 5.17
     const char* slab_link = "slab_list";                 // the node lists' link; "lru" before 5.17
-    std::optional<uint64_t> pg_slab;                     // PG_slab's bit in page flags
   };
 
   Objects* objects_;
   MemoryMap map_;
+  PageMarks marks_;
   Layouts layouts_;
   std::map<uint64_t, size_t> cache_index_;  // kmem_cache address -> caches_'s index
   std::vector<SlabCache> caches_;

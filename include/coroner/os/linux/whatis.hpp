@@ -29,14 +29,12 @@ struct WhatIs {
   std::optional<SlabObject> slab;
   std::optional<uint64_t> pfn, page;      // RAM: page frame and its struct page
   std::vector<std::string> page_flags;    // "slab", "head", "lru", ...
+  std::vector<std::string> page_type;     // "slab", "buddy", ... where page_type names one
   std::optional<uint64_t> physical;       // when mapped
   std::vector<std::string> problems;      // what could not be read on the way
 };
 
 // `slub` may be null (no SLUB in this kernel, or unreadable): slab pages then read as pages.
 WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address);
-
-// The names of the PG_ bits set in a page's flags word, from the kernel's enum pageflags.
-std::vector<std::string> page_flag_names(Objects& objects, uint64_t flags);
 
 }  // namespace coroner::linux_kernel
