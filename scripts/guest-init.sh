@@ -55,6 +55,8 @@ until fifo_ready; do
   sleep 1; tries=$((tries + 1))
   [ $tries -gt 120 ] && { echo "coroner-guest: the FIFO readers did not block within 120 s" > /dev/kmsg; break; }
 done
+# The kernel's own list of modules, the oracle for `mod`: "name size refcount deps state address".
+while read -r line; do echo "coroner-guest: /proc/modules: $line" > /dev/kmsg; done < /proc/modules
 # The kernel's own backtraces, the oracle for `bt`: every task (t) and every CPU (l), just before
 # the crash so that sleeping tasks have not moved.
 echo t > /proc/sysrq-trigger

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Makes (or finds in the cache) the real dumps and crash's answers on them, then writes their
-# directory to OUT_FILE for the real-kernel tests.   scripts/prepare-real-tests.sh OUT_FILE
+# directories to OUT_FILE for the real-kernel tests, one line each, the reference kernel's first.
+#   scripts/prepare-real-tests.sh OUT_FILE
+# CORONER_KERNELS chooses the kernel flavours (scripts/real-dumps.sh; default: all of them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out_file=$1
-dir=$("$here/real-dumps.sh")
+read -r -a flavours <<<"${CORONER_KERNELS:-all}"
+dirs=$("$here/real-dumps.sh" "${flavours[@]}")
+dir=$(head -n1 <<<"$dirs")
+[[ $(cat "$dir/flavour") == amd64 ]] ||
+  { echo "prepare-real-tests: CORONER_KERNELS must start with amd64, the reference kernel" >&2; exit 1; }
 commands=$here/../tests/realkernel/crash-commands.txt
 # crash is the oracle for these; the verdict scenarios (one per shipped rule) are checked against
 # the kernel's own log instead, and each crash session costs ~8 s.
@@ -27,5 +33,6 @@ fi
 # Types and values: one vmlinux, so one dump is enough.
 "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-kaslr/vmcore.kdump-zlib" \
   "$here/../tests/realkernel/crash-types-commands.txt" "$dir/sysrq-kaslr/oracle-types"
-echo "$dir" > "$out_file"
-echo "real dumps and crash oracles ready in $dir"
+echo "$dirs" > "$out_file"
+echo "real dumps ready in:"
+echo "$dirs"

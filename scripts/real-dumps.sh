@@ -1,29 +1,38 @@
 #!/usr/bin/env bash
-# Makes real Linux crash dumps: Debian's kernel booted under QEMU (TCG), crashed, and dumped by QEMU
-# (QMP dump-guest-memory) or by its own kdump capture kernel (kexec -p, /proc/vmcore, makedumpfile).
+# Makes real Linux crash dumps: Debian's kernels booted under QEMU (TCG), crashed, and dumped by QEMU
+# (QMP dump-guest-memory) or by their own kdump capture kernel (kexec -p, /proc/vmcore, makedumpfile).
 #
-#   scripts/real-dumps.sh            make what is missing, print the dump directory
+#   scripts/real-dumps.sh [FLAVOUR...]   make what is missing, print each flavour's dump directory
+#
+# A flavour names Debian's kernel metapackage linux-image-FLAVOUR: amd64 (the default, Debian 12's
+# 6.1, the reference kernel, where crash is the oracle), rt-amd64, 6.12-amd64, 6.12-rt-amd64,
+# 6.12-cloud-amd64; `all` is every one. Each has its own set of scenarios (see scenarios_of).
 #
 # Everything lands in ${CORONER_CACHE:-~/.cache/coroner}, keyed by the kernel package version and a
 # hash of the scripts and the test module that make the dumps, so a second run costs nothing:
-#   kernel/<version>/{vmlinuz, vmlinux, release, modules/*.ko, debug/lib/modules/<release>/...}
-#   dumps/<version>-<hash>/test-module/coroner_test.ko  (tests/realkernel/module, with debug info)
-#   dumps/<version>-<hash>/<scenario>/{vmcore.elf, vmcore.kdump-zlib, console.log, boot.args, ...}
-#     QEMU-dumped scenarios also have vmcore.kdump-zlib.flat and vmcore.kdump-snappy.flat; the
-#     kdump scenario has capture.log (the capture kernel's console).
+#   kernel/<package version>-<flavour>/{vmlinuz, vmlinux, release, modules/*.ko, modules.load,
+#                                       debug/lib/modules/<release>/...}
+#   dumps/<flavour>-<version>-<hash>/test-module/coroner_test.ko  (built against that kernel)
+#   dumps/<flavour>-<version>-<hash>/<scenario>/{vmcore.kdump-zlib, console.log, boot.args, ...}
+#     The sysrq scenarios also have vmcore.elf, vmcore.kdump-zlib.flat and vmcore.kdump-snappy.flat
+#     (every format QEMU writes); the kdump scenario has vmcore.elf (/proc/vmcore) and capture.log
+#     (the capture kernel's console); the test-module ones keep the kdump file only.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CORONER_CACHE:-$HOME/.cache/coroner}
 log() { printf 'real-dumps: %s\n' "$*" >&2; }
 
+all_flavours=(amd64 6.12-amd64 rt-amd64 6.12-rt-amd64 6.12-cloud-amd64)
+
 kernel_package() {
   # The ABI package the metapackage points at, e.g. linux-image-6.1.0-56-amd64.
-  apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
+  apt-cache depends "linux-image-$1" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'
 }
 
-# Modules every guest loads, in load order: qemu_fw_cfg hands VMCOREINFO to QEMU; the virtio ones
-# give the kdump capture kernel its disks (and every dump a few more modules to resolve).
+# Modules every guest loads, in load order, where the kernel has them as modules (a kernel that
+# builds one in loads nothing): qemu_fw_cfg hands VMCOREINFO to QEMU; the virtio ones give the kdump
+# capture kernel its disks (and every dump a few more modules to resolve).
 guest_modules=(
   drivers/firmware/qemu_fw_cfg
   drivers/virtio/virtio_ring drivers/virtio/virtio
@@ -31,15 +40,16 @@ guest_modules=(
   drivers/block/virtio_blk
 )
 
-# kernel/<version>/: vmlinuz, vmlinux, modules/<name>.ko (stripped, for the guest) and, in Debian's
-# debug layout, debug/lib/modules/<release>/kernel/<path>.ko (with DWARF, for --modules).
+# kernel/<version>-<flavour>/: vmlinuz, vmlinux, modules/<name>.ko (stripped and decompressed, for
+# the guest), modules.load (their names, in load order) and, in Debian's debug layout,
+# debug/lib/modules/<release>/kernel/<path>.ko (with DWARF, for --modules).
 fetch_kernel() {
   local pkg=$1 dir=$2
   local release=${pkg#linux-image-}
-  local debug=$dir/debug/lib/modules/$release/kernel
-  [[ -s $dir/vmlinux && -s $dir/vmlinuz && -s $debug/${guest_modules[-1]}.ko ]] && return 0
-  log "fetching $pkg and $pkg-dbg (about 930 MB) into $cache/debs"
-  mkdir -p "$cache/debs" "$dir/modules"
+  [[ -s $dir/vmlinux && -s $dir/vmlinuz && -f $dir/modules.load ]] && return 0
+  log "fetching $pkg and $pkg-dbg into $cache/debs"
+  mkdir -p "$cache/debs"
+  rm -rf "$dir" && mkdir -p "$dir/modules"
   # Stale package lists name versions the mirror no longer has: refresh once and retry.
   (cd "$cache/debs" && { apt-get download "$pkg" "$pkg-dbg" >/dev/null 2>&1 ||
     { apt-get update -qq && apt-get download "$pkg" "$pkg-dbg" >/dev/null; }; })
@@ -47,18 +57,48 @@ fetch_kernel() {
   image=$(ls "$cache/debs/${pkg}_"*.deb | tail -n1)
   dbg=$(ls "$cache/debs/${pkg}-dbg_"*.deb | tail -n1)
   tmp=$(mktemp -d "$cache/extract.XXXXXX")
-  local image_files=("./boot/vmlinuz-$release") debug_files=("./usr/lib/debug/boot/vmlinux-$release")
+  # Which guest modules this build has as files (.ko, or compressed as Debian 13's are), and which
+  # it builds in; one that is neither cannot give the guest what it needs.
+  local listing builtin image_files=("./boot/vmlinuz-$release") debug_files=("./usr/lib/debug/boot/vmlinux-$release")
+  listing=$(dpkg-deb -c "$image" | awk '{print $NF}')
+  dpkg-deb --fsys-tarfile "$image" | tar -x -C "$tmp" "./lib/modules/$release/modules.builtin"
+  builtin=$(cat "$tmp/lib/modules/$release/modules.builtin")
+  local loaded=()
   for m in "${guest_modules[@]}"; do
-    image_files+=("./lib/modules/$release/kernel/$m.ko")
-    debug_files+=("./usr/lib/debug/lib/modules/$release/kernel/$m.ko")
+    local file="" suffix
+    for suffix in "" .xz .zst .gz; do
+      if grep -qxF "./lib/modules/$release/kernel/$m.ko$suffix" <<<"$listing"; then
+        file=./lib/modules/$release/kernel/$m.ko$suffix
+        break
+      fi
+    done
+    if [[ -n $file ]]; then
+      image_files+=("$file")
+      debug_files+=("./usr/lib/debug/lib/modules/$release/kernel/$m.ko")
+      loaded+=("${m##*/}")
+    elif ! grep -qxF "kernel/$m.ko" <<<"$builtin"; then
+      log "$pkg has $m neither as a module nor built in"; return 1
+    fi
   done
   dpkg-deb --fsys-tarfile "$image" | tar -x -C "$tmp" "${image_files[@]}"
   dpkg-deb --fsys-tarfile "$dbg" | tar -x -C "$tmp" "${debug_files[@]}"
   mv "$tmp/boot/vmlinuz-$release" "$dir/vmlinuz"
   mv "$tmp/usr/lib/debug/boot/vmlinux-$release" "$dir/vmlinux"
-  for m in "${guest_modules[@]}"; do mv "$tmp/lib/modules/$release/kernel/$m.ko" "$dir/modules/"; done
-  rm -rf "$dir/debug" && mkdir -p "$dir/debug/lib/modules/$release"
-  mv "$tmp/usr/lib/debug/lib/modules/$release/kernel" "$debug"
+  for file in "${image_files[@]:1}"; do
+    local ko=$dir/modules/$(basename "${file%.xz}")
+    ko=${ko%.zst}; ko=${ko%.gz}
+    case $file in
+      *.xz) xz -dc "$tmp/$file" > "$ko" ;;
+      *.zst) zstd -qdc "$tmp/$file" > "$ko" ;;
+      *.gz) gzip -dc "$tmp/$file" > "$ko" ;;
+      *) mv "$tmp/$file" "$ko" ;;
+    esac
+  done
+  printf '%s\n' "${loaded[@]}" > "$dir/modules.load"
+  mkdir -p "$dir/debug/lib/modules/$release"
+  if [[ -d $tmp/usr/lib/debug/lib/modules/$release/kernel ]]; then
+    mv "$tmp/usr/lib/debug/lib/modules/$release/kernel" "$dir/debug/lib/modules/$release/kernel"
+  fi
   rm -rf "$tmp"
   echo "$release" > "$dir/release"
   # The .debs are only a means; the extracted files are the cache.
@@ -127,10 +167,11 @@ make_initramfs() {
   root=$(mktemp -d)
   mkdir -p "$root"/{bin,lib,lib64,proc,sys,dev,modules}
   cp /bin/busybox "$root/bin/busybox"
-  for m in "${guest_modules[@]}"; do
-    cp "$kdir/modules/${m##*/}.ko" "$root/modules/"
-    names+=("${m##*/}")
-  done
+  while read -r m; do
+    [[ -n $m ]] || continue
+    cp "$kdir/modules/$m.ko" "$root/modules/"
+    names+=("$m")
+  done < "$kdir/modules.load"
   if [[ $scenario == kdump ]]; then
     # No ':' from the epoch: the directory goes into LD_LIBRARY_PATH.
     local tools=$cache/guest-tools/kexec-$(apt-cache show kexec-tools | awk '/^Version:/ {print $2; exit}' | tr : _)
@@ -166,15 +207,17 @@ wait_for_console() {
   done
 }
 
-# dump_through_qmp WORK: QEMU writes the guest's memory in every format it offers.
+# dump_through_qmp WORK FORMATS: QEMU writes the guest's memory in each format asked for (all: every
+# format it offers).
 dump_through_qmp() {
-  local work=$1
+  local work=$1 formats=$2
   # Debian's QEMU 7.2 offers elf, kdump-zlib and kdump-snappy (no lzo); ask rather than assume.
-  local format formats
-  formats=$("$here/qmp.py" "$work/qmp.sock" '{"execute":"query-dump-guest-memory-capability"}' |
-    python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["formats"]))')
+  if [[ $formats == all ]]; then
+    formats=$("$here/qmp.py" "$work/qmp.sock" '{"execute":"query-dump-guest-memory-capability"}' |
+      python3 -c 'import json,sys; print(" ".join(f for f in json.load(sys.stdin)["formats"] if f != "win-dmp"))')
+  fi
+  local format
   for format in $formats; do
-    [[ $format == win-dmp ]] && continue
     local file=$work/vmcore.$format
     [[ $format == kdump-* ]] && file=$file.flat
     "$here/qmp.py" "$work/qmp.sock" \
@@ -263,64 +306,94 @@ boot_and_dump() {
     # panic() prints its end line after it has stopped the other CPUs and flushed the log: the
     # dump then shows every CPU where the panic left it, however slowly the guest ran.
     wait_for_console "$work/console.log" "$qemu" 'end Kernel panic - not syncing' 300
-    dump_through_qmp "$work"
+    # The sysrq scenarios are read in every format; the test module's only as kdump files.
+    if [[ $scenario == module:* ]]; then dump_through_qmp "$work" kdump-zlib; else dump_through_qmp "$work" all; fi
     wait "$qemu" || true
     # QEMU writes makedumpfile's flattened format; makedumpfile -R reassembles the plain kdump file.
     makedumpfile -R "$work/vmcore.kdump-zlib" < "$work/vmcore.kdump-zlib.flat" >/dev/null
+    [[ $scenario == module:* ]] && rm -f "$work/vmcore.kdump-zlib.flat"
   fi
   rm -f "$work/qmp.sock" "$work/initramfs.gz"
   mkdir -p "$(dirname "$out")"
   mv "$work" "$out"
 }
 
-main() {
-  local pkg version key
-  pkg=$(kernel_package)
-  [[ -n $pkg ]] || { log "apt-cache knows no linux-image-amd64: run 'apt-get update' first"; exit 1; }
+# Scenarios: name, how it crashes (see boot_and_dump), QEMU CPU model, VMCOREINFO device, extra
+# kernel arguments.
+all_scenarios=(
+  "sysrq-nokaslr sysrq qemu64 yes nokaslr"
+  "sysrq-kaslr sysrq qemu64 yes kaslr"
+  "sysrq-la57 sysrq qemu64,+la57 yes kaslr"
+  "novmcoreinfo-kaslr sysrq qemu64 no kaslr"
+  # The path users have: kexec -p into a capture kernel that saves /proc/vmcore (kdump).
+  "kdump-kaslr kdump qemu64 no kaslr"
+  # Real freed objects: SLUB debugging on, the test module's use after free oopses (and panics).
+  "slub-uaf module:crash=uaf qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  # One scenario per shipped Linux rule: each crash the test module can make, and the setting
+  # that turns it into a panic (and so a dump).
+  "oops-null module:crash=null qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  "oops-bug module:crash=bug qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  "slub-overwrite module:crash=overwrite qemu64 yes kaslr slub_debug=FZPU panic_on_taint=0x20"
+  "list-corruption module:crash=list_del qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  "freed-lock module:crash=freed_lock qemu64 yes kaslr slub_debug=FZPU softlockup_panic=1 watchdog_thresh=1"
+  "hung-task module:crash=hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
+  # The Linux seeds' races reproduced in Debian's kernel (../shared/seeds/003 and 004).
+  "seed003-completion module:crash=dead_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  "seed004-dentry module:crash=splice_hashed qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  "seed003-hung module:crash=zeroout_hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
+  # Their near misses: the same crash without the race's mark, on which the seed rules stay silent.
+  "seed003-near-miss module:crash=live_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
+  "seed004-near-miss module:crash=splice_negative qemu64 yes kaslr slub_debug=FZPU oops=panic"
+)
+
+# The scenario names a flavour gets: the generic kernels every one; the RT and cloud builds the
+# sysrq crash (QEMU and kdump), freed memory, and the races whose locks and wait queues RT changes.
+scenarios_of() {
+  case $1 in
+    amd64 | 6.12-amd64) local s; for s in "${all_scenarios[@]}"; do echo "${s%% *}"; done ;;
+    *rt-amd64) printf '%s\n' sysrq-kaslr kdump-kaslr slub-uaf freed-lock hung-task seed003-completion ;;
+    *) printf '%s\n' sysrq-kaslr kdump-kaslr slub-uaf seed003-completion ;;
+  esac
+}
+
+# make_flavour FLAVOUR: its kernel, test module and dumps; prints the dump directory.
+make_flavour() {
+  local flavour=$1 pkg version key
+  pkg=$(kernel_package "$flavour")
+  [[ -n $pkg ]] || { log "apt-cache knows no linux-image-$flavour: run 'apt-get update' first"; return 1; }
   version=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
-  local kdir=$cache/kernel/$version
+  local kdir=$cache/kernel/$version-$flavour
   fetch_kernel "$pkg" "$kdir"
   key=$(cat "$here/real-dumps.sh" "$here/guest-init.sh" "$here/qmp.py" "$here"/../tests/realkernel/module/* |
     sha256sum | cut -c1-12)
-  local ddir=$cache/dumps/$version-$key
+  local ddir=$cache/dumps/$flavour-$version-$key
   test_module_dir=$ddir/test-module
   build_test_module "$(cat "$kdir/release")" "$test_module_dir"
-  # scenario name, how it crashes (see boot_and_dump), QEMU CPU model, VMCOREINFO device, extra
-  # kernel arguments
-  local scenarios=(
-    "sysrq-nokaslr sysrq qemu64 yes nokaslr"
-    "sysrq-kaslr sysrq qemu64 yes kaslr"
-    "sysrq-la57 sysrq qemu64,+la57 yes kaslr"
-    "novmcoreinfo-kaslr sysrq qemu64 no kaslr"
-    # The path users have: kexec -p into a capture kernel that saves /proc/vmcore (kdump).
-    "kdump-kaslr kdump qemu64 no kaslr"
-    # Real freed objects: SLUB debugging on, the test module's use after free oopses (and panics).
-    "slub-uaf module:crash=uaf qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    # One scenario per shipped Linux rule: each crash the test module can make, and the setting
-    # that turns it into a panic (and so a dump).
-    "oops-null module:crash=null qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    "oops-bug module:crash=bug qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    "slub-overwrite module:crash=overwrite qemu64 yes kaslr slub_debug=FZPU panic_on_taint=0x20"
-    "list-corruption module:crash=list_del qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    "freed-lock module:crash=freed_lock qemu64 yes kaslr slub_debug=FZPU softlockup_panic=1 watchdog_thresh=1"
-    "hung-task module:crash=hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
-    # The Linux seeds' races reproduced in Debian's kernel (../shared/seeds/003 and 004).
-    "seed003-completion module:crash=dead_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    "seed004-dentry module:crash=splice_hashed qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    "seed003-hung module:crash=zeroout_hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
-    # Their near misses: the same crash without the race's mark, on which the seed rules stay silent.
-    "seed003-near-miss module:crash=live_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
-    "seed004-near-miss module:crash=splice_negative qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  )
-  local s name kind cpu vmcoreinfo args
-  for s in "${scenarios[@]}"; do
+  local s name kind cpu vmcoreinfo args wanted
+  wanted=$(scenarios_of "$flavour")
+  for s in "${all_scenarios[@]}"; do
     read -r name kind cpu vmcoreinfo args <<<"$s"
+    grep -qx "$name" <<<"$wanted" || continue
     [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" "$kind" "$cpu" "$args" "$vmcoreinfo"
   done
   ln -sfn "$kdir" "$ddir/kernel"
-  # Dumps made by older versions of these scripts are stale: keep only this set.
-  find "$cache/dumps" -mindepth 1 -maxdepth 1 -type d ! -path "$ddir" -exec rm -rf {} +
+  echo "$flavour" > "$ddir/flavour"
+  echo "$flavour" > "$kdir/flavour"
+  # This flavour's dumps and kernels of other versions or scripts are stale, and so is anything an
+  # older script made (no flavour file); other flavours' stay.
+  local d
+  for d in "$cache"/dumps/* "$cache"/kernel/*; do
+    [[ -d $d && $d != "$ddir" && $d != "$kdir" ]] || continue
+    if [[ ! -f $d/flavour || $(cat "$d/flavour") == "$flavour" ]]; then rm -rf "$d"; fi
+  done
   echo "$ddir"
+}
+
+main() {
+  local flavours=("$@") flavour
+  ((${#flavours[@]})) || flavours=(amd64)
+  [[ ${flavours[*]} == all ]] && flavours=("${all_flavours[@]}")
+  for flavour in "${flavours[@]}"; do make_flavour "$flavour"; done
 }
 
 main "$@"

@@ -283,10 +283,34 @@ Result<Member> DebugInfo::find_member_path(const Type* t, std::string_view path)
   for (size_t from = 0;;) {
     size_t dot = path.find('.', from);
     std::string_view name = trim(path.substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from));
+    // "mem[4]": an element of an array member.
+    std::optional<uint64_t> index;
+    if (size_t open = name.find('['); open != std::string_view::npos && name.back() == ']') {
+      std::string digits(name.substr(open + 1, name.size() - open - 2));
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) {
+        return make_error("'" + std::string(name) + "': an array index must be a number");
+      }
+      index = std::stoull(digits);
+      name = trim(name.substr(0, open));
+    }
     auto m = find_member(at.type, name);
     if (!m) return make_error(type_name(at.type) + " has no member '" + std::string(name) + "'");
     m->offset += at.offset;
     m->bit_offset += at.offset * 8;
+    if (index) {
+      const Type* array = strip_typedefs(m->type);
+      if (!array || array->kind != TypeKind::array || !array->target) {
+        return make_error(type_name(at.type) + "." + std::string(name) + " is not an array");
+      }
+      if (array->count && *index >= *array->count) {
+        return make_error(type_name(at.type) + "." + std::string(name) + " has " + std::to_string(*array->count) +
+                          " elements, not " + std::to_string(*index + 1));
+      }
+      uint64_t element = strip_typedefs(array->target)->size;
+      m->type = array->target;
+      m->offset += *index * element;
+      m->bit_offset += *index * element * 8;
+    }
     at = std::move(*m);
     if (dot == std::string_view::npos) return at;
     from = dot + 1;

@@ -158,8 +158,10 @@ nlohmann::ordered_json modules_json(const ModuleList& modules, const ModuleDebug
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const LoadedModule& m : modules.modules) {
     const ModuleDebug* ko = debug.find(m.name);
+    nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+    for (const ModuleRegion& r : m.regions) regions.push_back({{"kind", r.kind}, {"start", hex(r.start)}, {"size", r.size}});
     list.push_back({{"name", m.name}, {"module", hex(m.address)}, {"base", hex(m.base)}, {"size", m.size},
-                    {"text_size", m.text_size}, {"state", m.state}, {"symbols", m.symbols.size()},
+                    {"text_size", m.text_size}, {"regions", regions}, {"state", m.state}, {"symbols", m.symbols.size()},
                     {"orc_entries", m.orc_count},
                     {"object_file", ko ? nlohmann::ordered_json(ko->path) : nlohmann::ordered_json(nullptr)}});
   }

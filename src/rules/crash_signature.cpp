@@ -8,14 +8,20 @@ namespace coroner::rules {
 
 constexpr size_t kSignatureFrames = 5;
 
+std::string_view function_base_name(std::string_view name) {
+  size_t dot = name.find('.');
+  return dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
 std::string crash_signature(const std::string& raw_cause, const std::vector<std::string>& functions,
                             const std::vector<std::string>& machinery) {
   // "stuck for 23s!" varies from dump to dump as much as an address does.
   static const std::regex kNumbers(R"(0x[0-9a-fA-F]+|\b[0-9a-fA-F]{8,}\b|\d+)");
   std::string s = std::regex_replace(raw_cause, kNumbers, "N");
   auto is_machinery = [&](const std::string& f) {
+    std::string_view base = function_base_name(f);
     return std::any_of(machinery.begin(), machinery.end(), [&](const std::string& m) {
-      return m.ends_with('*') ? f.starts_with(std::string_view(m).substr(0, m.size() - 1)) : f == m;
+      return m.ends_with('*') ? base.starts_with(std::string_view(m).substr(0, m.size() - 1)) : base == m;
     });
   };
   // Past the last machinery frame that code of interest follows: a trap frame at the outer end of
@@ -24,7 +30,10 @@ std::string crash_signature(const std::string& raw_cause, const std::vector<std:
   for (size_t i = 0; i + 1 < functions.size(); ++i) {
     if (is_machinery(functions[i]) && !is_machinery(functions[i + 1])) from = i + 1;
   }
-  for (size_t i = from, n = 0; i < functions.size() && n < kSignatureFrames; ++i, ++n) s += " | " + functions[i];
+  for (size_t i = from, n = 0; i < functions.size() && n < kSignatureFrames; ++i, ++n) {
+    s += " | ";
+    s += function_base_name(functions[i]);
+  }
   uint64_t h = 0xcbf29ce484222325;
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3;
   char hash[17];

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "coroner/rules/crash_signature.hpp"
+
 namespace coroner::rules {
 namespace {
 
@@ -10,8 +12,8 @@ namespace {
 // `bar.constprop.0`, `baz.part.0`) are the function they were cut from.
 bool function_matches(const std::string& name, const std::regex& wanted) {
   if (std::regex_match(name, wanted)) return true;
-  size_t dot = name.find('.');
-  return dot != std::string::npos && dot > 0 && std::regex_match(name.substr(0, dot), wanted);
+  std::string_view base = function_base_name(name);
+  return base.size() != name.size() && std::regex_match(base.begin(), base.end(), wanted);
 }
 
 // The frames where `wanted` appears in order in `functions`, or empty when it does not.

@@ -36,7 +36,8 @@ inline uint64_t printk_timestamp_ns(const std::string& line) {
 }
 
 inline KernelTraces parse_kernel_traces(const std::string& log) {
-  static const std::regex kTask(R"(task:(.{15}) state:(\S).* pid:(\d+) +ppid:(\d+))");
+  // "task:init state:S stack:0 pid:1 ppid:0" (6.12 adds "tgid:1" before ppid).
+  static const std::regex kTask(R"(task:(.{15}) state:(\S).* pid:(\d+) +(?:tgid:\d+ +)?ppid:(\d+))");
   static const std::regex kFrame(R"(^\[[ \d.]+\]  (\? )?([\w.]+\+0x[0-9a-f]+)/0x[0-9a-f]+( \[\w+\])?$)");
   static const std::regex kRip(R"(^\[[ \d.]+\] RIP: 0010:([\w.]+\+0x[0-9a-f]+)/)");
   KernelTraces out;

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
@@ -21,39 +24,83 @@ inline std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-inline std::string dumps_dir() {
-  std::string dir = slurp(CORONER_REAL_DUMPS_FILE);
-  while (!dir.empty() && dir.back() == '\n') dir.pop_back();
-  return dir;
+// Every kernel's dump directory (scripts/real-dumps.sh), the reference kernel's (Debian 12's 6.1
+// generic, where crash is the oracle) first.
+inline std::vector<std::string> kernel_dirs() {
+  std::istringstream in(slurp(CORONER_REAL_DUMPS_FILE));
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
 }
 
-// The vmlinux's debug info, indexed once for every test in the executable.
-inline DebugInfo& shared_debug_info() {
-  static std::unique_ptr<DebugInfo> debug = [] {
-    auto d = DebugInfo::open(dumps_dir() + "/kernel/vmlinux");
+// The reference kernel's dumps.
+inline std::string dumps_dir() {
+  auto dirs = kernel_dirs();
+  return dirs.empty() ? std::string() : dirs.front();
+}
+
+// The dumps of Debian's linux-image-FLAVOUR ("amd64", "6.12-rt-amd64"), or "" when they were not
+// made (CORONER_KERNELS chose other kernels).
+inline std::string flavour_dir(const std::string& flavour) {
+  for (const std::string& dir : kernel_dirs()) {
+    std::string f = slurp(dir + "/flavour");
+    while (!f.empty() && f.back() == '\n') f.pop_back();
+    if (f == flavour) return dir;
+  }
+  return "";
+}
+
+// Debian's kernel flavours scripts/real-dumps.sh makes dumps of (its all_flavours), the reference
+// first.
+inline std::vector<std::string> all_flavours() {
+  return {"amd64", "6.12-amd64", "rt-amd64", "6.12-rt-amd64", "6.12-cloud-amd64"};
+}
+
+// A dump directory's vmlinux's debug info, indexed once for every test in the executable.
+inline DebugInfo& debug_info_of(const std::string& dir) {
+  static std::map<std::string, std::unique_ptr<DebugInfo>> opened;
+  auto& debug = opened[dir];
+  if (!debug) {
+    auto d = DebugInfo::open(dir + "/kernel/vmlinux");
     EXPECT_TRUE(d.ok()) << d.error().message;
-    return d ? std::move(*d) : nullptr;
-  }();
+    if (d) debug = std::move(*d);
+  }
   return *debug;
 }
 
-// A real dump opened with the vmlinux, its typed objects and a LinuxView over them; `view` is null
+// The reference vmlinux's debug info.
+inline DebugInfo& shared_debug_info() { return debug_info_of(dumps_dir()); }
+
+// A real dump opened with its vmlinux, its typed objects and a LinuxView over them; `view` is null
 // when the dump could not be opened (the test has failed already).
 struct OpenedDump {
   std::unique_ptr<Kernel> kernel;
   std::unique_ptr<Objects> objects;
   std::unique_ptr<linux_kernel::LinuxView> view;
 };
-inline OpenedDump open_real_dump(const std::string& scenario, const std::string& file,
-                                 DebugInfo& debug = shared_debug_info()) {
+inline OpenedDump open_dump_in(const std::string& dir, const std::string& scenario, const std::string& file,
+                               DebugInfo& debug) {
   OpenedDump o;
-  auto k = Kernel::open({dumps_dir() + "/" + scenario + "/" + file, dumps_dir() + "/kernel/vmlinux"});
+  auto k = Kernel::open({dir + "/" + scenario + "/" + file, dir + "/kernel/vmlinux"});
   EXPECT_TRUE(k.ok()) << (k ? "" : k.error().message);
   if (!k) return o;
   o.kernel = std::move(*k);
   o.objects = std::make_unique<Objects>(*o.kernel, debug);
   o.view = std::make_unique<linux_kernel::LinuxView>(*o.objects);
   return o;
+}
+inline OpenedDump open_real_dump(const std::string& scenario, const std::string& file,
+                                 DebugInfo& debug = shared_debug_info()) {
+  return open_dump_in(dumps_dir(), scenario, file, debug);
+}
+
+// A test name from a flavour name ("6.12-rt-amd64" -> "6_12_rt_amd64"), for INSTANTIATE_TEST_SUITE_P.
+inline std::string flavour_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return n;
 }
 
 // A test name from a scenario name ("sysrq-kaslr" -> "sysrq_kaslr"), for INSTANTIATE_TEST_SUITE_P.

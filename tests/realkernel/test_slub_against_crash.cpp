@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 
+#include "coroner/format.hpp"
 #include "coroner/os/linux/poison_scan.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -22,7 +23,7 @@ using coroner::testing::slurp;
 
 namespace {
 
-std::string scenario_dir() { return dumps_dir() + "/slub-uaf"; }
+std::string scenario_dir(const std::string& dir = dumps_dir()) { return dir + "/slub-uaf"; }
 std::string oracle(const std::string& name) { return scenario_dir() + "/oracle-slub/" + name + ".txt"; }
 
 struct ModuleObjects {
@@ -31,9 +32,9 @@ struct ModuleObjects {
 };
 
 // "coroner_test: live[0] = ffff... freed[0] = ffff..." and "holder 0 is pid 103, holding ffff..."
-ModuleObjects module_objects() {
+ModuleObjects module_objects(const std::string& dir = dumps_dir()) {
   ModuleObjects out;
-  std::string log = slurp(scenario_dir() + "/console.log");
+  std::string log = slurp(scenario_dir(dir) + "/console.log");
   static const std::regex kPair(R"(coroner_test: live\[\d\] = ([0-9a-f]+) freed\[\d\] = ([0-9a-f]+))");
   static const std::regex kHolder(R"(coroner_test: holder \d is pid (\d+))");
   for (std::sregex_iterator it(log.begin(), log.end(), kPair), end; it != end; ++it) {
@@ -283,3 +284,47 @@ TEST(Whatis, NamesEveryKindOfAddress) {
   EXPECT_EQ(page.pfn, 0x1234u);
   EXPECT_EQ(kind(map.vmalloc_start + (16ull << 40)).kind, AddressKind::unmapped);
 }
+
+// On every kernel, with the module's log as the oracle: each object it kept is allocated and each
+// it freed is free, in its own cache, with the functions that allocated and freed it; whatever the
+// kernel's slab layout (struct slab or page, PG_slab or a slab page type, the stack depot's handle).
+class SlubOnEveryKernel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SlubOnEveryKernel, WhatisGivesEachObjectTheStateTheModuleLeftIt) {
+  std::string dir = coroner::testing::flavour_dir(GetParam());
+  if (dir.empty()) GTEST_SKIP() << "no dumps of linux-image-" << GetParam() << " were made (CORONER_KERNELS)";
+  auto o = coroner::testing::open_dump_in(dir, "slub-uaf", "vmcore.kdump-zlib", coroner::testing::debug_info_of(dir));
+  ASSERT_TRUE(o.view);
+  auto slub = linux_kernel::Slub::read(*o.objects);
+  ASSERT_TRUE(slub.ok()) << slub.error().message;
+  ModuleObjects objects = module_objects(dir);
+  ASSERT_EQ(objects.live.size(), 8u);
+  ASSERT_EQ(objects.freed.size(), 8u);
+  auto name = [&](uint64_t a) { return locate_code(o.objects->kernel(), &o.view->modules(), a, true).function; };
+  for (int freed = 0; freed < 2; ++freed) {
+    for (uint64_t address : freed ? objects.freed : objects.live) {
+      WhatIs w = what_is(*o.view, &*slub, address);
+      ASSERT_EQ(w.kind, AddressKind::slab_object) << hex(address) << ": " << w.summary << " "
+                                                  << ::testing::PrintToString(w.problems);
+      ASSERT_TRUE(w.slab.has_value());
+      EXPECT_EQ(w.slab->cache->name, "coroner_obj");
+      EXPECT_EQ(w.slab->object, address);
+      EXPECT_EQ(w.slab->free, freed == 1) << hex(address);
+      EXPECT_EQ(w.page_type.empty() ? std::string("slab") : w.page_type.front(), "slab");
+      ASSERT_TRUE(w.slab->alloc.has_value()) << "slub_debug=U keeps the tracks";
+      EXPECT_EQ(name(w.slab->alloc->addr), "coroner_alloc");
+      ASSERT_FALSE(w.slab->alloc->stack.empty()) << w.slab->alloc->stack_problem;
+      if (freed) {
+        ASSERT_TRUE(w.slab->freed.has_value());
+        EXPECT_EQ(name(w.slab->freed->addr), "coroner_release");
+      }
+    }
+  }
+  // SLUB's own counts of the module's cache: 8 allocated, as the module left them.
+  const SlabCache* cache = slub->find("coroner_obj");
+  ASSERT_NE(cache, nullptr);
+  EXPECT_EQ(slub->counts(*cache).allocated, 8u);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryKernel, SlubOnEveryKernel,
+                         ::testing::ValuesIn(coroner::testing::all_flavours()), coroner::testing::flavour_test_name);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -81,17 +82,32 @@ bool ran_after_printed(Objects& objects, const Task& t, const coroner::testing::
   return ran && printed.printed_ns && *ran > printed.printed_ns;
 }
 
-class Threads : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
+// One dump of one kernel: Debian's linux-image-FLAVOUR, a scenario of scripts/real-dumps.sh, a file.
+struct DumpParam {
+  std::string flavour, scenario, file;
+};
+void PrintTo(const DumpParam& p, std::ostream* os) { *os << p.flavour << " " << p.scenario << " " << p.file; }
+
+class Threads : public ::testing::TestWithParam<DumpParam> {
  protected:
   void SetUp() override {
-    o_ = open_dump(GetParam().first, GetParam().second);
+    const DumpParam& p = GetParam();
+    std::string dir = coroner::testing::flavour_dir(p.flavour);
+    if (dir.empty()) GTEST_SKIP() << "no dumps of linux-image-" << p.flavour << " were made (CORONER_KERNELS)";
+    o_ = coroner::testing::open_dump_in(dir, p.scenario, p.file, coroner::testing::debug_info_of(dir));
     ASSERT_TRUE(o_.view);
     auto tasks = o_.view->tasks();
     ASSERT_TRUE(tasks.ok()) << tasks.error().message;
     tasks_ = *tasks;
-    traces_ = coroner::testing::parse_kernel_traces(slurp(dumps_dir() + "/" + GetParam().first + "/console.log"));
+    traces_ = coroner::testing::parse_kernel_traces(slurp(dir + "/" + p.scenario + "/console.log"));
   }
-  bool is_kdump() const { return GetParam().first.starts_with("kdump"); }
+  bool is_kdump() const { return GetParam().scenario.starts_with("kdump"); }
+  // Whether the dump left out pages that held tasks, and coroner said so: Debian 12's makedumpfile
+  // (1.7.2) does not know 6.12's page types and drops slab pages from a -d 31 capture of it.
+  bool lost_tasks() const {
+    return std::any_of(tasks_->problems.begin(), tasks_->problems.end(),
+                       [](const std::string& p) { return p.find("was excluded from the dump") != std::string::npos; });
+  }
   Opened o_;
   const TaskList* tasks_ = nullptr;
   coroner::testing::KernelTraces traces_;
@@ -106,6 +122,7 @@ TEST_P(Threads, EverySleepingTaskUnwindsAsTheKernelUnwoundIt) {
     // refuses to unwind and prints no frames for) has moved since.
     if (trace.state == 'R' || trace.frames.empty()) continue;
     const Task* t = tasks_->by_pid(pid);
+    if (!t && lost_tasks()) continue;
     ASSERT_NE(t, nullptr) << "pid " << pid << " (" << trace.comm << ") is missing";
     if (t->active_on) continue;
     if (ran_after_printed(*o_.objects, *t, trace)) {
@@ -118,7 +135,7 @@ TEST_P(Threads, EverySleepingTaskUnwindsAsTheKernelUnwoundIt) {
     EXPECT_TRUE(bt->reliable) << "pid " << pid << ": " << bt->end;
     ++compared;
   }
-  EXPECT_GT(compared, 40);
+  EXPECT_GT(compared, lost_tasks() ? 10 : 40);
   std::cout << compared << " sleeping tasks compared; left out, as they ran after sysrq-t printed them: "
             << ::testing::PrintToString(moved) << "\n";
 }
@@ -177,9 +194,17 @@ TEST_P(Threads, PsListsEveryTaskTheKernelListed) {
     EXPECT_EQ(t.state, it->second.state) << "pid " << t.pid;
     ++states;
   }
+  EXPECT_EQ(tasks_->cpus.size(), 2u);
+  if (lost_tasks()) {
+    // What is in the dump is right, and coroner said what is not.
+    EXPECT_TRUE(std::includes(kernels.begin(), kernels.end(), ours.begin(), ours.end()));
+    EXPECT_GT(states, 10);
+    std::cout << "the dump lost " << kernels.size() - ours.size() << " of the " << kernels.size()
+              << " tasks sysrq-t listed; coroner said: " << tasks_->problems.front() << "\n";
+    return;
+  }
   EXPECT_EQ(ours, kernels);
   EXPECT_GT(states, 40);
-  EXPECT_EQ(tasks_->cpus.size(), 2u);
   EXPECT_TRUE(tasks_->problems.empty()) << tasks_->problems.front();
   std::cout << states << " states compared; " << started_after << " tasks started after sysrq-t\n";
 }
@@ -221,7 +246,7 @@ TEST_P(Threads, OtherCpuUnwindsWhole) {
     EXPECT_EQ(bt->end, "end of stack");
   }
   // Not an assertion: what the CPU was doing in this dump, for whoever reads the test's output.
-  std::cout << GetParam().first << " " << GetParam().second << ": CPU " << other << " ran "
+  std::cout << ::testing::PrintToString(GetParam()) << ": CPU " << other << " ran "
             << (t->idle ? "its idle task" : "pid " + std::to_string(t->pid) + " (" + t->comm + ")") << " across "
             << ::testing::PrintToString(left) << ", " << bt->frames.size() << " frames to " << bt->end << "\n";
 }
@@ -237,24 +262,41 @@ TEST_P(Threads, EveryFrameLiesInsideItsCallersFrame) {
   }
 }
 
-std::string param_name(const ::testing::TestParamInfo<std::pair<std::string, std::string>>& info) {
-  std::string s = info.param.first + "_" + info.param.second;
+std::string param_name(const ::testing::TestParamInfo<DumpParam>& info) {
+  std::string s = (info.param.flavour == "amd64" ? "" : info.param.flavour + "_") + info.param.scenario + "_" + info.param.file;
   for (char& c : s) {
     if (!isalnum(static_cast<unsigned char>(c))) c = '_';
   }
   return s;
 }
 
+// Debian 12's 6.1, the reference kernel, in every way it was dumped.
 INSTANTIATE_TEST_SUITE_P(Debian, Threads,
-                         ::testing::Values(std::pair{"sysrq-nokaslr", "vmcore.kdump-zlib"},
-                                           std::pair{"sysrq-nokaslr", "vmcore.elf"},
-                                           std::pair{"sysrq-kaslr", "vmcore.kdump-zlib"},
-                                           std::pair{"sysrq-la57", "vmcore.kdump-zlib"},
-                                           std::pair{"novmcoreinfo-kaslr", "vmcore.kdump-zlib"},
-                                           std::pair{"kdump-kaslr", "vmcore.kdump-zlib"},
-                                           std::pair{"kdump-kaslr", "vmcore.elf"},
-                                           std::pair{"slub-uaf", "vmcore.kdump-zlib"}),
+                         ::testing::Values(DumpParam{"amd64", "sysrq-nokaslr", "vmcore.kdump-zlib"},
+                                           DumpParam{"amd64", "sysrq-nokaslr", "vmcore.elf"},
+                                           DumpParam{"amd64", "sysrq-kaslr", "vmcore.kdump-zlib"},
+                                           DumpParam{"amd64", "sysrq-la57", "vmcore.kdump-zlib"},
+                                           DumpParam{"amd64", "novmcoreinfo-kaslr", "vmcore.kdump-zlib"},
+                                           DumpParam{"amd64", "kdump-kaslr", "vmcore.kdump-zlib"},
+                                           DumpParam{"amd64", "kdump-kaslr", "vmcore.elf"},
+                                           DumpParam{"amd64", "slub-uaf", "vmcore.kdump-zlib"}),
                          param_name);
+
+// Every other kernel a user brings: Debian 13's 6.12 (Debian 12 offers it too) and the RT and
+// cloud builds, each dumped by QEMU and by its own kdump capture kernel, with the test module's
+// use after free.
+std::vector<DumpParam> every_other_kernel() {
+  std::vector<DumpParam> out;
+  for (const std::string& flavour : coroner::testing::all_flavours()) {
+    if (flavour == "amd64") continue;
+    for (auto [scenario, file] : {std::pair{"sysrq-kaslr", "vmcore.kdump-zlib"}, {"kdump-kaslr", "vmcore.kdump-zlib"},
+                                  {"kdump-kaslr", "vmcore.elf"}, {"slub-uaf", "vmcore.kdump-zlib"}}) {
+      out.push_back({flavour, scenario, file});
+    }
+  }
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(EveryKernel, Threads, ::testing::ValuesIn(every_other_kernel()), param_name);
 
 // crash's `ps` knows only the tasks on a CPU on this kernel; each must be ours, on the same CPU.
 TEST(ThreadsAgainstCrash, PsAgreesOnTheTasksCrashFinds) {
@@ -441,5 +483,62 @@ TEST(Search, PhysicalScanFindsThePipeOnBothStacksAndInTheWritersFile) {
     for (const auto& r : *refs) EXPECT_TRUE(found.count(*r.location)) << std::hex << *r.location;
   }
 }
+
+}  // namespace
+
+namespace {
+
+// The modules the guest's kernel listed in /proc/modules before it crashed (scripts/guest-init.sh
+// printed each line): name -> {address, size}.
+std::map<std::string, std::pair<uint64_t, uint64_t>> proc_modules(const std::string& console) {
+  static const std::regex kLine(R"(coroner-guest: /proc/modules: (\S+) (\d+) \d+ \S+ \S+ 0x([0-9a-f]+))");
+  std::map<std::string, std::pair<uint64_t, uint64_t>> out;
+  for (std::sregex_iterator it(console.begin(), console.end(), kLine), end; it != end; ++it) {
+    out[(*it)[1]] = {std::stoull((*it)[3], nullptr, 16), std::stoull((*it)[2])};
+  }
+  return out;
+}
+
+class Modules : public ::testing::TestWithParam<std::string> {};
+
+// `mod` against the kernel's own /proc/modules (address and size) on every kernel, whatever
+// struct module's layout (core_layout, or mem[] since 6.4); and against the oops's "Modules linked
+// in:" line, which names every module loaded when the test module crashed.
+TEST_P(Modules, ModListsWhatTheKernelListed) {
+  std::string dir = coroner::testing::flavour_dir(GetParam());
+  if (dir.empty()) GTEST_SKIP() << "no dumps of linux-image-" << GetParam() << " were made (CORONER_KERNELS)";
+  DebugInfo& debug = coroner::testing::debug_info_of(dir);
+  for (const char* scenario : {"sysrq-kaslr", "kdump-kaslr"}) {
+    SCOPED_TRACE(scenario);
+    auto listed = proc_modules(slurp(dir + "/" + scenario + "/console.log"));
+    Opened o = coroner::testing::open_dump_in(dir, scenario, "vmcore.kdump-zlib", debug);
+    ASSERT_TRUE(o.view);
+    const ModuleList& modules = o.view->modules();
+    EXPECT_TRUE(modules.problems.empty()) << modules.problems.front();
+    EXPECT_EQ(modules.modules.size(), listed.size());
+    for (const LoadedModule& m : modules.modules) {
+      auto it = listed.find(m.name);
+      ASSERT_NE(it, listed.end()) << m.name << " is not in /proc/modules";
+      EXPECT_EQ(m.base, it->second.first) << m.name;
+      EXPECT_EQ(m.size, it->second.second) << m.name;
+      EXPECT_GT(m.symbols.size(), 10u) << m.name;
+      EXPECT_GT(m.orc_count, 0u) << m.name;
+      EXPECT_TRUE(m.contains(m.base) && m.in_text(m.base)) << m.name;
+    }
+  }
+  std::string oops = slurp(dir + "/slub-uaf/console.log");
+  std::smatch linked;
+  ASSERT_TRUE(std::regex_search(oops, linked, std::regex(R"(Modules linked in: ([^\r\n]*))")));
+  std::set<std::string> named, ours;
+  std::istringstream words(linked[1].str());
+  for (std::string w; words >> w;) named.insert(w.substr(0, w.find('(')));
+  Opened uaf = coroner::testing::open_dump_in(dir, "slub-uaf", "vmcore.kdump-zlib", debug);
+  ASSERT_TRUE(uaf.view);
+  for (const LoadedModule& m : uaf.view->modules().modules) ours.insert(m.name);
+  EXPECT_EQ(ours, named);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryKernel, Modules,
+                         ::testing::ValuesIn(coroner::testing::all_flavours()), coroner::testing::flavour_test_name);
 
 }  // namespace

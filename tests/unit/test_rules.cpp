@@ -391,6 +391,23 @@ TEST(CrashSignature, NumbersOutMachineryOutStable) {
   EXPECT_EQ(bsd.substr(17), "freeing mapped page N | vm_page_free | vm_fault | trap_pfault | trap");
 }
 
+// One bug, one signature on every build: 6.1 has __handle_sysrq.cold where 6.12 has
+// __handle_sysrq; clones and split parts are their function, and so is machinery.
+TEST(CrashSignature, CompilerClonesAreTheirFunction) {
+  auto sysrq = [](std::vector<std::string> frames) {
+    return crash_signature("sysrq triggered crash", frames, linux_crash_machinery());
+  };
+  auto built_61 = sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq.cold", "write_sysrq_trigger", "proc_reg_write"});
+  auto built_612 = sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "proc_reg_write"});
+  EXPECT_EQ(built_61, built_612);
+  EXPECT_EQ(built_612.substr(17), "sysrq triggered crash | sysrq_handle_crash | __handle_sysrq | write_sysrq_trigger | proc_reg_write");
+  EXPECT_EQ(sysrq({"panic.cold", "f.isra.0", "g.constprop.0.isra.0", "h.part.0", "i.llvm.1234"}).substr(17),
+            "sysrq triggered crash | f | g | h | i");
+  EXPECT_NE(built_61, sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq_other", "write_sysrq_trigger"}));
+  EXPECT_EQ(function_base_name(".Lframe"), ".Lframe");
+  EXPECT_EQ(function_base_name("ext4_lazyinit_thread.cold"), "ext4_lazyinit_thread");
+}
+
 // A word of a crashing frame read as a type (seed 002's `p/x lwb->lwb_issued_timestamp` in
 // zil_lwb_write_issue's frame): the first word whose fields all hold is the object.
 TEST(Rules, FrameWordsReadAsTheRulesType) {

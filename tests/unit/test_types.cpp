@@ -67,6 +67,27 @@ TEST_P(Fixture, StructWithAnonymousUnionsBitFieldsAndArrays) {
   EXPECT_FALSE(debug->find_member(node, "no_such_member"));
 }
 
+TEST_P(Fixture, MemberPathsStepIntoArrayElements) {
+  const Type* node = type("struct node");
+  ASSERT_TRUE(node);
+  uint64_t grid = member("struct node", "grid").offset;
+  auto row = debug->find_member_path(node, "grid[1]");
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  EXPECT_EQ(row->offset, grid + 12);
+  EXPECT_EQ(type_name(row->type), "int [3]");
+  auto label = debug->find_member_path(node, "label[7]");
+  ASSERT_TRUE(label.ok());
+  EXPECT_EQ(label->offset, member("struct node", "label").offset + 7);
+  auto lru = debug->find_member_path(node, "u.lru.next");
+  ASSERT_TRUE(lru.ok());
+  EXPECT_EQ(lru->offset, 136u);
+  auto past = debug->find_member_path(node, "grid[2]");
+  ASSERT_FALSE(past.ok());
+  EXPECT_NE(past.error().message.find("has 2 elements, not 3"), std::string::npos) << past.error().message;
+  EXPECT_FALSE(debug->find_member_path(node, "name[0]").ok());  // a pointer is not an array
+  EXPECT_FALSE(debug->find_member_path(node, "grid[x]").ok());
+}
+
 TEST_P(Fixture, TypedefChainsBaseTypesAndQualifiers) {
   const Type* big = member("struct node", "big").type;
   EXPECT_EQ(type_name(big), "my_u64");

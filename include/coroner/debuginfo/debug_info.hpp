@@ -80,7 +80,8 @@ class DebugInfo {
   // A member by name, looking inside anonymous structs and unions; its offsets are from the start
   // of `t`.
   std::optional<Member> find_member(const Type* t, std::string_view name);
-  // A dotted path of members ("se.group_node"): the last member, its offsets from the start of `t`.
+  // A dotted path of members ("se.group_node", "mem[4].base"): the last member (or array element),
+  // its offsets from the start of `t`.
   Result<Member> find_member_path(const Type* t, std::string_view path);
   const Type* pointer_to(const Type* t);
   const Type* array_of(const Type* element, uint64_t count);

@@ -1,6 +1,7 @@
 #include "coroner/os/linux/modules.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "coroner/format.hpp"
@@ -86,30 +87,57 @@ void read_sections(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
   }
 }
 
+// Before 6.4 a module had two allocations, core and init, each text first; since, one per kind of
+// memory (struct module_memory mem[], indexed by enum mod_mem_type).
+void read_layout(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
+  uint64_t a = m.address;
+  auto split = [&](const char* kind, bool init, uint64_t base, uint64_t size, uint64_t text_size) {
+    if (!base || !size) return;
+    text_size = std::min(text_size, size);
+    m.regions.push_back({std::string(init ? "init_" : "") + "text", base, text_size, true, init});
+    if (size > text_size) m.regions.push_back({kind, base + text_size, size - text_size, false, init});
+  };
+  if (mod.has("core_layout")) {
+    split("core", false, mod.integer(a, "core_layout.base").value_or(0), mod.integer(a, "core_layout.size").value_or(0),
+          mod.integer(a, "core_layout.text_size").value_or(0));
+    split("init", true, mod.integer(a, "init_layout.base").value_or(0), mod.integer(a, "init_layout.size").value_or(0),
+          mod.integer(a, "init_layout.text_size").value_or(0));
+  } else if (mod.has("mem")) {
+    auto kinds = objects.debug().find_type("enum mod_mem_type");
+    const Type* e = kinds ? strip_typedefs(*kinds) : nullptr;
+    if (!e || e->kind != TypeKind::enumeration) {
+      problems.push_back("module " + m.name + ": struct module has mem[] but the debug info has no enum mod_mem_type to say which is which");
+      return;
+    }
+    for (const Enumerator& en : e->enumerators) {
+      if (!en.name.starts_with("MOD_") || en.value >= 64) continue;
+      std::string index = "mem[" + std::to_string(en.value) + "]";
+      auto base = mod.integer(a, index + ".base"), size = mod.integer(a, index + ".size");
+      if (!base || !size) continue;  // past the array: MOD_MEM_NUM_TYPES, MOD_INVALID
+      std::string kind = en.name.substr(4);
+      std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (*base && *size) m.regions.push_back({kind, *base, *size, kind.ends_with("text"), kind.starts_with("init")});
+    }
+  } else if (mod.has("module_core")) {
+    split("core", false, mod.integer(a, "module_core").value_or(0), mod.integer(a, "core_size").value_or(0),
+          mod.integer(a, "core_text_size").value_or(0));
+  } else {
+    problems.push_back("module " + m.name + ": struct module has none of mem[], core_layout, module_core: where it was loaded is unknown");
+  }
+  for (const ModuleRegion& r : m.regions) {
+    if (r.init) continue;
+    if (r.text && !m.base) m.base = r.start;
+    if (r.text) m.text_size += r.size;
+    m.size += r.size;
+  }
+}
+
 LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, std::vector<std::string>& problems) {
   LoadedModule m;
   m.address = address;
   m.name = mod.text(address, "name").value_or("?");
   m.state = module_state_name(mod.integer(address, "state").value_or(99));
-  if (mod.has("core_layout")) {
-    m.base = mod.integer(address, "core_layout.base").value_or(0);
-    m.size = mod.integer(address, "core_layout.size").value_or(0);
-    m.text_size = mod.integer(address, "core_layout.text_size").value_or(0);
-    m.init_base = mod.integer(address, "init_layout.base").value_or(0);
-    m.init_size = mod.integer(address, "init_layout.size").value_or(0);
-    m.init_text_size = mod.integer(address, "init_layout.text_size").value_or(0);
-  } else if (mod.has("mem")) {
-    // 6.4+: mem[MOD_TEXT] is the text, mem[MOD_INIT_TEXT] (4) the init code; the rest follows in
-    // separate allocations.
-    m.base = mod.integer(address, "mem[0].base").value_or(0);
-    m.text_size = m.size = mod.integer(address, "mem[0].size").value_or(0);
-    m.init_base = mod.integer(address, "mem[4].base").value_or(0);
-    m.init_text_size = m.init_size = mod.integer(address, "mem[4].size").value_or(0);
-  } else if (mod.has("module_core")) {
-    m.base = mod.integer(address, "module_core").value_or(0);
-    m.size = mod.integer(address, "core_size").value_or(0);
-    m.text_size = mod.integer(address, "core_text_size").value_or(0);
-  }
+  read_layout(objects, mod, m, problems);
   if (mod.has("arch.num_orcs")) {
     m.orc_count = static_cast<uint32_t>(mod.integer(address, "arch.num_orcs").value_or(0));
     m.orc_ip = mod.integer(address, "arch.orc_unwind_ip").value_or(0);
@@ -138,17 +166,26 @@ Result<ModuleList> read_modules(Objects& objects) {
   return out;
 }
 
+bool LoadedModule::contains(uint64_t a) const {
+  return std::any_of(regions.begin(), regions.end(), [&](const ModuleRegion& r) { return r.contains(a); });
+}
+
+bool LoadedModule::in_text(uint64_t a) const {
+  return std::any_of(regions.begin(), regions.end(), [&](const ModuleRegion& r) { return r.text && r.contains(a); });
+}
+
 std::pair<uint64_t, uint64_t> LoadedModule::region_of(uint64_t a) const {
-  for (const auto& r : text_ranges()) {
-    if (a >= r.first && a < r.second) return r;
+  for (const ModuleRegion& r : regions) {
+    if (r.contains(a)) return {r.start, r.start + r.size};
   }
-  if (init_base && a >= init_base && a < init_base + init_size) return {init_base, init_base + init_size};
   return {base, base + size};
 }
 
 std::vector<std::pair<uint64_t, uint64_t>> LoadedModule::text_ranges() const {
-  std::vector<std::pair<uint64_t, uint64_t>> out{{base, base + text_size}};
-  if (init_base && init_text_size) out.emplace_back(init_base, init_base + init_text_size);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (const ModuleRegion& r : regions) {
+    if (r.text) out.emplace_back(r.start, r.start + r.size);
+  }
   return out;
 }
 

@@ -87,7 +87,7 @@ ScanResult scan_poison(LinuxView& view, Slub* slub, const ScanRequest& request) 
                    [](const PoisonGroup& a, const PoisonGroup& b) { return a.bytes > b.bytes; });
   if (!slub || !request.check_slabs) return out;
   for (const SlabCache& c : slub->caches()) {
-    if (!(c.flags & (kSlabPoison | kSlabRedZone))) continue;
+    if (!c.poison && !c.red_zone) continue;
     for (uint64_t slab : slub->slabs_of(c)) {
       auto memory = slub->slab_memory(slab);
       if (!memory) continue;

@@ -21,11 +21,30 @@ uint32_t read_count(const Kernel& k, const char* name, uint32_t fallback, uint32
 
 }  // namespace
 
+SlabFlagBits SlabFlagBits::read(Objects& objects) {
+  SlabFlagBits bits;
+  auto e = objects.debug().find_type("enum _slab_flag_bits");
+  const Type* t = e ? strip_typedefs(*e) : nullptr;
+  if (!t || t->kind != TypeKind::enumeration) return bits;
+  auto bit = [&](std::string_view name) -> uint64_t {
+    for (const Enumerator& en : t->enumerators) {
+      if (en.name == name && en.value < 64) return uint64_t{1} << en.value;
+    }
+    return 0;  // a flag this kernel does not have is never set
+  };
+  bits.consistency_checks = bit("_SLAB_CONSISTENCY_CHECKS");
+  bits.red_zone = bit("_SLAB_RED_ZONE");
+  bits.poison = bit("_SLAB_POISON");
+  bits.store_user = bit("_SLAB_STORE_USER");
+  bits.object_poison = bit("_SLAB_OBJECT_POISON");
+  return bits;
+}
+
 std::string SlabCache::debug_flags() const {
   std::string out;
-  for (auto [bit, letter] : {std::pair{kSlabConsistencyChecks, "F"}, std::pair{kSlabRedZone, "Z"},
-                             std::pair{kSlabPoison, "P"}, std::pair{kSlabStoreUser, "U"}}) {
-    if (flags & bit) out += letter;
+  for (auto [set, letter] : {std::pair{consistency_checks, "F"}, std::pair{red_zone, "Z"}, std::pair{poison, "P"},
+                             std::pair{store_user, "U"}}) {
+    if (set) out += letter;
   }
   return out;
 }
@@ -51,6 +70,7 @@ Result<Slub> Slub::read(Objects& objects) {
   if (!walk) return walk.error();
   if (auto p = incomplete_walk(*walk, "slab_caches")) slub.problems_.push_back(*p);
   auto node_array = kc->address_of(0, "node");
+  const SlabFlagBits bits = SlabFlagBits::read(objects);
   for (uint64_t a : walk->entries) {
     SlabCache c;
     c.address = a;
@@ -61,6 +81,11 @@ Result<Slub> Slub::read(Objects& objects) {
     c.inuse = static_cast<uint32_t>(kc->integer(a, "inuse").value_or(0));
     if (kc->has("red_left_pad")) c.red_left_pad = static_cast<uint32_t>(kc->integer(a, "red_left_pad").value_or(0));
     c.flags = kc->integer(a, "flags").value_or(0);
+    c.consistency_checks = c.flags & bits.consistency_checks;
+    c.red_zone = c.flags & bits.red_zone;
+    c.poison = c.flags & bits.poison;
+    c.store_user = c.flags & bits.store_user;
+    c.object_poison = c.flags & bits.object_poison;
     uint64_t oo = kc->integer(a, "oo.x").value_or(0);
     c.order = static_cast<uint32_t>(oo >> kOrderShift);
     c.objects_per_slab = static_cast<uint32_t>(oo & ((1u << kOrderShift) - 1));
@@ -199,7 +224,7 @@ std::vector<ObjectDamage> Slub::check_object(const SlabCache& cache, uint64_t ob
       i = j;
     }
   };
-  if (cache.flags & kSlabRedZone) {
+  if (cache.red_zone) {
     uint8_t red = free ? kRedInactive : kRedActive;
     for (uint64_t i = 0; i < cache.red_left_pad; ++i) {
       if (b.readable(i, 1) && b.data[i] != red) {
@@ -209,7 +234,7 @@ std::vector<ObjectDamage> Slub::check_object(const SlabCache& cache, uint64_t ob
     }
     check(cache.object_size, cache.inuse, red, "red zone");
   }
-  if ((cache.flags & kObjectPoison) && free && cache.object_size > 0) {
+  if (cache.object_poison && free && cache.object_size > 0) {
     // A free object whose free pointer lives inside it has those 8 bytes overwritten by design.
     bool pointer_inside = cache.offset + 8 <= cache.object_size;
     uint64_t end = cache.object_size - 1;
@@ -241,7 +266,7 @@ CacheCounts Slub::counts(const SlabCache& cache) {
 
 std::optional<Track> Slub::track(const SlabCache& cache, uint64_t object, int which) {
   auto& t = layouts_.track;
-  if (!t || !(cache.flags & kSlabStoreUser)) return std::nullopt;
+  if (!t || !cache.store_user) return std::nullopt;
   uint64_t at = object + cache.track_offset() + static_cast<uint64_t>(which) * t->size();
   Track out;
   auto addr = t->integer(at, "addr");
@@ -299,12 +324,12 @@ Result<std::optional<SlabObject>> Slub::object_at(uint64_t address) {
   o.slot = o.slab_base + o.index * cache->size;
   o.object = o.slot + cache->red_left_pad;
   o.offset = static_cast<int64_t>(address - o.object);
-  uint64_t tracks = (cache->flags & kSlabStoreUser) && layouts_.track ? 2 * layouts_.track->size() : 0;
+  uint64_t tracks = cache->store_user && layouts_.track ? 2 * layouts_.track->size() : 0;
   uint64_t track_end = cache->track_offset() + tracks;
   if (o.offset < 0) o.part = "left red zone";
   else if (static_cast<uint64_t>(o.offset) < cache->object_size) o.part = "object";
   else if (cache->offset >= cache->inuse && static_cast<uint64_t>(o.offset) - cache->offset < 8) o.part = "free pointer";
-  else if (static_cast<uint64_t>(o.offset) < cache->inuse) o.part = (cache->flags & kSlabRedZone) ? "red zone" : "padding";
+  else if (static_cast<uint64_t>(o.offset) < cache->inuse) o.part = cache->red_zone ? "red zone" : "padding";
   else if (static_cast<uint64_t>(o.offset) >= cache->track_offset() && static_cast<uint64_t>(o.offset) < track_end) o.part = "tracks";
   else o.part = "padding";
   o.free = free_objects(*cache, head).contains(o.object);

@@ -20,17 +20,36 @@ Result<std::vector<uint64_t>> depot_stack(Objects& objects, uint32_t handle) {
   if (!handle) return std::vector<uint64_t>{};
   auto parts = StructReader::of(objects, "union handle_parts");
   if (!parts) return parts.error();
-  bool pools = parts->has("pool_index");
-  auto index_field = parts->member(pools ? "pool_index" : "slabindex");
+  // The pool's index is stored as is (pool_index, slabindex before pools), or plus one so that a
+  // zero handle is never valid (pool_index_plus_1).
+  const char* index_name = nullptr;
+  for (const char* name : {"pool_index_plus_1", "pool_index", "slabindex"}) {
+    if (parts->has(name)) {
+      index_name = name;
+      break;
+    }
+  }
   auto offset_field = parts->member("offset");
-  if (!index_field || !offset_field) return make_error("union handle_parts has no slab index or offset");
-  const char* array = pools ? "stack_pools" : "stack_slabs";
-  auto slabs = objects.kernel().symbol_address(array);
-  if (!slabs) return make_error(std::string("no symbol ") + array + " in the vmlinux: no stack depot?");
-  uint64_t index = bits(handle, *index_field), offset = uint64_t{bits(handle, *offset_field)} << kDepotAlign;
-  auto slab = objects.kernel().read_u64(*slabs + 8 * index);
+  if (!index_name || !offset_field) {
+    return make_error("union handle_parts has no pool_index_plus_1, pool_index or slabindex, or no offset");
+  }
+  const bool plus_one = std::string_view(index_name) == "pool_index_plus_1";
+  const char* array = std::string_view(index_name) == "slabindex" ? "stack_slabs" : "stack_pools";
+  auto pools = objects.kernel().symbol_address(array);
+  if (!pools) return make_error(std::string("no symbol ") + array + " in the vmlinux: no stack depot?");
+  uint64_t stored = bits(handle, *parts->member(index_name)), offset = uint64_t{bits(handle, *offset_field)} << kDepotAlign;
+  if (plus_one && stored == 0) return make_error("stack depot handle " + hex(handle) + " names no pool");
+  uint64_t index = plus_one ? stored - 1 : stored;
+  // An array of pool pointers, or a pointer to one (allocated at boot).
+  uint64_t table = *pools;
+  if (auto v = objects.debug().find_variable(array); v && v->type && strip_typedefs(v->type)->kind == TypeKind::pointer) {
+    auto p = objects.kernel().read_u64(*pools);
+    if (!p) return p.error();
+    table = *p;
+  }
+  auto slab = objects.kernel().read_u64(table + 8 * index);
   if (!slab) return slab.error();
-  if (!*slab) return make_error("stack depot handle " + hex(handle) + ": slab " + std::to_string(index) + " is empty");
+  if (!*slab) return make_error("stack depot handle " + hex(handle) + ": pool " + std::to_string(index) + " is empty");
   auto record = StructReader::of(objects, "struct stack_record");
   if (!record) return record.error();
   uint64_t at = *slab + offset;

@@ -45,12 +45,18 @@ class TaskReader {
     }
   }
 
-  Task read(uint64_t address) {
+  // The task at `address`; nullopt, said once, when its task_struct is not in the dump at all (a
+  // page the dump left out), rather than a task of pid 0 with no name.
+  std::optional<Task> read(uint64_t address) {
     Task task;
     task.address = address;
     auto problem = [&](const std::string& what, const Error& e) {
       out_.problems.push_back("task " + hex(address) + ": " + what + ": " + e.message);
     };
+    if (auto pid = t_.integer(address, "pid"); !pid) {
+      out_.problems.push_back("task " + hex(address) + " is left out: " + pid.error().message);
+      return std::nullopt;
+    }
     auto get = [&](std::string_view path) -> uint64_t {
       auto v = t_.integer(address, path);
       if (!v) problem(std::string(path), v.error());
@@ -118,12 +124,27 @@ std::optional<uint64_t> per_cpu(Objects& objects, std::string_view name, const C
   return *at + cpu.per_cpu_offset;
 }
 
+// This CPU's copy of a per-CPU value the kernel keeps as a variable of its own or as a member of
+// struct pcpu_hot, the per-CPU struct that gathers the hottest ones (`hardirq_stack_ptr`).
+std::optional<uint64_t> per_cpu_hot(Objects& objects, const char* name, const Cpu& cpu) {
+  if (auto own = per_cpu(objects, name, cpu)) return own;
+  auto hot = per_cpu(objects, "pcpu_hot", cpu);
+  auto layout = StructReader::of(objects, "struct pcpu_hot");
+  if (!hot || !layout) return std::nullopt;
+  auto member = layout->member(name);
+  if (!member) return std::nullopt;
+  return *hot + member->offset;
+}
+
 std::vector<StackRange> cpu_stacks(Objects& objects, const Cpu& cpu, uint64_t thread_size, TaskList& out) {
   std::vector<StackRange> stacks;
   const Kernel& k = objects.kernel();
-  if (auto at = per_cpu(objects, "hardirq_stack_ptr", cpu)) {
+  if (auto at = per_cpu_hot(objects, "hardirq_stack_ptr", cpu)) {
     // hardirq_stack_ptr points at the top word of the IRQ stack (IRQ_STACK_SIZE == THREAD_SIZE).
     if (auto top = k.read_u64(*at); top && *top) stacks.push_back({"IRQ", *top + 8 - thread_size, *top + 8});
+  } else {
+    out.problems.push_back("CPU " + std::to_string(cpu.id) +
+                           ": no per-CPU hardirq_stack_ptr, nor one in struct pcpu_hot: its IRQ stack is unknown");
   }
   auto at = per_cpu(objects, "cea_exception_stacks", cpu);
   auto layout = StructReader::of(objects, "struct cea_exception_stacks");
@@ -205,17 +226,20 @@ Result<TaskList> read_tasks(Objects& objects) {
 
   for (const Cpu& cpu : out.cpus) {
     if (cpu.id > 0 && !cpu.idle) continue;
-    Task idle = reader.read(cpu.idle ? cpu.idle : *init_task);
-    idle.idle = true;
-    idle.ppid = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
-    out.tasks.push_back(std::move(idle));
+    auto idle = reader.read(cpu.idle ? cpu.idle : *init_task);
+    if (!idle) continue;
+    idle->idle = true;
+    idle->ppid = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
+    out.tasks.push_back(std::move(*idle));
   }
   auto processes = walk_list(objects, {reader.reader().type(), "tasks", *init_task, false, 1000000});
   if (!processes) return processes.error();
   if (auto p = incomplete_walk(*processes, "init_task.tasks")) out.problems.push_back(*p);
   for (uint64_t leader : processes->entries) {
     if (leader == *init_task) continue;
-    for (uint64_t thread : reader.threads_of(leader)) out.tasks.push_back(reader.read(thread));
+    for (uint64_t thread : reader.threads_of(leader)) {
+      if (auto t = reader.read(thread)) out.tasks.push_back(std::move(*t));
+    }
   }
   for (const Cpu& cpu : out.cpus) {
     for (Task& t : out.tasks) {

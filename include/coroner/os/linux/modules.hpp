@@ -18,12 +18,22 @@ struct ModuleSymbol {
   std::string name;
 };
 
+// One allocation (or part of one) of a module's memory: its text, data, read-only data, and the
+// init code and data while its init function runs.
+struct ModuleRegion {
+  std::string kind;  // "text", "data", "rodata", "ro_after_init", "init_text", ... ("core", "init")
+  uint64_t start = 0, size = 0;
+  bool text = false, init = false;
+  bool contains(uint64_t a) const { return a >= start && a - start < size; }
+};
+
 struct LoadedModule {
   uint64_t address = 0;  // struct module
   std::string name;
-  uint64_t base = 0, size = 0, text_size = 0;  // the core allocation (crash's BASE and SIZE)
-  // The init allocation while the module's init function runs (0 once it is freed).
-  uint64_t init_base = 0, init_size = 0, init_text_size = 0;
+  // Where its text starts and how much memory it keeps after its init code is freed (crash's BASE
+  // and SIZE; /proc/modules's address and size once the module is live).
+  uint64_t base = 0, size = 0, text_size = 0;
+  std::vector<ModuleRegion> regions;
   std::string state;                          // "live", "coming", "going", "unformed"
   std::vector<ModuleSymbol> symbols;          // sorted by address
   uint64_t orc_ip = 0, orc = 0;               // run-time addresses of its ORC tables
@@ -31,15 +41,11 @@ struct LoadedModule {
   std::string srcversion;                     // modpost's checksum of the sources; empty if none
   // Where each ELF section was loaded (sysfs's /sys/module/*/sections), to relocate the .ko.
   std::map<std::string, uint64_t, std::less<>> sections;
-  bool contains(uint64_t a) const {
-    return (a >= base && a < base + size) || (init_base && a >= init_base && a < init_base + init_size);
-  }
-  bool in_text(uint64_t a) const {
-    return (a >= base && a < base + text_size) || (init_base && a >= init_base && a < init_base + init_text_size);
-  }
+  bool contains(uint64_t a) const;
+  bool in_text(uint64_t a) const;
   // Its text ranges, [start, end): the core's, and the init code's while loaded.
   std::vector<std::pair<uint64_t, uint64_t>> text_ranges() const;
-  // The text range, or else the allocation, holding `a` (it must be in the module).
+  // The text range, or else the region, holding `a` (it must be in the module).
   std::pair<uint64_t, uint64_t> region_of(uint64_t a) const;
 };
 

@@ -17,17 +17,20 @@
 
 namespace coroner::linux_kernel {
 
-// Cache flags (include/linux/slab.h; these values have not changed since 2.6).
-constexpr uint64_t kSlabConsistencyChecks = 0x100, kSlabRedZone = 0x400, kSlabPoison = 0x800,
-                   kSlabStoreUser = 0x10000;
-// mm/slub.c's own: objects really are poisoned (SLAB_POISON, and no constructor or RCU freeing).
-constexpr uint64_t kObjectPoison = 0x80000000;
+// The cache flags coroner reads, as this kernel's bits: slab_flags_t's values were #defines until
+// the kernel numbered them in enum _slab_flag_bits, whose enumerators the debug info then gives.
+struct SlabFlagBits {
+  uint64_t consistency_checks = 0x100, red_zone = 0x400, poison = 0x800, store_user = 0x10000;
+  uint64_t object_poison = 0x80000000;  // mm/slub.c's: objects really are poisoned (no ctor, no RCU)
+  static SlabFlagBits read(Objects& objects);
+};
 
 struct SlabCache {
   uint64_t address = 0;  // struct kmem_cache
   std::string name;
   uint32_t size = 0, object_size = 0, offset = 0, inuse = 0, red_left_pad = 0;
   uint64_t flags = 0;
+  bool consistency_checks = false, red_zone = false, poison = false, store_user = false, object_poison = false;
   uint32_t order = 0, objects_per_slab = 0;  // from kmem_cache.oo
   std::optional<uint64_t> random;           // the freelist key, with CONFIG_SLAB_FREELIST_HARDENED
   uint64_t cpu_slab = 0;                    // __percpu struct kmem_cache_cpu *
