@@ -33,6 +33,15 @@ fi
 # Types and values: one vmlinux, so one dump is enough.
 "$here/crash-oracle.sh" "$dir/kernel/vmlinux" "$dir/sysrq-kaslr/vmcore.kdump-zlib" \
   "$here/../tests/realkernel/crash-types-commands.txt" "$dir/sysrq-kaslr/oracle-types"
+# drgn reads the real kdump captures of every kernel, 6.12's too (crash 8.0.2 cannot open those):
+# its task list is the second oracle for `ps` there.
+while read -r d; do
+  for file in vmcore.elf vmcore.kdump-zlib; do
+    if [[ -f $d/kdump-kaslr/$file ]]; then
+      /usr/bin/python3 "$here/drgn-tasks.py" "$d/kdump-kaslr/$file" "$d/kernel/vmlinux" "$d/kdump-kaslr/drgn-tasks-$file.jsonl"
+    fi
+  done
+done <<<"$dirs"
 echo "$dirs" > "$out_file"
 echo "real dumps ready in:"
 echo "$dirs"

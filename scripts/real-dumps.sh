@@ -6,7 +6,8 @@
 #
 # A flavour names Debian's kernel metapackage linux-image-FLAVOUR: amd64 (the default, Debian 12's
 # 6.1, the reference kernel, where crash is the oracle), rt-amd64, 6.12-amd64, 6.12-rt-amd64,
-# 6.12-cloud-amd64; `all` is every one. Each has its own set of scenarios (see scenarios_of).
+# 6.12-cloud-amd64; `all` is every one. Each has its own set of scenarios: real-dump-kernels.txt
+# says which of real-dump-scenarios.txt.
 #
 # Everything lands in ${CORONER_CACHE:-~/.cache/coroner}, keyed by the kernel package version and a
 # hash of the scripts and the test module that make the dumps, so a second run costs nothing:
@@ -22,8 +23,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CORONER_CACHE:-$HOME/.cache/coroner}
 log() { printf 'real-dumps: %s\n' "$*" >&2; }
-
-all_flavours=(amd64 6.12-amd64 rt-amd64 6.12-rt-amd64 6.12-cloud-amd64)
 
 kernel_package() {
   # The ABI package the metapackage points at, e.g. linux-image-6.1.0-56-amd64.
@@ -318,42 +317,19 @@ boot_and_dump() {
   mv "$work" "$out"
 }
 
-# Scenarios: name, how it crashes (see boot_and_dump), QEMU CPU model, VMCOREINFO device, extra
-# kernel arguments.
-all_scenarios=(
-  "sysrq-nokaslr sysrq qemu64 yes nokaslr"
-  "sysrq-kaslr sysrq qemu64 yes kaslr"
-  "sysrq-la57 sysrq qemu64,+la57 yes kaslr"
-  "novmcoreinfo-kaslr sysrq qemu64 no kaslr"
-  # The path users have: kexec -p into a capture kernel that saves /proc/vmcore (kdump).
-  "kdump-kaslr kdump qemu64 no kaslr"
-  # Real freed objects: SLUB debugging on, the test module's use after free oopses (and panics).
-  "slub-uaf module:crash=uaf qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  # One scenario per shipped Linux rule: each crash the test module can make, and the setting
-  # that turns it into a panic (and so a dump).
-  "oops-null module:crash=null qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  "oops-bug module:crash=bug qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  "slub-overwrite module:crash=overwrite qemu64 yes kaslr slub_debug=FZPU panic_on_taint=0x20"
-  "list-corruption module:crash=list_del qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  "freed-lock module:crash=freed_lock qemu64 yes kaslr slub_debug=FZPU softlockup_panic=1 watchdog_thresh=1"
-  "hung-task module:crash=hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
-  # The Linux seeds' races reproduced in Debian's kernel (../shared/seeds/003 and 004).
-  "seed003-completion module:crash=dead_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  "seed004-dentry module:crash=splice_hashed qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  "seed003-hung module:crash=zeroout_hang qemu64 yes kaslr slub_debug=FZPU hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=2"
-  # Their near misses: the same crash without the race's mark, on which the seed rules stay silent.
-  "seed003-near-miss module:crash=live_completion qemu64 yes kaslr slub_debug=FZPU oops=panic"
-  "seed004-near-miss module:crash=splice_negative qemu64 yes kaslr slub_debug=FZPU oops=panic"
-)
+# The table files without their comments and blank lines.
+table() { grep -v -e '^#' -e '^[[:space:]]*$' "$here/$1"; }
 
-# The scenario names a flavour gets: the generic kernels every one; the RT and cloud builds the
-# sysrq crash (QEMU and kdump), freed memory, and the races whose locks and wait queues RT changes.
+# The scenario names a flavour gets (real-dump-kernels.txt).
 scenarios_of() {
-  case $1 in
-    amd64 | 6.12-amd64) local s; for s in "${all_scenarios[@]}"; do echo "${s%% *}"; done ;;
-    *rt-amd64) printf '%s\n' sysrq-kaslr kdump-kaslr slub-uaf freed-lock hung-task seed003-completion ;;
-    *) printf '%s\n' sysrq-kaslr kdump-kaslr slub-uaf seed003-completion ;;
-  esac
+  local line
+  line=$(table real-dump-kernels.txt | awk -v f="$1" '$1 == f')
+  [[ -n $line ]] || { log "real-dump-kernels.txt has no kernel flavour $1"; return 1; }
+  if [[ $(awk '{print $2}' <<<"$line") == all ]]; then
+    table real-dump-scenarios.txt | awk '{print $1}'
+  else
+    tr ' ' '\n' <<<"${line#* }"
+  fi
 }
 
 # make_flavour FLAVOUR: its kernel, test module and dumps; prints the dump directory.
@@ -364,18 +340,19 @@ make_flavour() {
   version=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
   local kdir=$cache/kernel/$version-$flavour
   fetch_kernel "$pkg" "$kdir"
-  key=$(cat "$here/real-dumps.sh" "$here/guest-init.sh" "$here/qmp.py" "$here"/../tests/realkernel/module/* |
-    sha256sum | cut -c1-12)
+  # What makes a dump, not which dumps a kernel gets (real-dump-kernels.txt).
+  key=$(cat "$here/real-dumps.sh" "$here/real-dump-scenarios.txt" "$here/guest-init.sh" "$here/qmp.py" \
+    "$here"/../tests/realkernel/module/* | sha256sum | cut -c1-12)
   local ddir=$cache/dumps/$flavour-$version-$key
   test_module_dir=$ddir/test-module
   build_test_module "$(cat "$kdir/release")" "$test_module_dir"
-  local s name kind cpu vmcoreinfo args wanted
+  local name kind cpu vmcoreinfo args wanted
   wanted=$(scenarios_of "$flavour")
-  for s in "${all_scenarios[@]}"; do
-    read -r name kind cpu vmcoreinfo args <<<"$s"
+  while read -r name kind cpu vmcoreinfo args; do
     grep -qx "$name" <<<"$wanted" || continue
-    [[ -s $ddir/$name/vmcore.kdump-zlib ]] || boot_and_dump "$kdir" "$ddir/$name" "$kind" "$cpu" "$args" "$vmcoreinfo"
-  done
+    [[ -s $ddir/$name/vmcore.kdump-zlib ]] ||
+      boot_and_dump "$kdir" "$ddir/$name" "$kind" "$cpu" "$args" "$vmcoreinfo" < /dev/null
+  done < <(table real-dump-scenarios.txt)
   ln -sfn "$kdir" "$ddir/kernel"
   echo "$flavour" > "$ddir/flavour"
   echo "$flavour" > "$kdir/flavour"
@@ -392,7 +369,7 @@ make_flavour() {
 main() {
   local flavours=("$@") flavour
   ((${#flavours[@]})) || flavours=(amd64)
-  [[ ${flavours[*]} == all ]] && flavours=("${all_flavours[@]}")
+  [[ ${flavours[*]} == all ]] && mapfile -t flavours < <(table real-dump-kernels.txt | awk '{print $1}')
   for flavour in "${flavours[@]}"; do make_flavour "$flavour"; done
 }
 

@@ -81,4 +81,15 @@ std::vector<Instruction> Disassembler::decode(std::span<const uint8_t> code, uin
   return out;
 }
 
+bool Disassembler::call_ends_here(std::span<const uint8_t> before) const {
+  // A call is 2 (call *%rax) to 7 bytes (call *disp32(,%reg,8)), a direct one 5 (e8 rel32); with
+  // prefixes, a few more.
+  for (size_t length = 2; length <= before.size() && length <= 15; ++length) {
+    auto code = before.subspan(before.size() - length);
+    auto one = decode(code, 0, 1);
+    if (!one.empty() && one[0].bytes.size() == length && one[0].mnemonic.starts_with("call")) return true;
+  }
+  return false;
+}
+
 }  // namespace coroner::x86_64

@@ -21,6 +21,26 @@ namespace {
 
 enum class LinkKind { list_head, hlist, pointer };
 
+// A circular list whose forward chain broke at an unreadable entry (a page the dump left out)
+// still has its back chain: the entries past the break are reached from the head through prev
+// pointers, up to the break, and appended in list order.
+template <typename ToContainer>
+void walk_back_from_head(const Kernel& kernel, uint64_t head_link, const ToContainer& to_container,
+                         std::unordered_set<uint64_t>& seen, size_t limit, ListWalk& walk) {
+  std::vector<uint64_t> tail;
+  uint64_t link = head_link;
+  for (;;) {
+    auto prev = kernel.read_u64(link + 8);  // list_head.prev
+    if (!prev || *prev == 0 || !seen.insert(*prev).second || walk.entries.size() + tail.size() >= limit) break;
+    link = *prev;
+    tail.push_back(to_container(link));
+  }
+  if (tail.empty()) return;
+  walk.entries.insert(walk.entries.end(), tail.rbegin(), tail.rend());
+  walk.detail += "; " + std::to_string(tail.size()) + (tail.size() == 1 ? " entry" : " entries") +
+                 " past it reached backwards from the head";
+}
+
 }  // namespace
 
 Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
@@ -98,6 +118,7 @@ Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
     if (!next) {
       walk.end = ListEnd::unreadable;
       walk.detail = "the next pointer of " + hex(to_container(link)) + ": " + next.error().message;
+      if (kind == LinkKind::list_head) walk_back_from_head(kernel, head_link, to_container, seen, request.limit, walk);
       return walk;
     }
     link = *next;

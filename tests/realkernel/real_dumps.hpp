@@ -52,10 +52,40 @@ inline std::string flavour_dir(const std::string& flavour) {
   return "";
 }
 
-// Debian's kernel flavours scripts/real-dumps.sh makes dumps of (its all_flavours), the reference
-// first.
+// The lines of one of scripts/real-dumps.sh's tables (scripts/real-dump-*.txt), comments and blank
+// lines left out. Read when the tests are listed, before any dump exists.
+inline std::vector<std::vector<std::string>> dump_table(const std::string& name) {
+  std::istringstream in(slurp(std::string(CORONER_SCRIPTS_DIR) + "/" + name));
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> row;
+    for (std::string w; words >> w;) row.push_back(w);
+    if (!row.empty() && !row[0].starts_with("#")) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// Debian's kernel flavours scripts/real-dumps.sh makes dumps of, the reference first.
 inline std::vector<std::string> all_flavours() {
-  return {"amd64", "6.12-amd64", "rt-amd64", "6.12-rt-amd64", "6.12-cloud-amd64"};
+  std::vector<std::string> out;
+  for (const auto& row : dump_table("real-dump-kernels.txt")) out.push_back(row[0]);
+  return out;
+}
+
+// Whether the dumps of `flavour` include `scenario` (scripts/real-dump-kernels.txt).
+inline bool has_scenario(const std::string& flavour, const std::string& scenario) {
+  for (const auto& row : dump_table("real-dump-kernels.txt")) {
+    if (row[0] != flavour) continue;
+    if (row.size() > 1 && row[1] == "all") {
+      for (const auto& s : dump_table("real-dump-scenarios.txt")) {
+        if (s[0] == scenario) return true;
+      }
+      return false;
+    }
+    return std::find(row.begin() + 1, row.end(), scenario) != row.end();
+  }
+  return false;
 }
 
 // A dump directory's vmlinux's debug info, indexed once for every test in the executable.

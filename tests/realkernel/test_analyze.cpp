@@ -97,8 +97,8 @@ struct VerdictCase {
   std::vector<std::string> verdicts;  // exactly these, in this order
 };
 
-// What each scenario must be called, on every kernel that has it (scripts/real-dumps.sh's
-// scenarios_of): the same verdicts whatever the build, RT's locks and wait queues included.
+// What each scenario must be called, on every kernel that has it (scripts/real-dump-kernels.txt):
+// the same verdicts whatever the build, RT's locks and wait queues included.
 std::vector<VerdictCase> verdict_cases() {
   const std::vector<std::pair<std::string, std::vector<std::string>>> expected = {
       {"slub-uaf", {"linux.use-after-free.poison-pointer"}},
@@ -114,18 +114,10 @@ std::vector<VerdictCase> verdict_cases() {
       // The near misses: the same crash without the race's mark. No seed rule may speak.
       {"seed003-near-miss", {}},
       {"seed004-near-miss", {"linux.kernel-bug"}}};
-  // The generic kernels have every scenario; the RT builds the ones whose locks and wait queues RT
-  // changes; the cloud build freed memory and the completion race.
-  auto made = [](const std::string& flavour, const std::string& scenario) {
-    static const std::set<std::string> rt = {"slub-uaf", "freed-lock", "hung-task", "seed003-completion"};
-    static const std::set<std::string> cloud = {"slub-uaf", "seed003-completion"};
-    if (flavour == "amd64" || flavour == "6.12-amd64") return true;
-    return (flavour.ends_with("rt-amd64") ? rt : cloud).contains(scenario);
-  };
   std::vector<VerdictCase> out;
   for (const std::string& flavour : coroner::testing::all_flavours()) {
     for (const auto& [scenario, verdicts] : expected) {
-      if (made(flavour, scenario)) out.push_back({flavour, scenario, verdicts});
+      if (coroner::testing::has_scenario(flavour, scenario)) out.push_back({flavour, scenario, verdicts});
     }
   }
   return out;

@@ -400,6 +400,16 @@ TEST_P(Values, ListsCircularNullTerminatedAndCyclic) {
 
   ListRequest wrong{type("struct node"), "id", address_of("nodes"), false, 10};
   EXPECT_FALSE(walk_list(*objects, wrong));
+
+  // Broken at an entry the dump does not hold: the entries past it come back through prev pointers.
+  ListRequest broken{type("struct node"), "link", address_of("broken_list"), true, 100};
+  auto broken_walk = walk_list(*objects, broken);
+  ASSERT_TRUE(broken_walk);
+  EXPECT_EQ(broken_walk->end, ListEnd::unreadable);
+  const uint64_t unreadable = 0xffffffffbad00000ull - member("struct node", "link").offset;
+  EXPECT_EQ(broken_walk->entries, (std::vector<uint64_t>{address_of("broken"), unreadable, address_of("broken") + 152}));
+  EXPECT_NE(broken_walk->detail.find("1 entry past it reached backwards from the head"), std::string::npos)
+      << broken_walk->detail;
 }
 
 INSTANTIATE_TEST_SUITE_P(GccDwarf, Values, ::testing::Values(fixture("4"), fixture("5")),

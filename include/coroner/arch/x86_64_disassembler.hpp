@@ -41,6 +41,10 @@ class Disassembler {
 
   // Up to `count` instructions from `code` at `address`; stops at the first undecodable byte.
   std::vector<Instruction> decode(std::span<const uint8_t> code, uint64_t address, size_t count) const;
+  // Whether a call instruction ends exactly where `before` (the bytes just below an address, at
+  // most 15) ends: what makes a word found on a stack a return address rather than a function
+  // pointer, whose bytes before are the previous function's end or padding (`__pfx_*`).
+  bool call_ends_here(std::span<const uint8_t> before) const;
 
  private:
   explicit Disassembler(size_t handle) : handle_(handle) {}

@@ -2,7 +2,8 @@
 // Walking the kernel's linked lists from one entry or head to the containing structs:
 // list_head (circular), hlist_head/hlist_node (NULL-terminated), and plain `struct T *next`
 // chains. Every step is checked: a cycle that does not come back to the start, an unreadable
-// link, or the length limit ends the walk and says so.
+// link, or the length limit ends the walk and says so. A list_head list broken by an unreadable
+// link is walked backwards from its head too, so that only the unreadable entry is lost.
 #include <cstdint>
 #include <optional>
 #include <string_view>

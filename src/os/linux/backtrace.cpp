@@ -31,11 +31,13 @@ struct State {
 class Walk {
  public:
   Walk(const Kernel& kernel, const ModuleList* modules, const x86_64::OrcIndex& orc, const TextRanges& text,
-       const LineLookup& lines, const CallFrameLookup& call_frames, std::vector<StackRange> stacks, Backtrace& out)
+       const x86_64::Disassembler* disassembler, const LineLookup& lines, const CallFrameLookup& call_frames,
+       std::vector<StackRange> stacks, Backtrace& out)
       : k_(kernel),
         modules_(modules),
         orc_(orc),
         text_(text),
+        disassembler_(disassembler),
         lines_(lines),
         call_frames_(call_frames),
         stacks_(std::move(stacks)),
@@ -237,7 +239,16 @@ class Walk {
     return next;
   }
 
-  // The unwind failed: say why, and list the text addresses left on the stack above the last
+  // Whether a call instruction ends at `ip`: a return address; a text address that is not one is a
+  // function pointer left on the stack (named after the `__pfx_` padding before its function).
+  bool after_a_call(uint64_t ip) const {
+    if (!disassembler_) return true;
+    uint8_t before[7];
+    if (ip < sizeof before || !k_.read(ip - sizeof before, before)) return false;
+    return disassembler_->call_ends_here(before);
+  }
+
+  // The unwind failed: say why, and list the return addresses left on the stack above the last
   // good frame, each marked unreliable.
   void fail(const std::string& why, const State& s) {
     out_.end = why;
@@ -250,7 +261,7 @@ class Walk {
     int found = 0;
     for (uint64_t a = (from + 7) & ~uint64_t{7}; a + 8 <= r->high && found < kMaxScanFrames; a += 8) {
       auto v = k_.read_u64(a);
-      if (!v || !text_.contains(*v)) continue;
+      if (!v || !text_.contains(*v) || !after_a_call(*v)) continue;
       State scanned;
       scanned.ip = *v;
       scanned.sp = a;  // the slot holding the address found
@@ -264,6 +275,7 @@ class Walk {
   const ModuleList* modules_;
   const x86_64::OrcIndex& orc_;
   const TextRanges& text_;
+  const x86_64::Disassembler* disassembler_;
   const LineLookup& lines_;
   const CallFrameLookup& call_frames_;
   std::vector<StackRange> stacks_;
@@ -312,7 +324,8 @@ const char* frame_source_name(FrameSource s) {
 Backtrace Unwinder::backtrace(const Task& task) const {
   Backtrace out;
   out.task = &task;
-  Walk walk(objects_.kernel(), modules_, orc_, text_, lines_, call_frames_, tasks_.stacks_of(task), out);
+  Walk walk(objects_.kernel(), modules_, orc_, text_, disassembler_ ? &*disassembler_ : nullptr, lines_, call_frames_,
+            tasks_.stacks_of(task), out);
   State s;
   const Cpu* cpu = task.active_on ? tasks_.cpu(*task.active_on) : nullptr;
   if (cpu && cpu->registers) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "coroner/arch/x86_64_disassembler.hpp"
 #include "coroner/arch/x86_64_orc.hpp"
 #include "coroner/debuginfo/call_frames.hpp"
 #include "coroner/os/linux/modules.hpp"
@@ -63,7 +64,9 @@ using CallFrameLookup = std::function<std::optional<CallFrameRule>(uint64_t pc)>
 class Unwinder {
  public:
   Unwinder(Objects& objects, const TaskList& tasks, const ModuleList* modules, const x86_64::OrcIndex& orc)
-      : objects_(objects), tasks_(tasks), modules_(modules), orc_(orc), text_(objects.kernel(), modules) {}
+      : objects_(objects), tasks_(tasks), modules_(modules), orc_(orc), text_(objects.kernel(), modules) {
+    if (auto d = x86_64::Disassembler::create()) disassembler_.emplace(std::move(*d));
+  }
   void set_line_lookup(LineLookup lookup) { lines_ = std::move(lookup); }
   void set_call_frame_lookup(CallFrameLookup lookup) { call_frames_ = std::move(lookup); }
 
@@ -75,6 +78,7 @@ class Unwinder {
   const ModuleList* modules_;
   const x86_64::OrcIndex& orc_;
   TextRanges text_;  // where a return address may point: computed once for every task
+  std::optional<x86_64::Disassembler> disassembler_;  // a stack scan's test for a return address
   LineLookup lines_;
   CallFrameLookup call_frames_;
 };
