@@ -206,6 +206,31 @@ wait_for_console() {
   done
 }
 
+# stopped_cpus WORK: how many vCPUs are halted with interrupts off (RFLAGS.IF clear), as the
+# panic's stop IPI or NMI leaves every CPU but the panicking one (QEMU's `info registers`).
+stopped_cpus() {
+  "$here/qmp.py" "$1/qmp.sock" '{"execute":"human-monitor-command","arguments":{"command-line":"info registers -a"}}' |
+    python3 -c 'import json, re, sys
+text = json.load(sys.stdin)
+print(sum(1 for rfl, hlt in re.findall(r"RFL=([0-9a-f]+).*HLT=(\d)", text) if hlt == "1" and not int(rfl, 16) & 0x200))'
+}
+
+# wait_for_other_cpus_stopped WORK PID: after the panic line, until the other CPU is stopped (or
+# panic() printed its end line, which comes later): the dump then shows every CPU where the panic
+# left it, however slowly a loaded host runs the guest, and whether or not the console printed
+# the rest (PREEMPT_RT's threaded console does not at panic).
+wait_for_other_cpus_stopped() {
+  local work=$1 qemu=$2 waited=0
+  until grep -q 'end Kernel panic - not syncing' "$work/console.log" || (($(stopped_cpus "$work") >= 1)); do
+    sleep 1; waited=$((waited + 1))
+    if ((waited > 120)) || ! kill -0 "$qemu" 2>/dev/null; then
+      log "the panicking guest did not stop its other CPU within ${waited}s; the end of its console log follows"
+      tail -n 30 "$work/console.log" >&2
+      return 1
+    fi
+  done
+}
+
 # dump_through_qmp WORK FORMATS: QEMU writes the guest's memory in each format asked for (all: every
 # format it offers).
 dump_through_qmp() {
@@ -296,15 +321,16 @@ boot_and_dump() {
     "${devices[@]}" -display none -serial "file:$work/console.log" \
     -qmp "unix:$work/qmp.sock,server=on,wait=off" -no-reboot &
   local qemu=$!
+  # A guest is never left running: not when this returns, nor when a failure ends the script.
   trap "kill $qemu 2>/dev/null || true" RETURN
+  trap "kill $qemu 2>/dev/null || true" EXIT
   if [[ $scenario == kdump ]]; then
     wait_for_console "$work/console.log" "$qemu" 'coroner-capture: saved' 900
     wait "$qemu" || true
     collect_kdump "$work"
   else
-    # panic() prints its end line after it has stopped the other CPUs and flushed the log: the
-    # dump then shows every CPU where the panic left it, however slowly the guest ran.
-    wait_for_console "$work/console.log" "$qemu" 'end Kernel panic - not syncing' 300
+    wait_for_console "$work/console.log" "$qemu" 'Kernel panic - not syncing' 300
+    wait_for_other_cpus_stopped "$work" "$qemu"
     # The sysrq scenarios are read in every format; the test module's only as kdump files.
     if [[ $scenario == module:* ]]; then dump_through_qmp "$work" kdump-zlib; else dump_through_qmp "$work" all; fi
     wait "$qemu" || true
