@@ -324,6 +324,20 @@ TEST_P(SlubOnEveryKernel, WhatisGivesEachObjectTheStateTheModuleLeftIt) {
   const SlabCache* cache = slub->find("coroner_obj");
   ASSERT_NE(cache, nullptr);
   EXPECT_EQ(slub->counts(*cache).allocated, 8u);
+  EXPECT_EQ(cache->debug_flags(), "FZPU");
+  // The poison scan checks the cache's objects as SLUB would: the one written after its free.
+  ScanRequest request;
+  request.patterns = PoisonCatalog::shipped().for_os("linux");
+  auto result = scan_poison(*o.view, &*slub, request);
+  bool found = false;
+  for (const DamagedObject& d : result.damaged) {
+    if (d.object != objects.freed[3]) continue;
+    found = true;
+    ASSERT_FALSE(d.damage.empty());
+    EXPECT_EQ(d.damage[0].area, "poison");
+    EXPECT_EQ(d.damage[0].offset, 0x48);  // offsetof(struct coroner_obj, stamp)
+  }
+  EXPECT_TRUE(found) << result.damaged.size() << " damaged objects";
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryKernel, SlubOnEveryKernel,
