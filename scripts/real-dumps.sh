@@ -22,7 +22,16 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CORONER_CACHE:-$HOME/.cache/coroner}
-log() { printf 'real-dumps: %s\n' "$*" >&2; }
+flavour_now=""  # the kernel flavour this process is making, for its log lines
+log() { printf 'real-dumps: %s%s\n' "${flavour_now:+$flavour_now: }" "$*" >&2; }
+
+# with_lock NAME COMMAND...: one at a time across the flavours made in parallel (apt and dpkg take
+# locks of their own and fail rather than wait).
+with_lock() {
+  local name=$1; shift
+  mkdir -p "$cache"
+  flock "$cache/.$name.lock" "$@"
+}
 
 kernel_package() {
   # The ABI package the metapackage points at, e.g. linux-image-6.1.0-56-amd64.
@@ -39,19 +48,20 @@ guest_modules=(
   drivers/block/virtio_blk
 )
 
+# fetch_kernel PACKAGE DIR FLAVOUR
 # kernel/<version>-<flavour>/: vmlinuz, vmlinux, modules/<name>.ko (stripped and decompressed, for
 # the guest), modules.load (their names, in load order) and, in Debian's debug layout,
 # debug/lib/modules/<release>/kernel/<path>.ko (with DWARF, for --modules).
 fetch_kernel() {
-  local pkg=$1 dir=$2
+  local pkg=$1 dir=$2 flavour=$3
   local release=${pkg#linux-image-}
   [[ -s $dir/vmlinux && -s $dir/vmlinuz && -f $dir/modules.load ]] && return 0
   log "fetching $pkg and $pkg-dbg into $cache/debs"
   mkdir -p "$cache/debs"
-  rm -rf "$dir" && mkdir -p "$dir/modules"
+  rm -rf "$dir" && mkdir -p "$dir/modules" && echo "$flavour" > "$dir/flavour"
   # Stale package lists name versions the mirror no longer has: refresh once and retry.
-  (cd "$cache/debs" && { apt-get download "$pkg" "$pkg-dbg" >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get download "$pkg" "$pkg-dbg" >/dev/null; }; })
+  (cd "$cache/debs" && { with_lock apt apt-get download "$pkg" "$pkg-dbg" >/dev/null 2>&1 ||
+    { with_lock apt apt-get update -qq && with_lock apt apt-get download "$pkg" "$pkg-dbg" >/dev/null; }; })
   local image dbg tmp m
   image=$(ls "$cache/debs/${pkg}_"*.deb | tail -n1)
   dbg=$(ls "$cache/debs/${pkg}-dbg_"*.deb | tail -n1)
@@ -107,6 +117,11 @@ fetch_kernel() {
 # guest-tools/<kexec-tools version>/: Debian's kexec with the libraries it needs that the host
 # lacks (Xen's), for the kdump guest. The host's own libraries fill in the rest at initramfs time.
 fetch_kexec() {
+  # Shared by every flavour: made once, by whichever comes first.
+  mkdir -p "$cache"
+  ( flock 9; fetch_kexec_unlocked "$1" ) 9>"$cache/.guest-tools.lock"
+}
+fetch_kexec_unlocked() {
   local dir=$1
   [[ -x $dir/sbin/kexec ]] && return 0
   log "fetching kexec-tools and its libraries into $dir"
@@ -119,7 +134,7 @@ fetch_kexec() {
       --no-replaces --no-enhances --no-pre-depends kexec-tools | grep -E '^lib' | sort -u); do
     dpkg -s "$p" >/dev/null 2>&1 || wanted+=("$p")
   done
-  (cd "$tmp" && apt-get download "${wanted[@]}" >/dev/null 2>&1)
+  (cd "$tmp" && with_lock apt apt-get download "${wanted[@]}" >/dev/null 2>&1)
   mkdir -p "$tmp/root"
   for p in "$tmp"/*.deb; do dpkg-deb -x "$p" "$tmp/root"; done
   mkdir -p "$dir.new/sbin" "$dir.new/lib"
@@ -147,7 +162,7 @@ build_test_module() {
   local headers=/usr/src/linux-headers-$release
   if [[ ! -d $headers ]]; then
     log "installing linux-headers-$release to build the test module"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$release" >/dev/null
+    DEBIAN_FRONTEND=noninteractive with_lock apt apt-get install -y -qq --no-install-recommends "linux-headers-$release" >/dev/null
   fi
   # Built where it stays, so that the paths in its debug info still name its source.
   local src=$out/src
@@ -365,11 +380,12 @@ make_flavour() {
   [[ -n $pkg ]] || { log "apt-cache knows no linux-image-$flavour: run 'apt-get update' first"; return 1; }
   version=$(apt-cache show "$pkg" | awk '/^Version:/ {print $2; exit}')
   local kdir=$cache/kernel/$version-$flavour
-  fetch_kernel "$pkg" "$kdir"
+  fetch_kernel "$pkg" "$kdir" "$flavour"
   # What makes a dump, not which dumps a kernel gets (real-dump-kernels.txt).
   key=$(cat "$here/real-dumps.sh" "$here/real-dump-scenarios.txt" "$here/guest-init.sh" "$here/qmp.py" \
     "$here"/../tests/realkernel/module/* | sha256sum | cut -c1-12)
   local ddir=$cache/dumps/$flavour-$version-$key
+  mkdir -p "$ddir" && echo "$flavour" > "$ddir/flavour"
   test_module_dir=$ddir/test-module
   build_test_module "$(cat "$kdir/release")" "$test_module_dir"
   local name kind cpu vmcoreinfo args wanted
@@ -380,14 +396,12 @@ make_flavour() {
       boot_and_dump "$kdir" "$ddir/$name" "$kind" "$cpu" "$args" "$vmcoreinfo" < /dev/null
   done < <(table real-dump-scenarios.txt)
   ln -sfn "$kdir" "$ddir/kernel"
-  echo "$flavour" > "$ddir/flavour"
-  echo "$flavour" > "$kdir/flavour"
-  # This flavour's dumps and kernels of other versions or scripts are stale, and so is anything an
-  # older script made (no flavour file); other flavours' stay.
+  # This flavour's dumps and kernels of other versions or scripts are stale; other flavours' stay.
   local d
   for d in "$cache"/dumps/* "$cache"/kernel/*; do
-    [[ -d $d && $d != "$ddir" && $d != "$kdir" ]] || continue
-    if [[ ! -f $d/flavour || $(cat "$d/flavour") == "$flavour" ]]; then rm -rf "$d"; fi
+    if [[ -d $d && $d != "$ddir" && $d != "$kdir" && -f $d/flavour && $(cat "$d/flavour") == "$flavour" ]]; then
+      rm -rf "$d"
+    fi
   done
   echo "$ddir"
 }
@@ -396,7 +410,25 @@ main() {
   local flavours=("$@") flavour
   ((${#flavours[@]})) || flavours=(amd64)
   [[ ${flavours[*]} == all ]] && mapfile -t flavours < <(table real-dump-kernels.txt | awk '{print $1}')
-  for flavour in "${flavours[@]}"; do make_flavour "$flavour"; done
+  # What older versions of this script made (no flavour file) is stale.
+  local d
+  for d in "$cache"/dumps/* "$cache"/kernel/*; do
+    if [[ -d $d && ! -f $d/flavour ]]; then rm -rf "$d"; fi
+  done
+  # A guest under TCG keeps about one core busy: as many kernels at a time as there are cores
+  # (CORONER_DUMP_JOBS), each printing its directory into its own file, listed in order at the end.
+  local jobs=${CORONER_DUMP_JOBS:-$(nproc)} out i
+  out=$(mktemp -d)
+  for i in "${!flavours[@]}"; do
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+    (flavour_now=${flavours[$i]}; make_flavour "${flavours[$i]}" > "$out/$i"; touch "$out/$i.made") &
+  done
+  wait
+  for i in "${!flavours[@]}"; do
+    [[ -f $out/$i.made ]] || { rm -rf "$out"; log "the dumps of ${flavours[$i]} could not be made (its lines above say why)"; exit 1; }
+  done
+  for i in "${!flavours[@]}"; do cat "$out/$i"; done
+  rm -rf "$out"
 }
 
 main "$@"
