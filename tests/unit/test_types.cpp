@@ -10,6 +10,7 @@
 #include "coroner/report/type_layout.hpp"
 #include "coroner/target/expression.hpp"
 #include "coroner/target/list_walk.hpp"
+#include "coroner/target/xarray_walk.hpp"
 #include "../support/dump_builder.hpp"
 #include "../support/temp_file.hpp"
 
@@ -410,6 +411,33 @@ TEST_P(Values, ListsCircularNullTerminatedAndCyclic) {
   EXPECT_EQ(broken_walk->entries, (std::vector<uint64_t>{address_of("broken"), unreadable, address_of("broken") + 152}));
   EXPECT_NE(broken_walk->detail.find("1 entry past it reached backwards from the head"), std::string::npos)
       << broken_walk->detail;
+}
+
+TEST_P(Values, XarraysByIndexThroughUnreadableAndInconsistentNodes) {
+  auto tree = walk_xarray(*objects, address_of("xa_tree"));
+  ASSERT_TRUE(tree) << tree.error().message;
+  ASSERT_EQ(tree->entries.size(), 2u);
+  EXPECT_EQ(tree->entries[0].index, 3u);
+  EXPECT_EQ(tree->entries[0].pointer, address_of("nodes"));
+  EXPECT_EQ(tree->entries[1].index, 5u);
+  EXPECT_EQ(tree->entries[1].pointer, address_of("nodes") + 152);
+  EXPECT_EQ(tree->values, 1u);
+  std::string problems;
+  for (const std::string& p : tree->problems) problems += p + "\n";
+  EXPECT_EQ(tree->problems.size(), 3u) << problems;
+  EXPECT_NE(problems.find("xa_node 0xffffffffbad00000 (indices from 64) unreadable"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("has shift 3, its parent's says 0"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("reached twice"), std::string::npos) << problems;
+
+  auto single = walk_xarray(*objects, address_of("xa_single"));
+  ASSERT_TRUE(single);
+  ASSERT_EQ(single->entries.size(), 1u);
+  EXPECT_EQ(single->entries[0].index, 0u);
+  EXPECT_EQ(single->entries[0].pointer, address_of("nodes") + 2 * 152);
+
+  auto limited = walk_xarray(*objects, address_of("xa_tree"), 1);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->entries.size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(GccDwarf, Values, ::testing::Values(fixture("4"), fixture("5")),

@@ -1,8 +1,10 @@
 #include "coroner/os/linux/tasks.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "coroner/format.hpp"
+#include "coroner/os/linux/pid_table.hpp"
 #include "coroner/target/list_walk.hpp"
 #include "coroner/target/struct_reader.hpp"
 
@@ -202,6 +204,34 @@ std::optional<uint32_t> find_panic_cpu(Objects& objects, const TaskList& out) {
   return std::nullopt;
 }
 
+// A task list broken by a page the dump left out loses the processes between its breaks (and the
+// threads of a leader it could not read); the pid table reaches them another way. Its problems
+// matter only then: on a whole task list it adds nothing.
+void add_tasks_only_the_pid_table_holds(Objects& objects, TaskReader& reader, std::unordered_set<uint64_t>& seen,
+                                        bool list_broken, TaskList& out) {
+  auto table = tasks_in_pid_table(objects);
+  if (!table) {
+    if (list_broken) out.problems.push_back("the pid table cannot stand in for the broken task list: " + table.error().message);
+    return;
+  }
+  size_t added = 0;
+  for (uint64_t address : table->tasks) {
+    if (!seen.insert(address).second) continue;
+    if (auto t = reader.read(address)) {
+      out.tasks.push_back(std::move(*t));
+      ++added;
+    }
+  }
+  if (added || list_broken) {
+    out.problems.insert(out.problems.end(), table->problems.begin(), table->problems.end());
+  }
+  if (added) {
+    out.problems.push_back(std::to_string(added) + (added == 1 ? " task" : " tasks") +
+                           " reached only through the pid table (init_pid_ns.idr): the task list does not lead to " +
+                           (added == 1 ? "it" : "them"));
+  }
+}
+
 }  // namespace
 
 Result<uint64_t> per_cpu_address(Objects& objects, std::string_view name, uint32_t cpu) {
@@ -234,13 +264,17 @@ Result<TaskList> read_tasks(Objects& objects) {
   }
   auto processes = walk_list(objects, {reader.reader().type(), "tasks", *init_task, false, 1000000});
   if (!processes) return processes.error();
-  if (auto p = incomplete_walk(*processes, "init_task.tasks")) out.problems.push_back(*p);
+  auto broken = incomplete_walk(*processes, "init_task.tasks");
+  if (broken) out.problems.push_back(*broken);
+  std::unordered_set<uint64_t> seen;
   for (uint64_t leader : processes->entries) {
     if (leader == *init_task) continue;
     for (uint64_t thread : reader.threads_of(leader)) {
+      if (!seen.insert(thread).second) continue;
       if (auto t = reader.read(thread)) out.tasks.push_back(std::move(*t));
     }
   }
+  add_tasks_only_the_pid_table_holds(objects, reader, seen, broken.has_value(), out);
   for (const Cpu& cpu : out.cpus) {
     for (Task& t : out.tasks) {
       if (t.address == cpu.current) t.active_on = cpu.id;
