@@ -61,7 +61,7 @@ while read -r line; do echo "coroner-guest: /proc/modules: $line" > /dev/kmsg; d
 # the crash so that sleeping tasks have not moved.
 echo t > /proc/sysrq-trigger
 echo l > /proc/sysrq-trigger
-if [ "@SCENARIO@" = module ]; then
+if [ -f /modules/coroner_test.ko ]; then
   # The test module sets up freed objects and crashes as its arguments say (crash=none: not at all).
   insmod /modules/coroner_test.ko @TEST_MODULE_ARGS@
 fi

@@ -173,8 +173,9 @@ build_test_module() {
   mv "$src/coroner_test.ko" "$out/"
 }
 
-# make_initramfs KERNEL_DIR KIND OUT: KIND is sysrq, kdump, or module:ARGS (the test module, loaded
-# with ARGS, commas for spaces, is what crashes the guest).
+# make_initramfs KERNEL_DIR KIND OUT: KIND is sysrq, kdump, module:ARGS (the test module, loaded
+# with ARGS, commas for spaces, is what crashes the guest) or kdump-module:ARGS (the same, with a
+# kdump capture kernel loaded).
 make_initramfs() {
   local kdir=$1 scenario=$2 out=$3
   local root m names=() module_args=""
@@ -186,7 +187,7 @@ make_initramfs() {
     cp "$kdir/modules/$m.ko" "$root/modules/"
     names+=("$m")
   done < "$kdir/modules.load"
-  if [[ $scenario == kdump ]]; then
+  if [[ $scenario == kdump* ]]; then
     # No ':' from the epoch: the directory goes into LD_LIBRARY_PATH.
     local tools=$cache/guest-tools/kexec-$(apt-cache show kexec-tools | awk '/^Version:/ {print $2; exit}' | tr : _)
     fetch_kexec "$tools"
@@ -194,12 +195,13 @@ make_initramfs() {
     copy_with_libs "$root" "$(command -v makedumpfile)"
     cp "$kdir/vmlinuz" "$root/vmlinuz"
   fi
-  if [[ $scenario == module:* ]]; then
+  if [[ $scenario == *module:* ]]; then
     cp "$test_module_dir/coroner_test.ko" "$root/modules/"
-    module_args=${scenario#module:}
+    module_args=${scenario#*module:}
     module_args=${module_args//,/ }
   fi
-  sed -e "s/@SCENARIO@/${scenario%%:*}/" -e "s/@MODULES@/${names[*]}/" -e "s/@TEST_MODULE_ARGS@/$module_args/" \
+  local kind=${scenario%%:*}
+  sed -e "s/@SCENARIO@/${kind%-module}/" -e "s/@MODULES@/${names[*]}/" -e "s/@TEST_MODULE_ARGS@/$module_args/" \
     "$here/guest-init.sh" > "$root/init"
   chmod +x "$root/init"
   (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"
@@ -312,6 +314,8 @@ PY
 #   KIND sysrq: crash, then QEMU dumps the guest (elf, kdump-zlib, kdump-snappy).
 #   KIND module:ARGS: the same, crashed by the test module loaded with ARGS.
 #   KIND kdump: crash into a capture kernel loaded with kexec -p, which saves /proc/vmcore.
+#   KIND kdump-module:ARGS: the same, crashed by the test module; an oops goes from oops_end()
+#   straight to the capture kernel, with no panic().
 boot_and_dump() {
   local kdir=$1 out=$2 scenario=$3 cpu=$4 append=$5 vmcoreinfo=$6
   local devices=() memory=512
@@ -319,7 +323,7 @@ boot_and_dump() {
   local work
   work=$(mktemp -d)
   make_initramfs "$kdir" "$scenario" "$work/initramfs.gz"
-  if [[ $scenario == kdump ]]; then
+  if [[ $scenario == kdump* ]]; then
     memory=768
     append="$append crashkernel=192M"
     local disk
@@ -339,7 +343,7 @@ boot_and_dump() {
   # A guest is never left running: not when this returns, nor when a failure ends the script.
   trap "kill $qemu 2>/dev/null || true" RETURN
   trap "kill $qemu 2>/dev/null || true" EXIT
-  if [[ $scenario == kdump ]]; then
+  if [[ $scenario == kdump* ]]; then
     wait_for_console "$work/console.log" "$qemu" 'coroner-capture: saved' 900
     wait "$qemu" || true
     collect_kdump "$work"

@@ -88,10 +88,11 @@ void register_fault(CLI::App& app) {
     if (!t) fail("no task was running on the crashing CPU " + std::to_string(*tasks.panic_cpu));
     auto bt = view.backtrace(*t);
     if (!bt) fail(bt.error().message);
-    auto fault = linux_kernel::explain_fault(view, typed.slub(), typed.poison, *bt);
+    auto log = linux_kernel::read_printk_log(view.objects().kernel());
+    auto fault = linux_kernel::explain_fault(view, typed.slub(), typed.poison, *bt, log ? &*log : nullptr);
     if (!fault) {
       std::cout << "pid " << t->pid << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "
-                << "(a panic() call, not an oops): nothing faulted\n";
+                << "or an oops in the log at its registers (a panic() call, not an oops): nothing faulted\n";
       print_warnings(view);
       return;
     }

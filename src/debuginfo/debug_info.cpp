@@ -1,5 +1,6 @@
 #include "coroner/debuginfo/debug_info.hpp"
 
+#include <algorithm>
 #include <libdwarf/dwarf.h>
 
 #include <cctype>
@@ -442,6 +443,27 @@ Result<Variable> DebugInfo::find_own_variable(std::string_view name) {
   Variable v{std::string(name), *type, entry->die, this, std::nullopt};
   if (auto facts = dies_->read(entry->die)) v.static_address = facts->static_address;
   return v;
+}
+
+std::optional<DebugInfo::MemberAt> DebugInfo::member_at(const Type* type, uint64_t offset) {
+  MemberAt out;
+  const Type* t = strip_typedefs(type);
+  for (int depth = 0; t && depth < 8; ++depth) {
+    const Member* found = nullptr;
+    for (const Member& m : members(t)) {
+      uint64_t size = strip_typedefs(m.type) ? strip_typedefs(m.type)->size : 0;
+      if (offset >= m.offset && offset < m.offset + std::max<uint64_t>(size, 1)) found = &m;
+    }
+    if (!found) break;
+    out.path += (out.path.empty() || found->name.empty() ? "" : ".") + found->name;
+    out.type = found->type;
+    offset -= found->offset;
+    const Type* inner = strip_typedefs(found->type);
+    if (!inner || (inner->kind != TypeKind::structure && inner->kind != TypeKind::union_type)) break;
+    t = inner;
+  }
+  if (out.path.empty()) return std::nullopt;
+  return out;
 }
 
 std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {

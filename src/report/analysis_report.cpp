@@ -24,11 +24,25 @@ std::string object_state(const rules::ObjectFacts& o) {
 }
 
 // The objects worth a line in a report: freed ones and stack addresses; the JSON has them all.
-bool worth_showing(const rules::ObjectFacts& o) { return o.place != rules::ObjectPlace::slab || o.free; }
+// A reallocated object is worth a line only when the crash touched it: a young system recycles its
+// task_structs and files all the time.
+bool worth_showing(const rules::ObjectFacts& o) {
+  return o.place != rules::ObjectPlace::slab || o.free || (o.reallocation && o.operand);
+}
+
+nlohmann::ordered_json reallocation_json(const rules::ObjectFacts& o) {
+  if (!o.reallocation) return nullptr;
+  const rules::Reallocation& r = *o.reallocation;
+  auto age = [](const std::optional<double>& a) { return a ? nlohmann::ordered_json(*a) : nlohmann::ordered_json(nullptr); };
+  return {{"freed_by_pid", r.free_pid}, {"freed_in", r.free_function}, {"freed_seconds_before", age(r.free_age)},
+          {"allocated_by_pid", r.alloc_pid}, {"allocated_in", r.alloc_function},
+          {"allocated_seconds_before", age(r.alloc_age)}};
+}
 
 std::string object_line(const rules::Facts& facts, const rules::ObjectFacts& o) {
   std::string what = !o.cache.empty() ? o.cache + " " : (!o.type.empty() ? o.type + " " : "");
   std::string s = object_state(o) + " " + what + hex(o.address) + ": " + o.found_as;
+  if (o.reallocation) s += "; " + rules::reallocation_text(*o.reallocation);
   for (const auto& h : o.holders) {
     if (static_cast<int>(h.thread) == facts.crashing) continue;
     const auto& t = facts.threads[h.thread];
@@ -101,7 +115,8 @@ nlohmann::ordered_json analysis_json(const AnalysisInput& in) {
         holders.push_back({{"pid", t.pid}, {"comm", t.comm}, {"where", h.where}});
       }
       objects.push_back({{"address", hex(o.address)}, {"place", object_place(o)}, {"cache", o.cache}, {"type", o.type},
-                         {"state", object_state(o)}, {"found_as", o.found_as}, {"holders", holders}});
+                         {"state", object_state(o)}, {"found_as", o.found_as}, {"pointers", o.pointers},
+                         {"reallocated", reallocation_json(o)}, {"holders", holders}});
     }
   }
   nlohmann::ordered_json others = nlohmann::ordered_json::array();

@@ -95,6 +95,23 @@ bool type_matches(const std::string& type, const std::regex& wanted) {
   return type.starts_with("struct ") && std::regex_match(type.substr(7), wanted);
 }
 
+std::string age_text(const std::optional<double>& age) {
+  if (!age) return "";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, " %.2f s before the crash", *age);
+  return buf;
+}
+
+}  // namespace
+
+std::string reallocation_text(const Reallocation& r) {
+  return "freed by pid " + std::to_string(r.free_pid) + (r.free_function.empty() ? "" : " in " + r.free_function) +
+         age_text(r.free_age) + ", allocated again by pid " + std::to_string(r.alloc_pid) +
+         (r.alloc_function.empty() ? "" : " in " + r.alloc_function) + age_text(r.alloc_age);
+}
+
+namespace {
+
 std::string object_text(const ObjectFacts& o, const std::string& as_type) {
   if (o.place == ObjectPlace::panic_message) {
     return "the panic message's " + hex(o.address) + (as_type.empty() ? "" : ", read as " + as_type) + " (" + o.found_as + ")";
@@ -104,7 +121,27 @@ std::string object_text(const ObjectFacts& o, const std::string& as_type) {
     return std::string(o.dead_frame ? "dead stack frame" : "stack") + " address " + hex(o.address) + " (" + o.found_as + ")";
   }
   std::string type = o.type.empty() ? o.cache + " object" : o.type + " (cache " + o.cache + ")";
-  return std::string(o.free ? "freed " : "allocated ") + type + " " + hex(o.address) + " (" + o.found_as + ")";
+  return std::string(o.free ? "freed " : "allocated ") + type + " " + hex(o.address) + " (" + o.found_as + ")" +
+         (o.reallocation ? "; " + reallocation_text(*o.reallocation) : "");
+}
+
+// A reallocation the rule's `reallocated` asks about: by threads other than the crashing one (the
+// holder), and within `within` seconds of the crash when the rule says so.
+bool reallocation_matches(const Condition& c, const ObjectFacts& o, const Facts& facts) {
+  if (!c.reallocated && !c.reallocated_within) return true;
+  bool by_others = false;
+  if (o.reallocation) {
+    int holder = facts.crashing >= 0 ? facts.threads[static_cast<size_t>(facts.crashing)].pid : -1;
+    by_others = o.reallocation->free_pid != holder && o.reallocation->alloc_pid != holder;
+  }
+  if (c.reallocated && *c.reallocated != by_others) return false;
+  if (c.reallocated_within) {
+    const auto& r = o.reallocation;
+    if (!r || !r->free_age || !r->alloc_age || *r->free_age > *c.reallocated_within || *r->alloc_age > *c.reallocated_within) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // Conditions evaluated on one set of facts. An `object` condition remembers the objects it matched,
@@ -245,6 +282,9 @@ class Evaluator {
     for (size_t i = 0; i < facts_.objects.size(); ++i) {
       const ObjectFacts& o = facts_.objects[i];
       if (c.freed && o.free != *c.freed) continue;
+      if (o.pointers > c.pointers) continue;
+      if (c.operand && o.operand != *c.operand) continue;
+      if (!reallocation_matches(c, o, facts_)) continue;
       if (!place_matches(c.place, o)) continue;
       if (c.type && !type_matches(o.type, *c.type)) continue;
       if (c.cache && !std::regex_match(o.cache, *c.cache)) continue;

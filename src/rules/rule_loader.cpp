@@ -160,7 +160,8 @@ class Reader {
   }
 
  private:
-  static constexpr const char* kObjectKeys = "freed, type, cache, place, frame, variable, as, fields";
+  static constexpr const char* kObjectKeys =
+      "freed, type, cache, place, frame, variable, as, fields, pointers, operand, reallocated, reallocated_within";
 
   Status object(const YAML::Node& v, Condition& c) {
     if (!v.IsMap() || v.size() == 0) return make_error(where(v) + ": `object` takes {" + kObjectKeys + "}");
@@ -171,6 +172,14 @@ class Reader {
         auto b = boolean(value);
         if (!b) return b.error();
         c.freed = *b;
+      } else if (k == "reallocated" || k == "operand") {
+        auto b = boolean(value);
+        if (!b) return b.error();
+        (k == "operand" ? c.operand : c.reallocated) = *b;
+      } else if (k == "pointers" || k == "reallocated_within") {
+        auto n = number(value, k == "pointers" ? 8 : 86400);
+        if (!n) return n.error();
+        if (k == "pointers") c.pointers = static_cast<int>(*n); else c.reallocated_within = *n;
       } else if (k == "type" || k == "cache") {
         auto re = regex(value, k == "type" ? c.type_text : c.cache_text);
         if (!re) return re.error();
@@ -218,6 +227,22 @@ class Reader {
     }
     if (c.children.empty()) return make_error(where(list) + ": an empty list of conditions");
     return c;
+  }
+
+  // A number from 0 to `max` (pointers: 2, reallocated_within: 30).
+  Result<double> number(const YAML::Node& v, double max) {
+    double n = -1;
+    if (v.IsScalar()) {
+      try {
+        size_t used = 0;
+        n = std::stod(v.Scalar(), &used);
+        if (used != v.Scalar().size()) n = -1;
+      } catch (const std::exception&) {
+        n = -1;
+      }
+    }
+    if (!(n >= 0 && n <= max)) return make_error(where(v) + ": expected a number from 0 to " + std::to_string(static_cast<int>(max)));
+    return n;
   }
 
   Result<std::regex> regex(const YAML::Node& v, std::string& text) {

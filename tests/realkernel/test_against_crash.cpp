@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "coroner/os/linux/kernel_summary.hpp"
@@ -259,3 +260,66 @@ TEST(RealDumpWithoutVmcoreinfo, LayoutFromTheIdtAgreesWithCrashAndTheKernel) {
   ASSERT_FALSE(log);
   EXPECT_NE(log.error().message.find("VMCOREINFO lacks"), std::string::npos);
 }
+
+namespace {
+
+// Where crash cannot open the dump (6.12), the kernel's own console is the oracle for `log`: every
+// line it printed (with its timestamp) until CPUs print at once is a line of the ring buffer coroner reads.
+// Lines below the console's loglevel were never printed, so the console is a subset.
+class LogOnEveryKernel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LogOnEveryKernel, HoldsEveryLineTheConsolePrinted) {
+  std::string dir = coroner::testing::flavour_dir(GetParam());
+  if (dir.empty()) GTEST_SKIP() << "no dumps of linux-image-" << GetParam() << " were made (CORONER_KERNELS)";
+  for (const char* scenario : {"sysrq-kaslr", "kdump-kaslr", "slub-uaf"}) {
+    SCOPED_TRACE(scenario);
+    KernelOpenOptions options{dir + "/" + scenario + "/vmcore.kdump-zlib", dir + "/kernel/vmlinux"};
+    auto k = Kernel::open(options);
+    ASSERT_TRUE(k) << k.error().message;
+    auto log = read_printk_log(**k);
+    ASSERT_TRUE(log) << log.error().message;
+    // A record of several lines prints them under one timestamp, indented as dmesg does; the
+    // console prints each with the timestamp.
+    std::set<std::string> ours;
+    std::istringstream text(report::log_text(*log, false));
+    static const std::regex kPrefix(R"(^(\[ *\d+\.\d{6}\] ).*)");
+    std::string prefix;
+    for (std::string line; std::getline(text, line);) {
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      std::smatch m;
+      if (std::regex_match(line, m, kPrefix)) {
+        prefix = m[1].str();
+      } else if (!prefix.empty() && line.size() > prefix.size() && line.compare(0, prefix.size(), std::string(prefix.size(), ' ')) == 0) {
+        line = prefix + line.substr(prefix.size());
+      }
+      ours.insert(line);
+    }
+    std::istringstream console(slurp(dir + "/" + scenario + "/console.log"));
+    static const std::regex kStamped(R"(^\[ *\d+\.\d{6}\] .*)");
+    static const std::regex kCpusPrintAtOnce(
+        R"(sysrq: Show backtrace of all active CPUs|NMI backtrace|sysrq: Trigger a crash|general protection fault|BUG: |kernel BUG at |Oops: |Kernel panic - not syncing)");
+    size_t compared = 0, missing = 0;
+    std::string first_missing;
+    for (std::string line; std::getline(console, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!std::regex_match(line, kStamped)) continue;
+      ++compared;
+      // PREEMPT_RT's console can cut a line short and print it again whole: what it printed is
+      // the start of one of ours.
+      auto it = ours.lower_bound(line);
+      bool cut_short = it != ours.end() && it->starts_with(line);
+      if (!ours.contains(crash_style(line)) && !ours.contains(line) && !cut_short && !missing++) first_missing = line;
+      // Once CPUs print at once (sysrq-l's NMI backtraces, the crash), PREEMPT_RT's consoles mix
+      // one line's characters into another: the console is no longer a faithful copy. Its first
+      // line is still compared.
+      if (std::regex_search(line, kCpusPrintAtOnce)) break;
+    }
+    EXPECT_GT(compared, 300u);
+    EXPECT_EQ(missing, 0u) << "first: " << first_missing;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryKernel, LogOnEveryKernel, ::testing::ValuesIn(coroner::testing::all_flavours()),
+                         coroner::testing::flavour_test_name);
+
+}  // namespace

@@ -30,7 +30,8 @@ std::optional<FaultExplanation> fault_of(coroner::testing::OpenedDump& o, std::o
   keep = *bt;
   auto s = Slub::read(*o.objects);
   if (s) slub.emplace(std::move(*s));
-  return explain_fault(*o.view, slub ? &*slub : nullptr, PoisonCatalog::shipped(), keep);
+  auto log = read_printk_log(*o.kernel);
+  return explain_fault(*o.view, slub ? &*slub : nullptr, PoisonCatalog::shipped(), keep, log ? &*log : nullptr);
 }
 
 }  // namespace
@@ -77,6 +78,48 @@ TEST(Fault, TheUseAfterFreeIsExplainedBackToTheFreedObjectsMember) {
   EXPECT_EQ(fault->chain[1].value, freed5);
   EXPECT_EQ(fault->chain[1].address_meaning.kind, "task stack");
 }
+
+// The same use after free captured by a kdump service: oops_end() handed its registers to
+// crash_kexec() and panic() never ran, so there are no pt_regs on the stack; the crashing CPU's
+// registers in the dump are the oops's, and the explanation must be the same as from QEMU's dump.
+class FaultOnKdump : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FaultOnKdump, TheOopssOwnRegistersAreTheFault) {
+  std::string dir = coroner::testing::flavour_dir(GetParam());
+  if (dir.empty()) GTEST_SKIP() << "no dumps of linux-image-" << GetParam() << " were made (CORONER_KERNELS)";
+  for (const char* file : {"vmcore.kdump-zlib", "vmcore.elf"}) {
+    SCOPED_TRACE(file);
+    auto o = coroner::testing::open_dump_in(dir, "kdump-uaf", file, coroner::testing::debug_info_of(dir));
+    ASSERT_TRUE(o.view);
+    o.view->load_module_debug({dir + "/test-module"});
+    std::optional<Slub> slub;
+    auto fault = fault_of(o, slub);
+    ASSERT_TRUE(fault.has_value()) << "no fault explained";
+    EXPECT_EQ(fault->frame->level, 0);
+    EXPECT_NE(fault->regs_from.find("crash_kexec"), std::string::npos) << fault->regs_from;
+    std::string log = slurp(dir + "/kdump-uaf/console.log");
+    EXPECT_EQ(log.find("Kernel panic - not syncing"), std::string::npos) << "the oops went straight to kdump";
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(non-canonical address (0x[0-9a-f]+))")));
+    ASSERT_TRUE(fault->address.has_value());
+    EXPECT_EQ(*fault->address, std::stoull(m[1], nullptr, 16));
+    EXPECT_EQ(fault->address_meaning.kind, "poison");
+    ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(freed\[5\] = ([0-9a-f]+))")));
+    ASSERT_FALSE(fault->chain.empty());
+    EXPECT_EQ(fault->chain[0].address.value_or(0), std::stoull(m[1], nullptr, 16) + 0x38);
+    EXPECT_EQ(fault->chain[0].member, "struct coroner_obj.peer");
+  }
+}
+
+std::vector<std::string> flavours_with_kdump_oops() {
+  std::vector<std::string> out;
+  for (const auto& f : coroner::testing::all_flavours()) {
+    if (coroner::testing::has_scenario(f, "kdump-uaf")) out.push_back(f);
+  }
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(EveryKernel, FaultOnKdump, ::testing::ValuesIn(flavours_with_kdump_oops()),
+                         coroner::testing::flavour_test_name);
 
 TEST(Fault, APanicWithoutAnOopsHasNothingToExplain) {
   auto o = coroner::testing::open_real_dump("sysrq-kaslr", "vmcore.kdump-zlib");

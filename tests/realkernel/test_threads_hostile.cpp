@@ -99,7 +99,10 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
         }
         if (tasks && (*tasks)->panic_cpu) {
           if (const Task* t = (*tasks)->active_on(*(*tasks)->panic_cpu)) {
-            if (auto bt = view.backtrace(*t)) (void)explain_fault(view, &*slub, PoisonCatalog::shipped(), *bt);
+            auto log = read_printk_log(**kernel);
+            if (auto bt = view.backtrace(*t)) {
+              (void)explain_fault(view, &*slub, PoisonCatalog::shipped(), *bt, log ? &*log : nullptr);
+            }
           }
         }
         if (seed == 2) {

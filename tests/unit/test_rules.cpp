@@ -214,6 +214,69 @@ TEST(Rules, ObjectsOnAnotherThreadsDeadStackFrame) {
   EXPECT_TRUE(matches("      object: {place: dead-stack-frame}\n", f));
 }
 
+// The facts of a crash with one thread, the crashing one, and one object.
+static Facts crashing_thread_and(ThreadFacts thread, ObjectFacts object) {
+  Facts f;
+  f.threads = {std::move(thread)};
+  f.crashing = 0;
+  f.objects = {std::move(object)};
+  return f;
+}
+
+// An object reached through another object's field counts only for rules that ask for it: a
+// freed object two pointers from the crash is not what the crash used.
+TEST(Rules, ObjectsReachedThroughPointersCountOnlyWhereTheRuleSaysSo) {
+  ObjectFacts o;
+  o.address = 0xffffc90000123e40;
+  o.place = ObjectPlace::stack;
+  o.dead_frame = true;
+  o.pointers = 1;
+  o.found_as = "struct coroner_request 0xffff888004a1c000 .private -> (1 pointer from what the crashing thread used)";
+  Facts f = crashing_thread_and({42, 42, "kworker/0:1", {"complete", "process_one_work"}, 'R'}, o);
+  EXPECT_FALSE(matches("      object: {place: dead-stack-frame}\n", f));
+  EXPECT_TRUE(matches("      object: {place: dead-stack-frame, pointers: 1}\n", f));
+  EXPECT_TRUE(matches("      object: {place: dead-stack-frame, pointers: 2}\n", f));
+  f.objects[0].pointers = 2;
+  EXPECT_FALSE(matches("      object: {place: dead-stack-frame, pointers: 1}\n", f));
+  auto bad = parse_rules("rules: [{id: t, title: t, when: {object: {pointers: many}}}]", "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("t.yaml:1:"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("expected a number from 0 to 8"), std::string::npos) << bad.error().message;
+}
+
+// Reallocated: freed and allocated again by threads other than the crashing one (its holder),
+// within the rule's seconds of the crash.
+TEST(Rules, ReallocatedObjectsNameBothLivesAndOnlyOtherThreadsCount) {
+  ObjectFacts o;
+  o.address = 0xffff888004a1c000;
+  o.cache = "coroner_entry";
+  o.found_as = "register di of the exception at frame #0 coroner_check_entry";
+  o.reallocation = Reallocation{301, 302, "coroner_reaper", "coroner_refill", 0.42, 0.31};
+  Facts f = crashing_thread_and({300, 300, "insmod", {"coroner_check_entry", "do_one_initcall"}, 'R'}, o);
+  const std::string rule = "      object: {freed: false, operand: true, reallocated: true, reallocated_within: 30}\n";
+  EXPECT_FALSE(matches(rule, f));  // a recycled object the registers hold, but not what the check read
+  f.objects[0].operand = true;
+  EXPECT_TRUE(matches(rule, f));
+  std::vector<std::string> evidence;
+  auto rules = parse_rules("rules: [{id: t, title: t, when: {object: {reallocated: true}}}]", "t.yaml");
+  ASSERT_TRUE(rules.ok());
+  ASSERT_TRUE(holds(rules->front().when, f, evidence));
+  EXPECT_EQ(evidence.at(0),
+            "allocated coroner_entry object 0xffff888004a1c000 (register di of the exception at frame #0 coroner_check_entry); "
+            "freed by pid 301 in coroner_reaper 0.42 s before the crash, allocated again by pid 302 in coroner_refill "
+            "0.31 s before the crash");
+  EXPECT_FALSE(matches("      object: {reallocated: true, reallocated_within: 0.3}\n", f));  // freed 0.42 s before
+  f.objects[0].reallocation->free_pid = 300;  // the holder freed it itself: its own bug, not this race
+  EXPECT_FALSE(matches(rule, f));
+  EXPECT_TRUE(matches("      object: {reallocated: false}\n", f));
+  f.objects[0].reallocation->free_pid = 301;
+  f.objects[0].reallocation->free_age.reset();  // HZ unknown: no age, no `within`
+  EXPECT_TRUE(matches("      object: {reallocated: true}\n", f));
+  EXPECT_FALSE(matches(rule, f));
+  f.objects[0].reallocation.reset();
+  EXPECT_FALSE(matches("      object: {reallocated: true}\n", f));
+}
+
 TEST(Rules, FieldTestsAreParsedWithErrorsThatSayWhatIsExpected) {
   auto t = parse_field_test("flags & 0x8 == 0");
   ASSERT_TRUE(t.ok());

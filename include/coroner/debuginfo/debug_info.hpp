@@ -83,6 +83,13 @@ class DebugInfo {
   // A dotted path of members ("se.group_node", "mem[4].base"): the last member (or array element),
   // its offsets from the start of `t`.
   Result<Member> find_member_path(const Type* t, std::string_view path);
+  // The innermost member covering `offset` of `t`, with its dotted path ("work.work.entry");
+  // nullopt when no member covers it.
+  struct MemberAt {
+    std::string path;
+    const Type* type = nullptr;
+  };
+  std::optional<MemberAt> member_at(const Type* t, uint64_t offset);
   const Type* pointer_to(const Type* t);
   const Type* array_of(const Type* element, uint64_t count);
   // A base type by C name ("unsigned long", "int", "char"), or a stand-in of the right size.

@@ -44,6 +44,10 @@ struct Condition {
   std::string states;                         // thread: one of these ps letters ("D", "DS"); empty: any
   std::string address_kind, poison_pattern;   // fault
   std::optional<bool> freed;                  // object
+  int pointers = 0;                           // object: reached through at most this many pointers
+  std::optional<bool> operand;                // object: what the fault or the failed check touched
+  std::optional<bool> reallocated;            // object: freed and allocated again by other threads
+  std::optional<double> reallocated_within;   // object: both within this many seconds of the crash
   std::string type_text, cache_text;          // object: regexes on its type and its cache
   std::string as_type;                        // object: read an untyped object as this C type
   std::string frame_text;                     // object, place frame: the function whose frame holds it

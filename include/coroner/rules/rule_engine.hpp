@@ -33,6 +33,17 @@ struct ObjectHolder {
   std::string where;  // "stack slot 0x... in frame #2 pipe_read", "register rdi", "its own stack"
 };
 
+// A slab object that was freed and handed out again (SLUB's free track from its old life, its
+// alloc track from the new one).
+struct Reallocation {
+  int free_pid = 0, alloc_pid = 0;
+  std::string free_function, alloc_function;  // the callers of the allocator, as the tracks say
+  std::optional<double> free_age, alloc_age;  // seconds before the crash, when jiffies and HZ are known
+};
+
+// "freed by pid 107 in coroner_reaper 0.04 s before the crash, allocated again by pid 108 in ..."
+std::string reallocation_text(const Reallocation& r);
+
 struct ObjectFacts {
   uint64_t address = 0;
   std::string cache, found_as;  // found_as: "the faulting operand's base", "loaded by `mov 0x38(%rax), %rax`"
@@ -40,6 +51,10 @@ struct ObjectFacts {
   bool free = false;
   ObjectPlace place = ObjectPlace::slab;  // slab or stack
   bool dead_frame = false;                // on a stack, below its thread's stack pointer
+  int pointers = 0;                       // pointers followed from what the crashing thread used to it
+  bool operand = false;                   // what the faulting access or the failed check touched, or
+                                          // an object the faulting pointer was loaded from
+  std::optional<Reallocation> reallocation;
   std::vector<ObjectHolder> holders;
   FieldReader field;  // empty when the object's type is unknown
   // For an untyped object (an address the panic message names): its fields read as a C type the

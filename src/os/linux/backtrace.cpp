@@ -331,6 +331,7 @@ Backtrace Unwinder::backtrace(const Task& task) const {
   if (cpu && cpu->registers) {
     PtRegs regs = regs_from_note(*cpu->registers);
     out.start = "registers of CPU " + std::to_string(cpu->id) + " (NT_PRSTATUS)";
+    out.start_regs = regs;
     if (user_mode(regs)) {
       out.user_regs = regs;
       out.end = "user mode";

@@ -61,24 +61,61 @@ bool is_load(const x86_64::Instruction& in) {
   return in.memory && (in.mnemonic == "mov" || in.mnemonic == "movq") && in.memory->size == 8;
 }
 
+bool is_conditional_jump(const x86_64::Instruction& in) {
+  return in.mnemonic.size() > 1 && in.mnemonic[0] == 'j' && !in.mnemonic.starts_with("jmp");
+}
+
+std::optional<uint64_t> jump_target(const x86_64::Instruction& in) {
+  static const std::regex kTarget(R"(^\$?0x([0-9a-f]+)$)");
+  std::smatch m;
+  if (!std::regex_match(in.operands, m, kTarget)) return std::nullopt;
+  return std::stoull(m[1].str(), nullptr, 16);
+}
+
+// The registers an AT&T instruction names ("%eax, %eax" -> rax), as 64-bit names.
+std::vector<std::string> registers_named(const x86_64::Instruction& in) {
+  static const std::regex kRegister(R"(%(\w+))");
+  std::vector<std::string> out;
+  for (std::sregex_iterator it(in.operands.begin(), in.operands.end(), kRegister), end; it != end; ++it) {
+    out.push_back(x86_64::full_register((*it)[1].str()));
+  }
+  return out;
+}
+
+std::optional<size_t> last_writer(const std::vector<x86_64::Instruction>& code, const std::string& reg, size_t before) {
+  for (size_t i = before; i-- > 0;) {
+    if (writes(code[i], reg)) return i;
+  }
+  return std::nullopt;
+}
+
+// A BUG_ON() traps on ud2 that a conditional jump leads to (or jumps over); the flags it tested come
+// from the test or cmp just before that jump, which reads memory itself or a register a load
+// filled. That read is what the failed check was about: its instruction's index.
+std::optional<size_t> failed_check_read(const std::vector<x86_64::Instruction>& code, size_t trap) {
+  std::optional<size_t> jump;
+  for (size_t i = 0; i < trap; ++i) {
+    if (is_conditional_jump(code[i]) && jump_target(code[i]) == code[trap].address) jump = i;
+  }
+  if (!jump && trap > 0 && is_conditional_jump(code[trap - 1])) jump = trap - 1;
+  if (!jump) return std::nullopt;
+  for (size_t k = *jump; k-- > 0 && *jump - k <= 8;) {
+    const auto& in = code[k];
+    if (!in.mnemonic.starts_with("test") && !in.mnemonic.starts_with("cmp")) continue;
+    if (in.memory) return k;
+    for (const std::string& r : registers_named(in)) {
+      auto j = last_writer(code, r, k);
+      if (j && code[*j].memory && code[*j].mnemonic.starts_with("mov") && !code[*j].mnemonic.starts_with("movabs")) return j;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // The member of `type` covering `offset`, as "struct coroner_obj.peer" (nested members dotted).
 std::string member_at(DebugInfo& debug, const Type* type, uint64_t offset) {
-  std::string path;
-  const Type* t = strip_typedefs(type);
-  for (int depth = 0; t && depth < 8; ++depth) {
-    const Member* found = nullptr;
-    for (const Member& m : debug.members(t)) {
-      uint64_t size = strip_typedefs(m.type) ? strip_typedefs(m.type)->size : 0;
-      if (offset >= m.offset && offset < m.offset + std::max<uint64_t>(size, 1)) found = &m;
-    }
-    if (!found) break;
-    path += (path.empty() || found->name.empty() ? "" : ".") + found->name;
-    offset -= found->offset;
-    const Type* inner = strip_typedefs(found->type);
-    if (!inner || (inner->kind != TypeKind::structure && inner->kind != TypeKind::union_type)) break;
-    t = inner;
-  }
-  return path.empty() ? "" : type_name(type) + "." + path;
+  auto m = debug.member_at(type, offset);
+  return m ? type_name(type) + "." + m->path : "";
 }
 
 class Tracer {
@@ -156,10 +193,7 @@ class Tracer {
 
  private:
   std::optional<size_t> last_writer(const std::string& reg, size_t before) const {
-    for (size_t i = before; i-- > 0;) {
-      if (writes(code_[i], reg)) return i;
-    }
-    return std::nullopt;
+    return coroner::linux_kernel::last_writer(code_, reg, before);
   }
 
   LinuxView& view_;
@@ -174,6 +208,25 @@ std::string at_code(LinuxView& view, uint64_t address) {
   return locate_code(view.objects().kernel(), &view.modules(), address).text(address);
 }
 
+// The object a BUG_ON()'s failed check read, when the code before the ud2 says which.
+void explain_check(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const std::vector<x86_64::Instruction>& code,
+                   size_t trap, Tracer& tracer, FaultExplanation& out) {
+  auto read = failed_check_read(code, trap);
+  if (!read) return;
+  const x86_64::Instruction& in = code[*read];
+  out.checked = tracer.address_of(*read, 0);
+  out.checked_by = in;
+  if (!out.checked) {
+    out.findings.push_back("the failed check tested what `" + in.text() + "` at " + at_code(view, in.address) +
+                           " read, from an address the saved registers do not give");
+    return;
+  }
+  out.checked_meaning = value_meaning(view, slub, poison, *out.checked);
+  std::string member = out.checked_meaning.slab ? tracer.slab_member(*out.checked_meaning.slab) : "";
+  out.findings.push_back("the failed check tested what `" + in.text() + "` at " + at_code(view, in.address) + " read from " +
+                         hex(*out.checked) + ": " + out.checked_meaning.text + (member.empty() ? "" : " (" + member + ")"));
+}
+
 }  // namespace
 
 ValueMeaning value_meaning(LinuxView& view, Slub* slub, const PoisonCatalog& poison, uint64_t v) {
@@ -186,14 +239,45 @@ ValueMeaning value_meaning(LinuxView& view, Slub* slub, const PoisonCatalog& poi
   return {address_kind_name(w.kind), w.summary, w.slab};
 }
 
+std::optional<std::string> reported_oops_location(const KernelLog& log) {
+  // The report's first line, then its "RIP: 0010:func+0x1f/0x40 [module]" (older kernels put the
+  // address in brackets before the name).
+  static const std::regex kOops(R"(^(Oops: |general protection fault|BUG: unable to handle|BUG: kernel NULL pointer|kernel BUG at |invalid opcode: |stack segment: |divide error: ))");
+  static const std::regex kRip(R"(^RIP: 0010:(?:\[<[0-9a-f]+>\]\s*)*(\S+\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[[^\]]+\])?))");
+  std::optional<std::string> out;
+  bool in_report = false;
+  for (const LogRecord& r : log.records) {
+    std::smatch m;
+    if (std::regex_search(r.text, kOops)) {
+      in_report = true;
+      out.reset();
+    } else if (in_report && !out && std::regex_search(r.text, m, kRip)) {
+      out = m[1].str();
+    }
+  }
+  return out;
+}
+
 std::optional<FaultExplanation> explain_fault(LinuxView& view, Slub* slub, const PoisonCatalog& poison,
-                                              const Backtrace& bt) {
+                                              const Backtrace& bt, const KernelLog* log) {
   FaultExplanation out;
   for (const Frame& f : bt.frames) {
     if (f.regs && !user_mode(*f.regs) && f.regs_address && f.regs->size() > 16) {
       out.frame = &f;
       out.regs = *f.regs;
+      out.regs_from = "the pt_regs at " + hex(*f.regs_address);
       break;
+    }
+  }
+  if (!out.frame && bt.start_regs && !user_mode(*bt.start_regs) && !bt.frames.empty() && log) {
+    const Frame& first = bt.frames.front();
+    auto reported = reported_oops_location(*log);
+    if (reported && first.where.text(first.pc) == *reported) {
+      out.frame = &first;
+      out.regs = *bt.start_regs;
+      out.regs_from = "the crashing CPU's registers in the dump, which oops_end() handed to crash_kexec() (the "
+                      "log's oops reports the same RIP, " + *reported + ")";
+      out.findings.push_back("the exception's registers are " + out.regs_from);
     }
   }
   if (!out.frame) return std::nullopt;
@@ -228,11 +312,12 @@ std::optional<FaultExplanation> explain_fault(LinuxView& view, Slub* slub, const
   out.code.assign(code.begin() + static_cast<long>(first), code.begin() + static_cast<long>(std::min(code.size(), fault + kContext)));
   out.faulting = code[fault];
   std::string where = at_code(view, rip);
+  Tracer tracer(view, slub, poison, code, fault, out.regs);
   if (!out.faulting->memory) {
     out.findings.push_back("RIP " + where + ": `" + out.faulting->text() + "` touches no memory");
+    if (out.faulting->mnemonic == "ud2") explain_check(view, slub, poison, code, fault, tracer, out);
     return out;
   }
-  Tracer tracer(view, slub, poison, code, fault, out.regs);
   const auto& m = *out.faulting->memory;
   out.address = tracer.address_of(fault, 0);
   std::string operand = m.base.empty() ? hex(static_cast<uint64_t>(m.displacement)) : m.base;

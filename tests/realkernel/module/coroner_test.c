@@ -32,6 +32,13 @@
  *               completion, but the frame that declared it has not returned (it sleeps)
  *   splice_negative  seed 004's near miss: the same BUG in d_splice_alias() on the same path, but
  *               the hashed dentry is negative (no inode): not the race where it turned positive
+ *   stale_batch seed 003's race one pointer away, with other names: a request's private pointer
+ *               leads to a batch in its submitter's returned frame; the work item that ends the
+ *               request reads the batch's completion pointer out of the reused frame and
+ *               complete() faults on it, so only the request's field leads to the dead frame
+ *   realloc     a use after reallocation: the holder keeps an entry a reaper thread frees and a
+ *               refill thread allocates again (valid, unpoisoned memory), and the holder's
+ *               BUG_ON() on one of its fields fires
  *
  * Every address coroner needs is printed ("coroner_test: live[0] = ...") so tests can check.
  */
@@ -63,7 +70,8 @@ struct coroner_obj {
 static char *crash = "none";
 module_param(crash, charp, 0444);
 MODULE_PARM_DESC(crash, "how to crash after setting up: none, uaf, null, bug, panic, overwrite, list_del, freed_lock, "
-		 "hang, dead_completion, splice_hashed, zeroout_hang, live_completion, splice_negative");
+		 "hang, dead_completion, splice_hashed, zeroout_hang, live_completion, splice_negative, stale_batch, "
+		 "realloc");
 
 /* A lock in an object of its own cache, so that a dump names its type through the cache. */
 struct coroner_lockbox {
@@ -208,16 +216,17 @@ static noinline void coroner_issue_zeroout(void)
 	barrier_data(&wait);
 }
 
-/* What the thread runs next reuses the returned frame. Every word's low half is zero, so the
- * completion's lock (the low half of an aligned word) reads unlocked and complete() takes it; its
- * wait list's next pointer reads 0xc0ffee0000000000, not canonical, and complete() faults on it. */
-static noinline void coroner_reuse_stack(void)
+/* What the thread runs next reuses the returned frame with `word` in every slot. For seed 003
+ * every word's low half is zero, so the completion's lock (the low half of an aligned word) reads
+ * unlocked and complete() takes it; its wait list's next pointer reads 0xc0ffee0000000000, not
+ * canonical, and complete() faults on it. */
+static noinline void coroner_reuse_stack(u64 word)
 {
 	u64 scratch[240];
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(scratch); i++)
-		scratch[i] = 0xc0ffee0000000000ULL;
+		scratch[i] = word;
 	barrier_data(scratch);
 }
 
@@ -229,7 +238,7 @@ static noinline void coroner_lazyinit(void)
 	pad[0] = 1;
 	pad[sizeof(pad) - 1] = 1;
 	coroner_issue_zeroout();
-	coroner_reuse_stack();
+	coroner_reuse_stack(0xc0ffee0000000000ULL);
 	barrier_data((void *)pad);
 }
 
@@ -345,6 +354,162 @@ static noinline void coroner_splice_hashed(bool positive)
 	lookup_open(inode, dentry);
 }
 
+/* stale_batch: a batch of requests counted in the submitter's frame, as blkdev_issue_zeroout()'s
+ * bio_batch was, but reached only through the request's untyped private pointer (a bio's bi_private). */
+struct coroner_batch {
+	atomic_t pending;
+	struct completion *done;
+};
+
+struct coroner_request {
+	unsigned long tag;
+	struct delayed_work work;
+	void *private;
+	int status;
+};
+
+/* The batch pointer dies in this function: what the completer is left with is the completion
+ * pointer read out of the reused frame. */
+static noinline struct completion *coroner_batch_put(struct coroner_request *req)
+{
+	struct coroner_batch *batch = req->private;
+
+	return atomic_dec_and_test(&batch->pending) ? batch->done : NULL;
+}
+
+static void coroner_request_end(struct work_struct *work)
+{
+	struct coroner_request *req = container_of(to_delayed_work(work), struct coroner_request, work);
+	struct completion *done = coroner_batch_put(req);
+
+	if (done)
+		complete(done);
+	req->status = 1;
+}
+
+/* Drops its own reference and returns without waiting for the request's. */
+static noinline void coroner_submit(struct coroner_request *req)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct coroner_batch batch = { .pending = ATOMIC_INIT(2), .done = &done };
+
+	req->private = &batch;
+	pr_info("coroner_test: submitter pid %d leaves batch %px in its frame; request %px\n", current->pid, &batch, req);
+	schedule_delayed_work(&req->work, msecs_to_jiffies(200));
+	atomic_dec(&batch.pending);
+	barrier_data(&batch);
+}
+
+/* A deep frame, so that the sleep that follows does not reach the returned one. The reused
+ * frame's words read 1 in their low half: the batch's pending count drops to 0 and its completion
+ * pointer is 0xc0ffee0000000001, not canonical. */
+static noinline void coroner_submit_and_reuse(struct coroner_request *req)
+{
+	volatile char pad[1536];
+
+	pad[0] = 1;
+	pad[sizeof(pad) - 1] = 1;
+	coroner_submit(req);
+	coroner_reuse_stack(0xc0ffee0000000001ULL);
+	barrier_data((void *)pad);
+}
+
+static noinline void coroner_stale_batch(void)
+{
+	struct kmem_cache *requests = kmem_cache_create("coroner_request", sizeof(struct coroner_request), 0, 0, NULL);
+	struct coroner_request *req = requests ? kmem_cache_zalloc(requests, GFP_KERNEL) : NULL;
+
+	if (!req)
+		return;
+	req->tag = 0x7e9;
+	INIT_DELAYED_WORK(&req->work, coroner_request_end);
+	coroner_submit_and_reuse(req);
+	for (;;)
+		msleep_interruptible(1000);
+}
+
+/* realloc: an entry its holder checks after a reaper freed it and a refill thread allocated the
+ * same memory again. */
+struct coroner_entry {
+	unsigned long key;
+	int users; /* > 0 while anyone holds the entry */
+	u32 generation;
+	struct list_head node;
+};
+
+static struct kmem_cache *entry_cache;
+static struct coroner_entry *shared_entry;
+static DECLARE_COMPLETION(entry_freed);
+static DECLARE_COMPLETION(entry_reused);
+
+static noinline void coroner_sleep_forever(void)
+{
+	while (!kthread_should_stop())
+		msleep_interruptible(1000);
+}
+
+static noinline int coroner_reaper(void *unused)
+{
+	pr_info("coroner_test: reaper pid %d frees entry %px\n", current->pid, shared_entry);
+	kmem_cache_free(entry_cache, shared_entry);
+	complete(&entry_freed);
+	coroner_sleep_forever();
+	return 0;
+}
+
+/* Allocates until SLUB hands out the freed entry again, and starts its new life unpublished. */
+static noinline int coroner_refill(void *unused)
+{
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		struct coroner_entry *e = kmem_cache_alloc(entry_cache, GFP_KERNEL);
+
+		if (!e)
+			break;
+		e->key = 0x600d;
+		e->users = -1;
+		e->generation = 2;
+		INIT_LIST_HEAD(&e->node);
+		if (e == shared_entry) {
+			pr_info("coroner_test: refill pid %d allocated entry %px again\n", current->pid, e);
+			break;
+		}
+	}
+	complete(&entry_reused);
+	coroner_sleep_forever();
+	return 0;
+}
+
+/* noipa: the check is given the entry, as a real caller's would be, not its field by value. */
+static noinline __attribute__((__noipa__)) void coroner_check_entry(struct coroner_entry *e)
+{
+	BUG_ON(e->users <= 0);
+}
+
+static noinline void coroner_use_after_realloc(void)
+{
+	struct coroner_entry *held;
+
+	entry_cache = kmem_cache_create("coroner_entry", sizeof(struct coroner_entry), 0, 0, NULL);
+	held = entry_cache ? kmem_cache_alloc(entry_cache, GFP_KERNEL) : NULL;
+	if (!held)
+		return;
+	held->key = 0xbeef;
+	held->users = 1;
+	held->generation = 1;
+	INIT_LIST_HEAD(&held->node);
+	shared_entry = held;
+	pr_info("coroner_test: holder pid %d holds entry %px\n", current->pid, held);
+	if (IS_ERR(kthread_run(coroner_reaper, NULL, "coroner_reaper")))
+		return;
+	wait_for_completion(&entry_freed);
+	if (IS_ERR(kthread_run(coroner_refill, NULL, "coroner_refill")))
+		return;
+	wait_for_completion(&entry_reused);
+	coroner_check_entry(held);
+}
+
 static noinline void coroner_crash(void)
 {
 	struct coroner_obj *volatile stale = freed[5];
@@ -377,6 +542,10 @@ static noinline void coroner_crash(void)
 		coroner_live_completion();
 	else if (!strcmp(crash, "splice_negative"))
 		coroner_splice_hashed(false);
+	else if (!strcmp(crash, "stale_batch"))
+		coroner_stale_batch();
+	else if (!strcmp(crash, "realloc"))
+		coroner_use_after_realloc();
 }
 
 static int __init coroner_test_init(void)

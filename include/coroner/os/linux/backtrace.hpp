@@ -50,6 +50,7 @@ struct Frame {
 struct Backtrace {
   const Task* task = nullptr;
   std::string start;             // where the first registers came from
+  std::optional<PtRegs> start_regs;  // those registers, when they are the CPU's from the dump's notes
   std::vector<Frame> frames;
   std::optional<PtRegs> user_regs;  // the user-mode registers saved at kernel entry, when reached
   std::string end;                  // "user mode", "end of stack", or what went wrong

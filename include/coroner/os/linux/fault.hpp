@@ -11,6 +11,7 @@
 
 #include "coroner/arch/x86_64_disassembler.hpp"
 #include "coroner/os/linux/linux_view.hpp"
+#include "coroner/os/linux/printk_log.hpp"
 #include "coroner/os/linux/slub.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 
@@ -38,6 +39,7 @@ struct Provenance {
 struct FaultExplanation {
   const Frame* frame = nullptr;  // the exception frame (its pt_regs)
   PtRegs regs{};
+  std::string regs_from;                    // where the exception's registers were found
   CodeLocation where;
   std::vector<x86_64::Instruction> code;    // from a little before RIP to a little after
   std::optional<x86_64::Instruction> faulting;
@@ -45,11 +47,22 @@ struct FaultExplanation {
   ValueMeaning address_meaning, base_meaning;
   std::vector<Provenance> chain;            // the base register, traced back
   std::string member;                       // the member the faulting access aimed at, when known
+  // A BUG_ON()'s trap (ud2): the address its failed check read, and the instruction that read it.
+  std::optional<uint64_t> checked;
+  std::optional<x86_64::Instruction> checked_by;
+  ValueMeaning checked_meaning;
   std::vector<std::string> findings;        // the story, one sentence each
 };
 
-// nullopt when the backtrace has no kernel-mode exception frame (a panic() without an oops).
+// Where the last oops in the log says it happened ("coroner_crash+0x10f/0x500 [coroner_test]", its
+// "RIP: 0010:" line), when the log has one.
+std::optional<std::string> reported_oops_location(const KernelLog& log);
+
+// The exception's registers are the pt_regs its entry code saved on the crashing stack; or, when a
+// kdump capture kernel took the dump straight from oops_end() (crash_kexec(regs), no panic()), the
+// crashing CPU's own registers in the dump, recognised by the location the log's oops reported.
+// nullopt when there are neither (a panic() without an oops). `log` may be null.
 std::optional<FaultExplanation> explain_fault(LinuxView& view, Slub* slub, const PoisonCatalog& poison,
-                                              const Backtrace& bt);
+                                              const Backtrace& bt, const KernelLog* log);
 
 }  // namespace coroner::linux_kernel
