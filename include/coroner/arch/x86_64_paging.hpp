@@ -12,6 +12,9 @@ constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull;  // __START_KERNEL_m
 constexpr uint64_t kDefaultPageOffset4 = 0xffff888000000000ull;  // page_offset_base without KASLR
 constexpr uint64_t kDefaultPageOffset5 = 0xff11000000000000ull;
 constexpr uint64_t kPageSize = 4096;
+// The lowest address a kernel pointer can have: 5-level paging's kernel half begins here (4-level's
+// at 0xffff800000000000, and nothing canonical lies between), so one bound serves both.
+constexpr uint64_t kLowestKernelAddress = 0xff00000000000000ull;
 
 struct Translation {
   uint64_t paddr = 0;

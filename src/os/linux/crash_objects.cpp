@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -92,7 +93,7 @@ void ObjectGatherer::add_slab(const SlabObject& o, uint64_t address, const std::
 }
 
 void ObjectGatherer::add_value(uint64_t value, const Found& found, const Task* crashing) {
-  if (value < 0xffff800000000000ull || facts_.objects.size() >= kMaxObjects) return;
+  if (value < x86_64::kLowestKernelAddress || facts_.objects.size() >= kMaxObjects) return;
   if (map_.direct_map_pfn(value)) {
     if (!slub_) return;
     auto o = slub_->object_at(value);
@@ -181,7 +182,7 @@ void ObjectGatherer::follow(size_t object, int hop, const Task* crashing) {
     if (!bytes.readable(off, 8)) continue;
     uint64_t v;
     std::memcpy(&v, bytes.data.data() + off, 8);
-    if (v < 0xffff800000000000ull || (v >= address && v < address + size)) continue;  // not a pointer, or to itself
+    if (v < x86_64::kLowestKernelAddress || (v >= address && v < address + size)) continue;  // not a pointer, or to itself
     Word w{off, v, "+" + hex(off), false};
     if (type) {
       if (auto m = debug.member_at(*type, off)) {

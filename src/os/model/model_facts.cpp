@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
 #include "coroner/os/model/model_log.hpp"
@@ -29,7 +30,7 @@ void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std:
   std::set<uint64_t> seen;
   for (std::sregex_iterator it(text.begin(), text.end(), kAddress), end; it != end && a.facts.objects.size() < kMaxObjects; ++it) {
     uint64_t address = std::stoull((*it)[1].str(), nullptr, 16);
-    if (address < 0xffff800000000000ull || !seen.insert(address).second) continue;
+    if (address < x86_64::kLowestKernelAddress || !seen.insert(address).second) continue;
     rules::ObjectFacts o;
     o.address = address;
     o.place = rules::ObjectPlace::panic_message;
@@ -100,7 +101,7 @@ void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
         for (size_t off = 0; off + 8 <= bytes.size(); off += 8) {
           uint64_t v;
           std::memcpy(&v, bytes.data() + off, 8);
-          if (v >= 0xffff800000000000ull) f.words.push_back({low + off, v});
+          if (v >= x86_64::kLowestKernelAddress) f.words.push_back({low + off, v});
         }
       }
     }
@@ -116,7 +117,7 @@ void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std:
     for (const auto& v : f.variables) {
       auto pointee = objects.debug().find_type(v.pointee);
       const Type* t = pointee ? strip_typedefs(*pointee) : nullptr;
-      if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type) || v.value < 0xffff800000000000ull) continue;
+      if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type) || v.value < x86_64::kLowestKernelAddress) continue;
       std::string where = v.name + ", " + (v.parameter ? "parameter" : "local") + " of frame #" + std::to_string(f.level) + " " +
                           f.function + " at " + hex(v.location);
       auto same = std::find_if(a.facts.objects.begin(), a.facts.objects.end(), [&](const auto& o) { return o.address == v.value; });
@@ -150,7 +151,7 @@ void add_stack_addresses(ModelAnalysis& a) {
   for (int r = 0; r < kRegCount; ++r) {
     uint64_t value = crashing.registers->regs[static_cast<size_t>(r)];
     auto reg = static_cast<Reg>(r);
-    if (reg == Reg::rsp || reg == Reg::rbp || reg == Reg::rip || value < 0xffff800000000000ull) continue;
+    if (reg == Reg::rsp || reg == Reg::rbp || reg == Reg::rip || value < x86_64::kLowestKernelAddress) continue;
     for (size_t i = 0; i < a.threads.threads.size() && a.facts.objects.size() < kMaxObjects; ++i) {
       const ModelThread& owner = a.threads.threads[i];
       if (!owner.on_own_stack(value) || seen.contains(value)) continue;
@@ -228,7 +229,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   for (size_t off = 0; off + 8 <= words.size() && a.facts.objects.size() < kMaxObjects; off += 8) {
     uint64_t v;
     std::memcpy(&v, words.data() + off, 8);
-    if (v < 0xffff800000000000ull || seen.contains(v)) continue;
+    if (v < x86_64::kLowestKernelAddress || seen.contains(v)) continue;
     auto b = kmem->buffer_at(v);
     if (!b) continue;
     seen.insert(v);
