@@ -11,11 +11,9 @@ using linux_kernel::Task;
 using linux_kernel::TaskList;
 
 // What `bt` shows with no selection: the panicking task, or else every task on a CPU.
-std::vector<const Task*> default_selection(const TaskList& tasks) {
+std::vector<const Task*> default_selection(linux_kernel::LinuxView& view, const TaskList& tasks) {
   std::vector<const Task*> out;
-  if (tasks.panic_cpu) {
-    if (const Task* t = tasks.active_on(*tasks.panic_cpu)) return {t};
-  }
+  if (const Task* t = view.panicking_task()) return {t};
   for (const Task& t : tasks.tasks) {
     if (t.active_on) out.push_back(&t);
   }
@@ -65,7 +63,7 @@ void register_bt(CLI::App& app) {
       if (!t) fail("no task " + p + " in the dump (see `coroner ps`)");
       selected.push_back(t);
     }
-    if (selected.empty()) selected = default_selection(tasks);
+    if (selected.empty()) selected = default_selection(view, tasks);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (size_t i = 0; i < selected.size(); ++i) {
       auto bt = view.backtrace(*selected[i]);

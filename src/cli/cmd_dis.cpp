@@ -84,7 +84,7 @@ void register_fault(CLI::App& app) {
     auto& view = *typed.view;
     const auto& tasks = tasks_or_fail(view);
     if (!tasks.panic_cpu) fail("the dump does not say which CPU crashed");
-    const linux_kernel::Task* t = tasks.active_on(*tasks.panic_cpu);
+    const linux_kernel::Task* t = view.panicking_task();
     if (!t) fail("no task was running on the crashing CPU " + std::to_string(*tasks.panic_cpu));
     auto bt = view.backtrace(*t);
     if (!bt) fail(bt.error().message);

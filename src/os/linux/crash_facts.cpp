@@ -77,7 +77,7 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
     return a;
   }
   const TaskList& list = **tasks;
-  if (list.panic_cpu) a.crashing = list.active_on(*list.panic_cpu);
+  a.crashing = view.panicking_task();
   std::map<const Task*, size_t> thread_of;
   std::vector<const Task*> task_of;
   at("unwinding " + std::to_string(list.tasks.size()) + " threads");

@@ -72,6 +72,34 @@ std::optional<CallFrameRule> LinuxView::call_frame_rule(uint64_t pc) {
   return debug ? debug->call_frame_rule(address) : std::nullopt;
 }
 
+namespace {
+bool runs_through_panic(const Backtrace& bt) {
+  for (const Frame& f : bt.frames) {
+    const std::string& name = f.where.function;  // panic, or a compiler clone of it (panic.cold)
+    if (name == "panic" || name.starts_with("panic.")) return true;
+  }
+  return false;
+}
+}  // namespace
+
+const Task* LinuxView::panicking_task() {
+  auto t = tasks();
+  if (!t || !(*t)->panic_cpu) return nullptr;
+  const TaskList& list = **t;
+  const Task* current = list.active_on(*list.panic_cpu);
+  if (current && !current->idle) return current;
+  if (current) {
+    auto bt = backtrace(*current);
+    if (bt && runs_through_panic(*bt)) return current;
+  }
+  for (const Task& other : list.tasks) {
+    if (other.idle || other.active_on || other.cpu != *list.panic_cpu) continue;
+    auto bt = backtrace(other);
+    if (bt && runs_through_panic(*bt)) return &other;
+  }
+  return current;
+}
+
 Result<Backtrace> LinuxView::backtrace(const Task& task) {
   auto t = tasks();
   if (!t) return t.error();

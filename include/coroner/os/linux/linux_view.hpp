@@ -31,6 +31,10 @@ class LinuxView {
   const ModuleDebugSet& module_debug() const { return module_debug_; }
   const x86_64::OrcIndex& orc();
   Result<Backtrace> backtrace(const Task& task);
+  // The task that called panic(): the panicking CPU's current task, unless that is its idle task
+  // whose stack holds no panic() while another task that last ran there does (under PREEMPT_RT
+  // panic() can block on a sleeping lock, and the CPU goes idle). Null when no CPU is known.
+  const Task* panicking_task();
   // file:line and the DWARF call frame rule of a run-time code address, from the vmlinux or a
   // module's .ko; empty when neither covers it.
   std::string source_line(uint64_t pc);
