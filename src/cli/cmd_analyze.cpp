@@ -3,7 +3,7 @@
 
 #include "commands.hpp"
 #include "progress.hpp"
-#include "coroner/os/linux/crash_facts.hpp"
+#include "coroner/analysis/linux_facts.hpp"
 #include "coroner/report/analysis_report.hpp"
 #include "coroner/report/model_report.hpp"
 #include "coroner/report/info_report.hpp"
@@ -24,8 +24,8 @@ std::vector<rules::Rule> all_rules(const std::vector<std::string>& dirs) {
 struct Analyzed {
   TypedDump typed;
   std::optional<linux_kernel::KernelLog> log;
-  linux_kernel::CrashAnalysis analysis;
-  std::optional<os_model::ModelAnalysis> model_analysis;  // a kernel of data/os/'s, not Linux
+  analysis::CrashAnalysis analysis;
+  std::optional<analysis::ModelAnalysis> model_analysis;  // a kernel of data/os/'s, not Linux
 
   const rules::Facts& facts() const { return model_analysis ? model_analysis->facts : analysis.facts; }
   report::AnalysisSummary summary(const std::string& dump) const {
@@ -42,13 +42,13 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
   a->typed = open_typed_dump(dump);
   auto step = [&](std::string_view what) { progress.step(what); };
   if (a->typed.model) {
-    a->model_analysis = os_model::analyze_model_crash(*a->typed.objects, *a->typed.model, a->typed.poison, step);
+    a->model_analysis = analysis::analyze_model_crash(*a->typed.objects, *a->typed.model, a->typed.poison, step);
   } else {
     progress.step("reading the kernel log");
     if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
     progress.step("reading the slab allocator");
     linux_kernel::Slub* slub = a->typed.slub();
-    a->analysis = linux_kernel::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr, step);
+    a->analysis = analysis::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr, step);
   }
   progress.step("evaluating " + std::to_string(rules.size()) + " rules");
   verdicts = rules::evaluate(rules, a->facts());

@@ -81,7 +81,7 @@ void register_fault(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.fault)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    auto& view = *typed.view;
+    auto& view = linux_or_fail(typed, "dis fault", "the fault's registers and the slab caches");
     const auto& tasks = tasks_or_fail(view);
     if (!tasks.panic_cpu) fail("the dump does not say which CPU crashed");
     const linux_kernel::Task* t = view.panicking_task();
@@ -112,8 +112,8 @@ void register_fault(CLI::App& app) {
                         {"rip", fault->where.text(*linux_kernel::register_value(fault->regs, "rip"))},
                         {"instruction", fault->faulting ? nlohmann::ordered_json(fault->faulting->text()) : nullptr},
                         {"address", fault->address ? nlohmann::ordered_json(hex(*fault->address)) : nullptr},
-                        {"address_kind", fault->address_meaning.kind}, {"address_is", fault->address_meaning.text},
-                        {"base_kind", fault->base_meaning.kind}, {"base_is", fault->base_meaning.text},
+                        {"address_kind", address_kind_name(fault->address_meaning.kind)}, {"address_is", fault->address_meaning.text},
+                        {"base_kind", address_kind_name(fault->base_meaning.kind)}, {"base_is", fault->base_meaning.text},
                         {"member", fault->member}, {"chain", chain}, {"code", code}, {"findings", fault->findings}})
                 << '\n';
     } else {

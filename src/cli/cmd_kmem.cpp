@@ -22,6 +22,7 @@ void register_kmem(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.kmem)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
+    linux_or_fail(typed, "kmem", "the slab caches");
     linux_kernel::Slub* slub = typed.slub();
     if (!slub) fail("cannot read the slab caches (see the warning above)");
     std::vector<report::CacheRow> rows;

@@ -17,7 +17,7 @@ void register_mod(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.mod)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    linux_kernel::LinuxView& view = *typed.view;
+    linux_kernel::LinuxView& view = linux_or_fail(typed, "mod", "the loaded modules");
     const auto& modules = view.modules();
     if (args->json) std::cout << report::to_json_text(report::modules_json(modules, view.module_debug())) << '\n';
     else std::cout << report::modules_text(modules, view.module_debug());

@@ -108,7 +108,7 @@ void register_scan(CLI::App& app) {
     }
     if (request.patterns.empty()) request.patterns = catalog.for_os("linux");
     auto typed = open_typed_dump(args->dump);
-    LinuxView& view = *typed.view;
+    LinuxView& view = linux_or_fail(typed, "scan", "the memory map and the slab caches");
     if (!args->range.empty()) {
       auto start = evaluate_address(*typed.objects, args->range[0]);
       auto size = evaluate_address(*typed.objects, args->range[1]);

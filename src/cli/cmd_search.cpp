@@ -65,7 +65,7 @@ void register_search(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.search)");
   cmd->callback([args] {
     auto typed = open_typed_dump(args->dump);
-    linux_kernel::LinuxView& view = *typed.view;
+    linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the tasks' stacks and the memory map");
     uint64_t mask = parse_number(args->mask, "mask");
     auto value = evaluate_address(*typed.objects, args->value);
     if (!value) fail(value.error().message);

@@ -51,6 +51,9 @@ TypedDump open_typed_dump(const DumpArgs& args);
 TypedDump typed_dump(std::unique_ptr<Kernel> kernel, const DumpArgs& args);
 // The OS model whose symbols the kernel's vmlinux has, if any: not Linux.
 const os_model::OsModel* os_model_of(const Kernel& kernel);
+// Linux's structures, for a command that reads them (`kmem`: "the slab caches"); on a kernel one
+// of data/os/'s models describes, fails the command naming the kernel and what it lacks.
+linux_kernel::LinuxView& linux_or_fail(TypedDump& typed, std::string_view command, std::string_view needs);
 // The tasks of a typed dump; fails the command (saying why) when they cannot be read.
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
 // The kernel's warnings and the problems met on the way (unreadable tasks, modules, ORC tables),

@@ -97,6 +97,15 @@ PoisonCatalog poison_catalog(const std::vector<std::string>& files) {
   return catalog;
 }
 
+linux_kernel::LinuxView& linux_or_fail(TypedDump& typed, std::string_view command, std::string_view needs) {
+  if (typed.model) {
+    fail(std::string(command) + ": " + typed.kernel->dump().path() + " holds a kernel described by " + typed.model->file + " (" +
+         typed.model->os + "); " + std::string(needs) + " are read on Linux only. On this kernel use ps, bt, whatis, "
+         "whatthread, log, info, struct, print, list or analyze");
+  }
+  return *typed.view;
+}
+
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view) {
   auto tasks = view.tasks();
   if (!tasks) fail("cannot list the tasks: " + tasks.error().message);

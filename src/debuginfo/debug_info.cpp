@@ -284,33 +284,40 @@ Result<Member> DebugInfo::find_member_path(const Type* t, std::string_view path)
   for (size_t from = 0;;) {
     size_t dot = path.find('.', from);
     std::string_view name = trim(path.substr(from, dot == std::string_view::npos ? std::string_view::npos : dot - from));
-    // "mem[4]": an element of an array member.
-    std::optional<uint64_t> index;
-    if (size_t open = name.find('['); open != std::string_view::npos && name.back() == ']') {
-      std::string digits(name.substr(open + 1, name.size() - open - 2));
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) {
-        return make_error("'" + std::string(name) + "': an array index must be a number");
-      }
-      index = std::stoull(digits);
+    // "mem[4]", "grid[1][2]": an element of an array member.
+    std::vector<uint64_t> indices;
+    if (size_t open = name.find('['); open != std::string_view::npos) {
+      std::string_view rest = name.substr(open);
       name = trim(name.substr(0, open));
+      while (!rest.empty()) {
+        size_t close = rest.find(']');
+        std::string digits(rest.substr(1, close == std::string_view::npos ? 0 : close - 1));
+        if (rest.front() != '[' || close == std::string_view::npos || digits.empty() ||
+            digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) {
+          return make_error("'" + std::string(path) + "': an array index must be a number");
+        }
+        indices.push_back(std::stoull(digits));
+        rest = trim(rest.substr(close + 1));
+      }
     }
     auto m = find_member(at.type, name);
     if (!m) return make_error(type_name(at.type) + " has no member '" + std::string(name) + "'");
     m->offset += at.offset;
     m->bit_offset += at.offset * 8;
-    if (index) {
+    for (uint64_t index : indices) {
       const Type* array = strip_typedefs(m->type);
       if (!array || array->kind != TypeKind::array || !array->target) {
         return make_error(type_name(at.type) + "." + std::string(name) + " is not an array");
       }
-      if (array->count && *index >= *array->count) {
+      if (array->count && index >= *array->count) {
         return make_error(type_name(at.type) + "." + std::string(name) + " has " + std::to_string(*array->count) +
-                          " elements, not " + std::to_string(*index + 1));
+                          " elements, not " + std::to_string(index + 1));
       }
-      uint64_t element = strip_typedefs(array->target)->size;
+      const Type* element_type = strip_typedefs(array->target);
+      uint64_t element = element_type ? element_type->size : 0;
       m->type = array->target;
-      m->offset += *index * element;
-      m->bit_offset += *index * element * 8;
+      m->offset += index * element;
+      m->bit_offset += index * element * 8;
     }
     at = std::move(*m);
     if (dot == std::string_view::npos) return at;

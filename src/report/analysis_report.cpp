@@ -74,13 +74,13 @@ std::string confidence_text(double c) {
 
 }  // namespace
 
-AnalysisSummary linux_summary(const linux_kernel::CrashAnalysis& a, const std::string& dump, const std::string& release) {
+AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::string& dump, const std::string& release) {
   AnalysisSummary s;
   s.dump = dump;
   s.release = release;
   s.panic = a.summary.panic_message.value.value_or("");
   s.cause = a.summary.panic_cause.value.value_or("");
-  s.signature = linux_kernel::crash_signature(a);
+  s.signature = analysis::crash_signature(a);
   if (a.crashing) {
     ReportThread t{a.crashing->pid, a.crashing->comm, a.crashing->state, "", {}};
     if (a.crashing_bt) {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "coroner/format.hpp"
-#include "coroner/rules/crash_signature.hpp"
+#include "coroner/analysis/crash_signature.hpp"
 
 namespace coroner::report {
 namespace {
@@ -78,7 +78,7 @@ std::string model_whatthread_text(const std::vector<os_model::ModelStackReferenc
   std::string out;
   for (const auto& r : refs) {
     out += thread_label(*r.thread) + ": " +
-           hex(r.value) + " at " + hex(r.location) + ", " + r.place + "\n";
+           hex(r.value) + " at " + hex(r.location) + ", " + r.place.text + "\n";
   }
   return out;
 }
@@ -88,7 +88,7 @@ nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, co
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& r : refs) {
     list.push_back({{"thread", thread_json(*r.thread)}, {"value", hex(r.value)}, {"offset", r.value - address},
-                    {"location", hex(r.location)}, {"place", r.place}});
+                    {"location", hex(r.location)}, {"place", r.place.text}});
   }
   return {{"schema", "coroner.model-whatthread"}, {"address", hex(address)}, {"size", size}, {"object", what},
           {"references", list}};
@@ -158,7 +158,7 @@ nlohmann::ordered_json model_whatis_json(const Kernel& kernel, const os_model::M
   return j;
 }
 
-AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::ModelAnalysis& a, const std::string& dump) {
+AnalysisSummary model_summary(const os_model::OsModel& model, const analysis::ModelAnalysis& a, const std::string& dump) {
   AnalysisSummary s;
   s.dump = dump;
   s.os = model.os;
@@ -167,7 +167,7 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::Mo
   s.cause = a.summary.panic_cause.value.value_or(s.panic);
   std::vector<std::string> functions;
   if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  s.signature = rules::crash_signature(s.cause, functions, model.panic_machinery);
+  s.signature = analysis::crash_signature(s.cause, functions, model.panic_machinery);
   if (a.threads.panicking) {
     const auto& t = a.threads.threads[*a.threads.panicking];
     ReportThread r{t.pid, thread_name(t), t.state, "", {}};

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "coroner/rules/crash_signature.hpp"
+#include "coroner/rules/function_name.hpp"
 
 namespace coroner::rules {
 namespace {
@@ -236,9 +236,9 @@ class Evaluator {
   bool fault(const Condition& c, std::vector<std::string>& evidence) const {
     if (!facts_.fault) return false;
     const FaultFacts& f = *facts_.fault;
-    if (!c.address_kind.empty() && c.address_kind != "any" && f.address_kind != c.address_kind) return false;
+    if (c.address_kind && f.address_kind != *c.address_kind) return false;
     if (!c.poison_pattern.empty() && f.pattern != c.poison_pattern) return false;
-    evidence.push_back("fault: `" + f.instruction + "` at " + (f.address ? "an address that is " : "") + f.address_kind +
+    evidence.push_back("fault: `" + f.instruction + "` at " + (f.address ? "an address that is " : "") + address_kind_name(f.address_kind) +
                        (f.pattern.empty() ? "" : " (" + f.pattern + ")") + (f.member.empty() ? "" : ", via " + f.member));
     return true;
   }

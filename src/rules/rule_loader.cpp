@@ -124,15 +124,14 @@ class Reader {
     if (key == "fault") {
       c.kind = Condition::Kind::fault;
       if (!v.IsMap()) return make_error(where(v) + ": `fault` takes {address: null|poison|user|non-canonical|slab object, pattern: NAME}");
-      static const std::set<std::string> kKinds = {"null", "poison", "user", "non-canonical", "slab object", "kernel text",
-                                                   "kernel data", "task stack", "page", "vmalloc", "unmapped", "any"};
       for (const auto& kv : v) {
         const std::string k = kv.first.Scalar();
         if (k == "address") {
-          c.address_kind = kv.second.Scalar();
-          if (!kKinds.contains(c.address_kind)) {
-            return make_error(where(kv.second) + ": unknown address kind `" + c.address_kind +
-                              "` (null, poison, user, non-canonical, slab object, task stack, ...)");
+          const std::string kind = kv.second.Scalar();
+          if (kind == "any") continue;
+          c.address_kind = parse_address_kind(kind);
+          if (!c.address_kind) {
+            return make_error(where(kv.second) + ": unknown address kind `" + kind + "` (any, " + address_kind_names() + ")");
           }
         } else if (k == "pattern") {
           c.poison_pattern = kv.second.Scalar();

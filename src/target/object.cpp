@@ -58,6 +58,24 @@ uint64_t extract_bits(const uint8_t* bytes, size_t length, uint64_t bit_offset, 
   return v;
 }
 
+Result<Value> Objects::field(const Type* type, uint64_t address, std::string_view path) {
+  if (path.starts_with("[")) {
+    size_t close = path.find(']');
+    std::string digits(path.substr(1, close == std::string_view::npos ? 0 : close - 1));
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) {
+      return make_error("'" + std::string(path) + "': an array index must be a number");
+    }
+    const Type* t = strip_typedefs(type);
+    address += std::stoull(digits) * (t ? t->size : 0);
+    path.remove_prefix(close + 1);
+    if (path.starts_with(".")) path.remove_prefix(1);
+    if (path.empty()) return lvalue(type, address);
+  }
+  auto m = debug_.find_member_path(type, path);
+  if (!m) return m.error();
+  return member_value(*m, address);
+}
+
 Value member_value(const Member& m, std::optional<uint64_t> container) {
   Value v;
   v.type = m.type;

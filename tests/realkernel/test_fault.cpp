@@ -64,7 +64,8 @@ TEST(Fault, TheUseAfterFreeIsExplainedBackToTheFreedObjectsMember) {
   ASSERT_GE(fault->faulting->bytes.size(), kernel_bytes.size());
   EXPECT_TRUE(std::equal(kernel_bytes.begin(), kernel_bytes.end(), fault->faulting->bytes.begin()));
   EXPECT_EQ(fault->faulting->text(), "movl 8(%rax), %esi");
-  EXPECT_EQ(fault->address_meaning.kind, "poison");
+  EXPECT_EQ(fault->address_meaning.kind, AddressKind::poison);
+  EXPECT_EQ(fault->address_meaning.pattern, "POISON_FREE");
   EXPECT_TRUE(fault->address_meaning.text.starts_with("POISON_FREE + 0x8")) << fault->address_meaning.text;
   EXPECT_TRUE(fault->base_meaning.text.starts_with("POISON_FREE:")) << fault->base_meaning.text;
   // rax <- 0x38(rax) <- (%rsp): the member `peer` of freed[5], whose address was in a stack slot.
@@ -76,7 +77,7 @@ TEST(Fault, TheUseAfterFreeIsExplainedBackToTheFreedObjectsMember) {
   EXPECT_TRUE(fault->chain[0].address_meaning.slab->free);
   EXPECT_EQ(fault->chain[0].member, "struct coroner_obj.peer");
   EXPECT_EQ(fault->chain[1].value, freed5);
-  EXPECT_EQ(fault->chain[1].address_meaning.kind, "task stack");
+  EXPECT_EQ(fault->chain[1].address_meaning.kind, AddressKind::task_stack);
 }
 
 // The same use after free captured by a kdump service: oops_end() handed its registers to
@@ -103,7 +104,8 @@ TEST_P(FaultOnKdump, TheOopssOwnRegistersAreTheFault) {
     ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(non-canonical address (0x[0-9a-f]+))")));
     ASSERT_TRUE(fault->address.has_value());
     EXPECT_EQ(*fault->address, std::stoull(m[1], nullptr, 16));
-    EXPECT_EQ(fault->address_meaning.kind, "poison");
+    EXPECT_EQ(fault->address_meaning.kind, AddressKind::poison);
+    EXPECT_EQ(fault->address_meaning.pattern, "POISON_FREE");
     ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(freed\[5\] = ([0-9a-f]+))")));
     ASSERT_FALSE(fault->chain.empty());
     EXPECT_EQ(fault->chain[0].address.value_or(0), std::stoull(m[1], nullptr, 16) + 0x38);

@@ -11,7 +11,7 @@
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/memory_search.hpp"
 #include "coroner/os/linux/stack_references.hpp"
-#include "coroner/os/linux/crash_facts.hpp"
+#include "coroner/analysis/linux_facts.hpp"
 #include "coroner/os/linux/fault.hpp"
 #include "coroner/os/linux/poison_scan.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -106,7 +106,7 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
           }
         }
         if (seed == 2) {
-          auto analysis = analyze_crash(view, &*slub, PoisonCatalog::shipped(), nullptr);
+          auto analysis = analysis::analyze_crash(view, &*slub, PoisonCatalog::shipped(), nullptr);
           (void)rules::evaluate(rules::shipped_rules(), analysis.facts);
         }
         if (seed <= 2) {

@@ -377,6 +377,19 @@ TEST(Seed001FreeBSD, InfoAndLogReadTheKernelsOwnRecords) {
   EXPECT_NE(none.output.find("has no `log`"), std::string::npos) << none.output;
 }
 
+// Commands that read Linux's own structures say so on another kernel, and which commands do read it,
+// instead of reading Linux's symbols in an illumos or FreeBSD dump.
+TEST(Seed000Illumos, LinuxOnlyCommandsSayWhatTheyCannotRead) {
+  const std::string args = " " + kFixtures + "/seed-000.core -k " + kFixtures + "/seed-000";
+  for (const std::string command : {"kmem", "scan", "mod", "fault", "search"}) {
+    auto r = run_command(std::string(CORONER_BINARY) + " " + command + args + (command == "search" ? " 0xffffd0576bff2800" : ""));
+    EXPECT_EQ(r.status, 1) << command << ": " << r.output;
+    EXPECT_NE(r.output.find("data/os/illumos.yaml (illumos)"), std::string::npos) << command << ": " << r.output;
+    EXPECT_NE(r.output.find("read on Linux only"), std::string::npos) << command << ": " << r.output;
+    EXPECT_NE(r.output.find("whatthread"), std::string::npos) << command << ": " << r.output;
+  }
+}
+
 // A ring that has wrapped reads oldest first, across its end, and a user's rule can match its lines.
 TEST(Seed002OpenZfs, TheWrappedMessageBufferReadsInOrderAndFeedsLogRules) {
   auto log = coroner_json("seed-002", "log");

@@ -5,11 +5,17 @@
 #include <set>
 
 #include "coroner/os/model/os_model.hpp"
-#include "coroner/rules/crash_signature.hpp"
-#include "coroner/rules/object_index.hpp"
+#include "coroner/analysis/crash_signature.hpp"
+#include "coroner/analysis/object_index.hpp"
+#include "coroner/os/linux/kernel_summary.hpp"
+#include "coroner/rules/function_name.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
 using namespace coroner::rules;
+using coroner::analysis::add_holder;
+using coroner::analysis::crash_signature;
+using coroner::analysis::ObjectIndex;
+using coroner::linux_kernel::crash_machinery;
 
 namespace {
 
@@ -22,7 +28,7 @@ Facts uaf_facts() {
                {103, 103, "coroner_holder/0", {"__schedule", "schedule", "coroner_holder", "kthread"}},
                {104, 102, "insmod-thread", {"__schedule", "proc_exit"}}};
   f.crashing = 0;
-  f.fault = FaultFacts{"poison", "POISON_FREE", "movl 8(%rax), %esi", "struct coroner_obj.peer", 0x6b6b6b6b6b6b6b73};
+  f.fault = FaultFacts{coroner::AddressKind::poison, "POISON_FREE", "movl 8(%rax), %esi", "struct coroner_obj.peer", 0x6b6b6b6b6b6b6b73};
   ObjectFacts o;
   o.address = 0xffff888012345678;
   o.cache = "coroner_obj";
@@ -442,11 +448,11 @@ TEST(CrashSignature, NumbersOutMachineryOutStable) {
   // Linux: past the oops machinery (the last asm_ entry), numbers and addresses taken out.
   auto linux_sig = crash_signature("general protection fault for 0x6b6b6b6b6b6b6b73: 0000 [#1] stuck for 22s!",
                                    {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"},
-                                   linux_crash_machinery());
+                                   crash_machinery());
   EXPECT_EQ(linux_sig.substr(17), "general protection fault for N: N [#N] stuck for Ns! | coroner_crash | do_one_initcall");
   EXPECT_EQ(linux_sig, crash_signature("general protection fault for 0x6b6b6b6b6b6b6b00: 0000 [#1] stuck for 23s!",
                                        {"panic", "oops_end", "asm_exc_general_protection", "coroner_crash", "do_one_initcall"},
-                                       linux_crash_machinery()));
+                                       crash_machinery()));
   // A trap at the outer end (the fault came from user mode) does not cut the stack.
   auto bsd = crash_signature("freeing mapped page 0xfffff8007e1a2480",
                              {"vpanic", "panic", "vm_page_free", "vm_fault", "trap_pfault", "trap"},
@@ -458,7 +464,7 @@ TEST(CrashSignature, NumbersOutMachineryOutStable) {
 // __handle_sysrq; clones and split parts are their function, and so is machinery.
 TEST(CrashSignature, CompilerClonesAreTheirFunction) {
   auto sysrq = [](std::vector<std::string> frames) {
-    return crash_signature("sysrq triggered crash", frames, linux_crash_machinery());
+    return crash_signature("sysrq triggered crash", frames, crash_machinery());
   };
   auto built_61 = sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq.cold", "write_sysrq_trigger", "proc_reg_write"});
   auto built_612 = sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "proc_reg_write"});

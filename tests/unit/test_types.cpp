@@ -8,6 +8,7 @@
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/report/object_report.hpp"
 #include "coroner/report/type_layout.hpp"
+#include "coroner/analysis/object_fields.hpp"
 #include "coroner/target/expression.hpp"
 #include "coroner/target/list_walk.hpp"
 #include "coroner/target/xarray_walk.hpp"
@@ -87,6 +88,12 @@ TEST_P(Fixture, MemberPathsStepIntoArrayElements) {
   EXPECT_NE(past.error().message.find("has 2 elements, not 3"), std::string::npos) << past.error().message;
   EXPECT_FALSE(debug->find_member_path(node, "name[0]").ok());  // a pointer is not an array
   EXPECT_FALSE(debug->find_member_path(node, "grid[x]").ok());
+  auto cell = debug->find_member_path(node, "grid[1][2]");
+  ASSERT_TRUE(cell.ok()) << cell.error().message;
+  EXPECT_EQ(cell->offset, grid + 12 + 8);
+  EXPECT_EQ(type_name(cell->type), "int");
+  EXPECT_FALSE(debug->find_member_path(node, "grid[1][3]").ok());
+  EXPECT_FALSE(debug->find_member_path(node, "grid[1]]").ok());
 }
 
 TEST_P(Fixture, TypedefChainsBaseTypesAndQualifiers) {
@@ -293,6 +300,43 @@ TEST_P(Values, MembersBitFieldsAndAnonymousUnions) {
   EXPECT_EQ(number("schar"), -5);
   EXPECT_EQ(number("nodes[0].opaque->secret"), 0x5ec12e7);
   EXPECT_EQ(number("BLUE"), 6);
+}
+
+// What a rule's field test reads: a member path through nested structs, unions and arrays of the
+// object's own bytes, typed by the debug info; a path through a pointer is not the object's.
+TEST_P(Values, FieldPathsReadTheObjectsOwnMembers) {
+  auto node = debug->find_type("struct node");
+  ASSERT_TRUE(node);
+  uint64_t nodes = address_of("nodes");
+  auto field = [&](uint64_t at, const std::string& path) -> int64_t {
+    auto v = objects->field(*node, at, path);
+    EXPECT_TRUE(v) << path << ": " << (v ? "" : v.error().message);
+    if (!v) return INT64_MIN;
+    auto n = objects->integer(*v);
+    return n ? static_cast<int64_t>(*n) : INT64_MIN;
+  };
+  EXPECT_EQ(field(nodes, "id"), 1);
+  EXPECT_EQ(field(nodes, "delta"), -3);
+  EXPECT_EQ(field(nodes, "hi"), 2);
+  EXPECT_EQ(field(nodes, "grid[1][2]"), 6);
+  EXPECT_EQ(field(nodes, "u.cookie"), 0xc00c1e);
+  EXPECT_EQ(field(nodes, "[2].id"), 3);
+  EXPECT_EQ(field(nodes, "[1]id"), 2);
+  EXPECT_FALSE(objects->field(*node, nodes, "opaque.secret")) << "a pointer member is not followed";
+  EXPECT_FALSE(objects->field(*node, nodes, "no_such_member"));
+  EXPECT_FALSE(objects->field(*node, nodes, "[x].id"));
+
+  PoisonCatalog poison = PoisonCatalog::shipped();
+  auto reader = analysis::object_field_reader(*objects, poison, "linux", "struct node", nodes);
+  auto delta = reader("delta");
+  ASSERT_TRUE(delta && delta->bits);
+  EXPECT_TRUE(delta->is_signed);
+  EXPECT_EQ(static_cast<int64_t>(*delta->bits), -3);
+  auto label = reader("label");
+  ASSERT_TRUE(label);
+  EXPECT_EQ(label->text, "\"one\\000\\000\\000\\000\\000\"");
+  EXPECT_FALSE(reader("opaque.secret"));
+  EXPECT_FALSE(analysis::object_field_reader(*objects, poison, "linux", "struct no_such_type", nodes)("id"));
 }
 
 TEST_P(Values, PointersCastsAddressesAndContainerOf) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "coroner/os/linux/crash_facts.hpp"
+#include "coroner/analysis/linux_facts.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
 namespace coroner::report {
@@ -36,7 +36,7 @@ struct AnalysisInput {
 };
 
 // The summary of a Linux analysis.
-AnalysisSummary linux_summary(const linux_kernel::CrashAnalysis& a, const std::string& dump, const std::string& release);
+AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::string& dump, const std::string& release);
 
 nlohmann::ordered_json analysis_json(const AnalysisInput& in);
 std::string analysis_text(const AnalysisInput& in);

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "coroner/os/model/model_facts.hpp"
+#include "coroner/analysis/model_facts.hpp"
 #include "coroner/os/model/model_threads.hpp"
 #include "coroner/os/model/model_whatis.hpp"
 #include "coroner/report/analysis_report.hpp"
@@ -23,6 +23,6 @@ nlohmann::ordered_json model_whatis_json(const Kernel& kernel, const os_model::M
                                          const os_model::ModelWhatIs& w);
 
 // The summary analyze reports for a kernel described by an OS model.
-AnalysisSummary model_summary(const os_model::OsModel& model, const os_model::ModelAnalysis& a, const std::string& dump);
+AnalysisSummary model_summary(const os_model::OsModel& model, const analysis::ModelAnalysis& a, const std::string& dump);
 
 }  // namespace coroner::report

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coroner/address_kind.hpp"
 #include "coroner/result.hpp"
 
 namespace coroner::rules {
@@ -42,7 +43,8 @@ struct Condition {
   bool other_process = false;                 // thread: in another process than the crashing one
   bool same_object = false;                   // thread: holds an object the rule's `object` matched
   std::string states;                         // thread: one of these ps letters ("D", "DS"); empty: any
-  std::string address_kind, poison_pattern;   // fault
+  std::optional<AddressKind> address_kind;    // fault; empty: any
+  std::string poison_pattern;                 // fault
   std::optional<bool> freed;                  // object
   int pointers = 0;                           // object: reached through at most this many pointers
   std::optional<bool> operand;                // object: what the fault or the failed check touched

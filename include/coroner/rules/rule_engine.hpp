@@ -63,8 +63,8 @@ struct ObjectFacts {
 };
 
 struct FaultFacts {
-  std::string address_kind;  // null, poison, user, non-canonical, slab object, ...
-  std::string pattern;       // the poison pattern's name, for address_kind poison
+  AddressKind address_kind = AddressKind::unknown;
+  std::string pattern;  // the poison pattern's name, for AddressKind::poison
   std::string instruction, member;
   std::optional<uint64_t> address;
 };

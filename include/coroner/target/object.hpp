@@ -45,6 +45,10 @@ class Objects {
   Value rvalue(const Type* t, uint64_t bits) const;
   // A global variable, typed from DWARF and placed from the symbol table (KASLR applied).
   Result<Value> variable(std::string_view name);
+  // A member of the `type` at `address`, by a path of members through nested structs and arrays
+  // ("d_hash.pprev", "mem[4].base"; "[2]" first: the third `type` from `address`). Pointers are
+  // not followed: a rule's field is part of the object it tests.
+  Result<Value> field(const Type* type, uint64_t address, std::string_view path);
 
  private:
   const Kernel& kernel_;

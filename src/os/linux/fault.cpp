@@ -230,13 +230,16 @@ void explain_check(LinuxView& view, Slub* slub, const PoisonCatalog& poison, con
 }  // namespace
 
 ValueMeaning value_meaning(LinuxView& view, Slub* slub, const PoisonCatalog& poison, uint64_t v) {
-  if (v < kNullPage) return {"null", "NULL + " + hex(v), std::nullopt};
+  if (v < kNullPage) return {AddressKind::null, "NULL + " + hex(v), "", std::nullopt};
   if (auto m = poison.match_scalar(v, 8, "linux")) {
-    return {"poison", m->pattern->name + (m->delta ? " + " + hex(m->delta) : "") + ": " + m->pattern->meaning, std::nullopt};
+    return {AddressKind::poison, m->pattern->name + (m->delta ? " + " + hex(m->delta) : "") + ": " + m->pattern->meaning,
+            m->pattern->name, std::nullopt};
   }
-  if (!canonical(v)) return {"non-canonical", "a non-canonical address (no pattern in the poison catalog)", std::nullopt};
+  if (!canonical(v)) {
+    return {AddressKind::non_canonical, "a non-canonical address (no pattern in the poison catalog)", "", std::nullopt};
+  }
   WhatIs w = what_is(view, slub, v);
-  return {address_kind_name(w.kind), w.summary, w.slab};
+  return {w.kind, w.summary, "", w.slab};
 }
 
 std::optional<std::string> reported_oops_location(const KernelLog& log) {

@@ -159,4 +159,9 @@ KernelSummary summarize(const Kernel& k, const KernelLog* log) {
   return s;
 }
 
+const std::vector<std::string>& crash_machinery() {
+  static const std::vector<std::string> machinery = {"panic", "asm_*"};
+  return machinery;
+}
+
 }  // namespace coroner::linux_kernel

@@ -19,16 +19,17 @@ const char* kNoteRegs[] = {"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10
 StackPlace place_on_stack(const Backtrace& bt, const Task& task, uint64_t location) {
   for (const Frame& f : bt.frames) {
     if (f.holds(location)) {
-      return {f, "frame #" + std::to_string(f.level) + " " + f.where.text(f.pc)};
+      return {f, "frame #" + std::to_string(f.level) + " " + f.where.text(f.pc), StackSlot::live_frame};
     }
   }
   if (!task.active_on && location >= task.saved_sp && location < task.saved_sp + kInactiveFrameSize) {
-    return {std::nullopt, std::string("switch frame (saved ") + kSwitchFrameRegs[(location - task.saved_sp) / 8] + ")"};
+    return {std::nullopt, std::string("switch frame (saved ") + kSwitchFrameRegs[(location - task.saved_sp) / 8] + ")",
+            StackSlot::switch_frame};
   }
   if (!bt.frames.empty() && location < bt.frames.front().sp) {
-    return {std::nullopt, "below the stack pointer (a dead frame, or not yet used)"};
+    return {std::nullopt, kBelowStackPointerText, StackSlot::below_stack_pointer};
   }
-  return {std::nullopt, "outside every unwound frame"};
+  return {std::nullopt, kOutsideFramesText, StackSlot::outside_frames};
 }
 
 Result<std::vector<StackReference>> find_stack_references(LinuxView& view, uint64_t low, uint64_t high) {
@@ -64,7 +65,7 @@ Result<std::vector<StackReference>> find_stack_references(LinuxView& view, const
         if (!in_range(v) || !bytes.readable(off, 8)) continue;
         uint64_t location = range.low + off;
         StackPlace place = place_on_stack(backtrace(), task, location);
-        out.push_back({&task, v, location, "", range.kind, place.frame, place.text});
+        out.push_back({&task, v, location, "", range.kind, place.frame, place.text, place.slot});
       }
     }
   }

@@ -47,23 +47,6 @@ std::string slab_summary(const SlabObject& o) {
 
 }  // namespace
 
-const char* address_kind_name(AddressKind k) {
-  switch (k) {
-    case AddressKind::kernel_text: return "kernel text";
-    case AddressKind::kernel_data: return "kernel data";
-    case AddressKind::module: return "module";
-    case AddressKind::task_stack: return "task stack";
-    case AddressKind::slab_object: return "slab object";
-    case AddressKind::page: return "page";
-    case AddressKind::vmalloc: return "vmalloc";
-    case AddressKind::user: return "user";
-    case AddressKind::unmapped: return "unmapped";
-    case AddressKind::struct_page: return "struct page";
-    case AddressKind::unknown: return "unknown";
-  }
-  return "?";
-}
-
 WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
   WhatIs out;
   out.address = address;

@@ -303,15 +303,18 @@ uint64_t lowest_live(const ModelThread& t, const ModelBacktrace& bt) {
 
 // A frame owns the words from its callee's frame pointer up to its own: [fp_n-1, fp_n). Saved
 // arguments (-msave-args) and locals sit just below a frame pointer, in that frame's range.
-std::string place_on_stack(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
+SlotPlace place_on_stack(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
   const uint64_t lowest = lowest_live(t, bt);
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     uint64_t low = i == 0 ? lowest : bt.frames[i - 1].fp;
     if (t.on_own_stack(location) && !t.on_own_stack(low)) low = lowest;  // the first frame past the interrupt stack
     uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
-    if (location >= low && location < high) return "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text();
+    if (location >= low && location < high) {
+      return {StackSlot::live_frame, "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text()};
+    }
   }
-  return location < lowest ? "below the stack pointer (a dead frame, or not yet used)" : "outside every unwound frame";
+  if (location < lowest) return {StackSlot::below_stack_pointer, kBelowStackPointerText};
+  return {StackSlot::outside_frames, kOutsideFramesText};
 }
 
 std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, const ModelThreads& threads,
@@ -328,8 +331,7 @@ std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, con
       if (!match(v)) continue;
       if (!bt) bt = unwind(kernel, t);
       uint64_t location = t.stack_low + off;
-      std::string place = place_on_stack(t, *bt, location);
-      out.push_back({&t, location, v, place});
+      out.push_back({&t, location, v, place_on_stack(t, *bt, location)});
     }
   }
   return out;

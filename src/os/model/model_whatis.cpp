@@ -12,7 +12,7 @@ ModelWhatIs what_is(const Kernel& kernel, const ModelThreads& threads, const Kme
   for (size_t i = 0; i < threads.threads.size(); ++i) {
     const ModelThread& t = threads.threads[i];
     if (address >= t.stack_low && address < t.stack_high) {  // only this thread's frames are needed
-      w.stack = ModelStackPlace{i, place_on_stack(t, unwind(kernel, t), address)};
+      w.stack = ModelStackPlace{i, place_on_stack(t, unwind(kernel, t), address).text};
       break;
     }
   }

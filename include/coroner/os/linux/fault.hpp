@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "coroner/address_kind.hpp"
 #include "coroner/arch/x86_64_disassembler.hpp"
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/printk_log.hpp"
@@ -19,8 +20,9 @@ namespace coroner::linux_kernel {
 
 // What a value used as an address is, in one phrase.
 struct ValueMeaning {
-  std::string kind;  // "null", "poison", "non-canonical", "user", "slab object", "kernel", ...
-  std::string text;  // "POISON_FREE + 0x8: freed slab object: ...", "free object in cache coroner_obj"
+  AddressKind kind = AddressKind::unknown;
+  std::string text;     // "POISON_FREE + 0x8: freed slab object: ...", "free object in cache coroner_obj"
+  std::string pattern;  // the poison pattern's name, for AddressKind::poison
   std::optional<SlabObject> slab;
 };
 ValueMeaning value_meaning(LinuxView& view, Slub* slub, const PoisonCatalog& poison, uint64_t value);

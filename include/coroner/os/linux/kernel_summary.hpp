@@ -30,6 +30,10 @@ struct KernelSummary {
 
 KernelSummary summarize(const Kernel& kernel, const KernelLog* log);
 
+// Linux's crash machinery, which a crash signature skips: panic() and the entry code of exceptions
+// and interrupts (a name, or a prefix ending in '*').
+const std::vector<std::string>& crash_machinery();
+
 // UTS_VERSION from a banner: "Linux version R (who@host) (compiler) VERSION".
 std::optional<std::string> version_from_banner(std::string_view banner);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coroner/os/linux/linux_view.hpp"
+#include "coroner/target/stack_slot.hpp"
 
 namespace coroner::linux_kernel {
 
@@ -20,12 +21,15 @@ struct StackReference {
   std::string stack;                 // "task", "IRQ", "NMI", ...
   std::optional<Frame> frame;        // the frame whose range holds the location
   std::string place;                 // in words: "frame #2 pipe_read+0x3df/0x470", "below the stack pointer"
+  StackSlot slot = StackSlot::outside_frames;  // for a stack hit: live, dead, ...
 };
 
 // Where a stack address sits relative to a task's backtrace.
 struct StackPlace {
   std::optional<Frame> frame;
   std::string text;
+  StackSlot slot = StackSlot::outside_frames;
+  bool dead() const { return slot == StackSlot::below_stack_pointer; }
 };
 StackPlace place_on_stack(const Backtrace& bt, const Task& task, uint64_t location);
 

@@ -8,15 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "coroner/address_kind.hpp"
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/slub.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 
 namespace coroner::linux_kernel {
 
-enum class AddressKind { kernel_text, kernel_data, module, task_stack, slab_object, page, vmalloc, user, unmapped,
-                         struct_page, unknown };
-const char* address_kind_name(AddressKind k);
 
 struct WhatIs {
   uint64_t address = 0;

@@ -11,6 +11,7 @@
 #include "coroner/os/model/model_log.hpp"
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/target/object.hpp"
+#include "coroner/target/stack_slot.hpp"
 
 namespace coroner::os_model {
 
@@ -75,12 +76,12 @@ ModelBacktrace unwind(const Kernel& kernel, const ModelThread& thread, size_t ma
 // The lowest live word of the thread's own stack.
 uint64_t lowest_live(const ModelThread& thread, const ModelBacktrace& bt);
 // Where a word of a thread's stack is: "frame #4 hati_page_unmap+0x2b", "below the stack pointer".
-std::string place_on_stack(const ModelThread& thread, const ModelBacktrace& bt, uint64_t location);
+SlotPlace place_on_stack(const ModelThread& thread, const ModelBacktrace& bt, uint64_t location);
 
 struct ModelStackReference {
   const ModelThread* thread = nullptr;
   uint64_t location = 0, value = 0;
-  std::string place;  // "frame #4 hati_page_unmap+0xe5", "below the stack pointer"
+  SlotPlace place;  // "frame #4 hati_page_unmap+0xe5", "below the stack pointer"
 };
 
 // Words on every thread's stack whose value `match` accepts.

@@ -1,8 +1,8 @@
-#include "coroner/rules/object_index.hpp"
+#include "coroner/analysis/object_index.hpp"
 
 #include <algorithm>
 
-namespace coroner::rules {
+namespace coroner::analysis {
 
 void ObjectIndex::add(size_t object, uint64_t start, uint64_t size) {
   sorted_ = sorted_ && (ranges_.empty() || ranges_.back().start <= start);
@@ -21,11 +21,11 @@ std::optional<size_t> ObjectIndex::find(uint64_t value) const {
   return it->object;
 }
 
-void add_holder(ObjectFacts& object, size_t thread, std::string where) {
+void add_holder(rules::ObjectFacts& object, size_t thread, std::string where) {
   for (const auto& h : object.holders) {
     if (h.thread == thread) return;
   }
   object.holders.push_back({thread, std::move(where)});
 }
 
-}  // namespace coroner::rules
+}  // namespace coroner::analysis

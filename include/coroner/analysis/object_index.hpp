@@ -9,7 +9,11 @@
 
 #include "coroner/rules/rule_engine.hpp"
 
-namespace coroner::rules {
+namespace coroner::analysis {
+
+// The objects one crash's facts hold at most: the rules need the few the crash touched, and a
+// corrupt dump must not make the analysis follow pointers without end.
+constexpr size_t kMaxObjects = 64;
 
 class ObjectIndex {
  public:
@@ -29,6 +33,6 @@ class ObjectIndex {
 };
 
 // Records `thread` as a holder of `object`, once.
-void add_holder(ObjectFacts& object, size_t thread, std::string where);
+void add_holder(rules::ObjectFacts& object, size_t thread, std::string where);
 
-}  // namespace coroner::rules
+}  // namespace coroner::analysis

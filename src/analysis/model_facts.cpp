@@ -1,4 +1,4 @@
-#include "coroner/os/model/model_facts.hpp"
+#include "coroner/analysis/model_facts.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -12,13 +12,14 @@
 #include "coroner/os/model/kmem_buffers.hpp"
 #include "coroner/os/model/model_log.hpp"
 #include "coroner/os/model/model_summary.hpp"
-#include "coroner/rules/object_fields.hpp"
-#include "coroner/rules/object_index.hpp"
+#include "coroner/analysis/object_fields.hpp"
+#include "coroner/analysis/object_index.hpp"
 
-namespace coroner::os_model {
+namespace coroner::analysis {
+using namespace os_model;
+
 namespace {
 
-constexpr size_t kMaxObjects = 64;
 constexpr int kDwarfRbp = 6;  // DWARF register 6 on x86-64
 
 // Addresses the panic string names ("backing_object 0xfffff800534a1600 was somehow
@@ -36,7 +37,7 @@ void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std:
     o.place = rules::ObjectPlace::panic_message;
     o.found_as = "named in the panic message";
     o.as_type = [&objects, &poison, os, address](const std::string& type) {
-      return rules::object_field_reader(objects, poison, os, type, address);
+      return object_field_reader(objects, poison, os, type, address);
     };
     a.facts.objects.push_back(std::move(o));
   }
@@ -45,7 +46,7 @@ void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std:
 // Every thread whose live frames point at an object: into [address, address + size) for the
 // allocator's buffers (`sizes`), at the address itself for the others.
 void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
-  rules::ObjectIndex by_address;
+  ObjectIndex by_address;
   for (size_t i = 0; i < a.facts.objects.size(); ++i) {
     auto size = sizes.find(a.facts.objects[i].address);
     by_address.add(i, a.facts.objects[i].address, size == sizes.end() ? 1 : size->second);
@@ -55,9 +56,9 @@ void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, ui
   std::map<const ModelThread*, size_t> index;
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {
-    if (r.place.starts_with("below")) continue;  // a dead slot holds nothing
+    if (r.place.dead()) continue;  // a dead slot holds nothing
     if (auto i = by_address.find(r.value)) {
-      rules::add_holder(a.facts.objects[*i], index[r.thread], "stack slot " + hex(r.location) + ", " + r.place);
+      add_holder(a.facts.objects[*i], index[r.thread], "stack slot " + hex(r.location) + ", " + r.place.text);
     }
   }
 }
@@ -124,7 +125,7 @@ void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std:
       if (same != a.facts.objects.end()) {
         if (!same->type.empty()) continue;
         same->type = v.pointee;  // a stack address the registers hold, typed by the variable that points to it
-        same->field = rules::object_field_reader(objects, poison, os, v.pointee, v.value);
+        same->field = object_field_reader(objects, poison, os, v.pointee, v.value);
         same->found_as += "; " + where;
         continue;
       }
@@ -134,7 +135,7 @@ void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std:
       o.place = rules::ObjectPlace::frame;
       o.type = v.pointee;
       o.found_as = where;
-      o.field = rules::object_field_reader(objects, poison, os, v.pointee, v.value);
+      o.field = object_field_reader(objects, poison, os, v.pointee, v.value);
       a.facts.objects.push_back(std::move(o));
     }
   }
@@ -155,8 +156,9 @@ void add_stack_addresses(ModelAnalysis& a) {
     for (size_t i = 0; i < a.threads.threads.size() && a.facts.objects.size() < kMaxObjects; ++i) {
       const ModelThread& owner = a.threads.threads[i];
       if (!owner.on_own_stack(value) || seen.contains(value)) continue;
-      std::string place = place_on_stack(owner, a.backtraces[i], value);
-      bool dead = place.starts_with("below");
+      SlotPlace slot = place_on_stack(owner, a.backtraces[i], value);
+      const std::string& place = slot.text;
+      bool dead = slot.dead();
       if (i == *a.threads.panicking && !dead) continue;  // its own live frames: where it is working
       seen.insert(value);
       rules::ObjectFacts o;
@@ -164,7 +166,7 @@ void add_stack_addresses(ModelAnalysis& a) {
       o.place = rules::ObjectPlace::stack;
       o.dead_frame = dead;
       o.found_as = std::string("register ") + reg_name(reg) + " at the crash; on the stack of " + thread_label(owner) + ", " + place;
-      rules::add_holder(o, i, "on its own stack, " + place);
+      add_holder(o, i, "on its own stack, " + place);
       a.facts.objects.push_back(std::move(o));
     }
   }
@@ -202,7 +204,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     add_stack_addresses(a);
   }
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
-    return rules::object_field_reader(objects, poison, os, type, address);
+    return object_field_reader(objects, poison, os, type, address);
   };
   if (log && *log) {
     if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines);
@@ -237,12 +239,12 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     o.address = v;
     o.cache = b->cache;
     o.free = b->free;
-    o.found_as = "stack slot " + hex(low + off) + " in " + place_on_stack(panicking, bt, low + off);
+    o.found_as = "stack slot " + hex(low + off) + " in " + place_on_stack(panicking, bt, low + off).text;
     if (b->audit) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
                                 thread_label(a.threads, b->audit->thread);
     if (objects.debug().find_type(b->cache)) {
       o.type = b->cache;  // illumos names a cache after its type: "htable_t"
-      o.field = rules::object_field_reader(objects, poison, model.os, b->cache, v);
+      o.field = object_field_reader(objects, poison, model.os, b->cache, v);
     }
     a.facts.objects.push_back(std::move(o));
     buffers.push_back(*b);
@@ -255,4 +257,4 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   return a;
 }
 
-}  // namespace coroner::os_model
+}  // namespace coroner::analysis

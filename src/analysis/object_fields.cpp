@@ -1,11 +1,13 @@
-#include "coroner/rules/object_fields.hpp"
+#include "coroner/analysis/object_fields.hpp"
 
 #include <cstdio>
 
 #include "coroner/format.hpp"
-#include "coroner/target/expression.hpp"
 
-namespace coroner::rules {
+namespace coroner::analysis {
+
+using rules::FieldReader;
+using rules::FieldValue;
 namespace {
 
 constexpr size_t kBytesShown = 24;
@@ -43,8 +45,11 @@ FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const std:
 
 FieldReader object_field_reader(Objects& objects, const PoisonCatalog& poison, std::string os, std::string type,
                                 uint64_t address) {
-  return [&objects, &poison, os = std::move(os), type = std::move(type), address](const std::string& path) -> std::optional<FieldValue> {
-    auto v = evaluate(objects, "((" + type + " *)" + hex(address) + ")" + (path.starts_with("[") ? "" : "->") + path);
+  auto t = objects.debug().find_type(type);
+  const Type* typed = t ? *t : nullptr;
+  return [&objects, &poison, os = std::move(os), typed, address](const std::string& path) -> std::optional<FieldValue> {
+    if (!typed) return std::nullopt;
+    auto v = objects.field(typed, address, path);
     if (!v) return std::nullopt;
     auto f = field_value(objects, poison, os, *v);
     if (!f.bits && f.text.empty()) return std::nullopt;
@@ -52,4 +57,4 @@ FieldReader object_field_reader(Objects& objects, const PoisonCatalog& poison, s
   };
 }
 
-}  // namespace coroner::rules
+}  // namespace coroner::analysis

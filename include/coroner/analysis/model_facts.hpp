@@ -12,18 +12,18 @@
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
-namespace coroner::os_model {
+namespace coroner::analysis {
 
 struct ModelAnalysis {
   linux_kernel::KernelSummary summary;  // release, panic message and cause, as `info` shows them
-  ModelThreads threads;
-  std::vector<ModelBacktrace> backtraces;  // one per thread, in the same order
+  os_model::ModelThreads threads;
+  std::vector<os_model::ModelBacktrace> backtraces;  // one per thread, in the same order
   rules::Facts facts;
   std::vector<std::string> problems;
 };
 
 // `objects` and `poison` must outlive the analysis: the objects' field readers read through them.
-ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
+ModelAnalysis analyze_model_crash(Objects& objects, const os_model::OsModel& model, const PoisonCatalog& poison,
                                   const std::function<void(std::string_view)>& step = {});
 
-}  // namespace coroner::os_model
+}  // namespace coroner::analysis

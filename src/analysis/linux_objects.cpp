@@ -1,4 +1,4 @@
-#include "coroner/os/linux/crash_objects.hpp"
+#include "coroner/analysis/linux_objects.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -7,12 +7,13 @@
 #include "coroner/format.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/whatis.hpp"
-#include "coroner/rules/object_fields.hpp"
+#include "coroner/analysis/object_fields.hpp"
 
-namespace coroner::linux_kernel {
+namespace coroner::analysis {
+using namespace linux_kernel;
+
 namespace {
 
-constexpr size_t kMaxObjects = 64;
 constexpr size_t kMaxStackWords = 4096;
 constexpr uint64_t kMaxObjectBytesFollowed = 1024;
 // pt_regs slots of the general registers, the argument registers first (di, si, dx, cx, r8, r9):
@@ -86,7 +87,7 @@ void ObjectGatherer::add_slab(const SlabObject& o, uint64_t address, const std::
   f.reallocation = reallocation(o);
   if (view_.objects().debug().find_type("struct " + o.cache->name)) {
     f.type = "struct " + o.cache->name;
-    f.field = rules::object_field_reader(view_.objects(), poison_, "linux", f.type, start);
+    f.field = object_field_reader(view_.objects(), poison_, "linux", f.type, start);
   }
   by_address_.add(facts_.objects.size(), start, o.cache->object_size ? o.cache->object_size : 8);
   facts_.objects.push_back(std::move(f));
@@ -113,7 +114,7 @@ void ObjectGatherer::add_value(uint64_t value, const Found& found, const Task* c
   f.place = rules::ObjectPlace::stack;
   f.pointers = found.pointers;
   std::string place = w.stack_place ? w.stack_place->text : "";
-  f.dead_frame = w.stack_place && !w.stack_place->frame && place.starts_with("below the stack pointer");
+  f.dead_frame = w.stack_place && w.stack_place->dead();
   f.found_as += "; on the stack of pid " + std::to_string(w.task->pid) + " (" + w.task->comm + "), " + place;
   if (auto t = thread_of_.find(w.task); t != thread_of_.end()) f.holders.push_back({t->second, "on its own stack, " + place});
   facts_.objects.push_back(std::move(f));
@@ -206,12 +207,12 @@ void ObjectGatherer::find_holders() {
   auto refs = find_stack_references(view_, [&](uint64_t v) { return by_address_.find(v).has_value(); });
   if (!refs) return;
   for (const StackReference& r : *refs) {
-    if (r.location && !r.frame && r.place.starts_with("below the stack pointer")) continue;  // a dead slot holds nothing
+    if (r.location && r.slot == StackSlot::below_stack_pointer) continue;  // a dead slot holds nothing
     auto t = thread_of_.find(r.task);
     auto object = by_address_.find(r.value);
     if (t == thread_of_.end() || !object) continue;
-    rules::add_holder(facts_.objects[*object], t->second, r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place);
+    add_holder(facts_.objects[*object], t->second, r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place);
   }
 }
 
-}  // namespace coroner::linux_kernel
+}  // namespace coroner::analysis

@@ -1,17 +1,16 @@
-#include "coroner/rules/crash_signature.hpp"
+#include "coroner/analysis/crash_signature.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <regex>
 
-namespace coroner::rules {
+#include "coroner/rules/function_name.hpp"
+
+namespace coroner::analysis {
+
+using rules::function_base_name;
 
 constexpr size_t kSignatureFrames = 5;
-
-std::string_view function_base_name(std::string_view name) {
-  size_t dot = name.find('.');
-  return dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot);
-}
 
 std::string crash_signature(const std::string& raw_cause, const std::vector<std::string>& functions,
                             const std::vector<std::string>& machinery) {
@@ -41,9 +40,4 @@ std::string crash_signature(const std::string& raw_cause, const std::vector<std:
   return std::string(hash) + " " + s;
 }
 
-const std::vector<std::string>& linux_crash_machinery() {
-  static const std::vector<std::string> machinery = {"panic", "asm_*"};
-  return machinery;
-}
-
-}  // namespace coroner::rules
+}  // namespace coroner::analysis

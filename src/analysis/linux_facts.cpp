@@ -1,4 +1,4 @@
-#include "coroner/os/linux/crash_facts.hpp"
+#include "coroner/analysis/linux_facts.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -7,13 +7,15 @@
 #include <set>
 
 #include "coroner/format.hpp"
-#include "coroner/rules/crash_signature.hpp"
-#include "coroner/rules/object_fields.hpp"
-#include "coroner/rules/object_index.hpp"
-#include "coroner/os/linux/crash_objects.hpp"
+#include "coroner/analysis/crash_signature.hpp"
+#include "coroner/analysis/object_fields.hpp"
+#include "coroner/analysis/object_index.hpp"
+#include "coroner/analysis/linux_objects.hpp"
 #include "coroner/target/expression.hpp"
 
-namespace coroner::linux_kernel {
+namespace coroner::analysis {
+using namespace linux_kernel;
+
 namespace {
 
 std::vector<std::string> functions_of(const Backtrace& bt) {
@@ -22,12 +24,6 @@ std::vector<std::string> functions_of(const Backtrace& bt) {
     if (f.reliable && !f.where.function.empty()) out.push_back(f.where.function);
   }
   return out;
-}
-
-// "POISON_FREE + 0x8: freed slab object..." -> "POISON_FREE"
-std::string pattern_name(const std::string& meaning) {
-  size_t end = meaning.find_first_of(" :");
-  return meaning.substr(0, end);
 }
 
 constexpr size_t kMaxThreadsOfInterest = 16;
@@ -98,7 +94,7 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
   if (a.fault && a.fault->faulting) {
     rules::FaultFacts f;
     f.address_kind = a.fault->address_meaning.kind;
-    if (f.address_kind == "poison") f.pattern = pattern_name(a.fault->address_meaning.text);
+    f.pattern = a.fault->address_meaning.pattern;
     f.instruction = a.fault->faulting->text();
     f.member = a.fault->chain.empty() ? a.fault->member : a.fault->chain.front().member;
     f.address = a.fault->address;
@@ -130,7 +126,7 @@ std::string crash_signature(const CrashAnalysis& a) {
   std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
   std::vector<std::string> functions;
   if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  return rules::crash_signature(cause, functions, rules::linux_crash_machinery());
+  return crash_signature(cause, functions, linux_kernel::crash_machinery());
 }
 
-}  // namespace coroner::linux_kernel
+}  // namespace coroner::analysis

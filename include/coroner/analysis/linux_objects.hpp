@@ -11,10 +11,21 @@
 
 #include "coroner/os/linux/fault.hpp"
 #include "coroner/os/linux/memory_map.hpp"
-#include "coroner/rules/object_index.hpp"
+#include "coroner/analysis/object_index.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
-namespace coroner::linux_kernel {
+namespace coroner::analysis {
+
+// Linux's structures, which the gatherer reads.
+using linux_kernel::Backtrace;
+using linux_kernel::FaultExplanation;
+using linux_kernel::Frame;
+using linux_kernel::LinuxView;
+using linux_kernel::MemoryMap;
+using linux_kernel::PtRegs;
+using linux_kernel::SlabObject;
+using linux_kernel::Slub;
+using linux_kernel::Task;
 
 class ObjectGatherer {
  public:
@@ -53,9 +64,9 @@ class ObjectGatherer {
   const std::map<const Task*, size_t>& thread_of_;
   MemoryMap map_;
   std::set<uint64_t> seen_;
-  rules::ObjectIndex by_address_;  // the slab objects
+  ObjectIndex by_address_;  // the slab objects
   std::optional<uint64_t> jiffies_;
   double seconds_per_jiffy_ = 0;   // from tick_nsec; 0 when unknown
 };
 
-}  // namespace coroner::linux_kernel
+}  // namespace coroner::analysis

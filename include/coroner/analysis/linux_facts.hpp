@@ -10,21 +10,21 @@
 #include "coroner/os/linux/printk_log.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
-namespace coroner::linux_kernel {
+namespace coroner::analysis {
 
 // A thread besides the crashing one that the analysis points at: it holds a freed object the
 // crashing thread was using (mdb's ::whatthread on it), or it sleeps uninterruptibly.
 struct ThreadOfInterest {
-  const Task* task = nullptr;
+  const linux_kernel::Task* task = nullptr;
   std::string why;
   std::vector<std::string> functions;  // its innermost frames
 };
 
 struct CrashAnalysis {
-  KernelSummary summary;
-  const Task* crashing = nullptr;
-  std::optional<Backtrace> crashing_bt;
-  std::optional<FaultExplanation> fault;
+  linux_kernel::KernelSummary summary;
+  const linux_kernel::Task* crashing = nullptr;
+  std::optional<linux_kernel::Backtrace> crashing_bt;
+  std::optional<linux_kernel::FaultExplanation> fault;
   rules::Facts facts;
   std::vector<ThreadOfInterest> other_threads;
   std::vector<std::string> problems;
@@ -35,11 +35,12 @@ using StepReporter = std::function<void(std::string_view)>;
 
 // `slub` may be null. The backtraces are kept in `view`; `fault` points into `crashing_bt`. The
 // objects' field readers read through `view` and `poison`, which must outlive the analysis.
-CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log,
+CrashAnalysis analyze_crash(linux_kernel::LinuxView& view, linux_kernel::Slub* slub, const PoisonCatalog& poison,
+                            const linux_kernel::KernelLog* log,
                             const StepReporter& step = {});
 
 // A stable signature for de-duplicating in a bug tracker: the cause with numbers and addresses
 // taken out, and the first crashing frames' function names.
 std::string crash_signature(const CrashAnalysis& a);
 
-}  // namespace coroner::linux_kernel
+}  // namespace coroner::analysis
