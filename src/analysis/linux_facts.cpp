@@ -51,32 +51,26 @@ std::vector<ThreadOfInterest> threads_of_interest(const rules::Facts& facts, con
   return out;
 }
 
-}  // namespace
+std::string signature(const CrashAnalysis& a) {
+  std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
+  std::vector<std::string> functions;
+  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
+  return crash_signature(cause, functions, linux_kernel::crash_machinery());
+}
 
-CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log,
-                            const StepReporter& step) {
-  auto at = [&](std::string_view what) {
-    if (step) step(what);
-  };
-  CrashAnalysis a;
-  at("reading the task list");
-  const Kernel& k = view.objects().kernel();
+void add_panic_and_log(const Kernel& k, const KernelLog* log, CrashAnalysis& a) {
   a.summary = summarize(k, log);
   if (a.summary.panic_message.value) a.facts.panic.push_back(*a.summary.panic_message.value);
   if (a.summary.panic_cause.value) a.facts.panic.push_back(*a.summary.panic_cause.value);
   if (log) {
     for (const auto& r : log->records) a.facts.log.push_back(r.text);
   }
-  auto tasks = view.tasks();
-  if (!tasks) {
-    a.problems.push_back("tasks: " + tasks.error().message);
-    return a;
-  }
-  const TaskList& list = **tasks;
+}
+
+// Every task that unwinds is a thread of the facts; `thread_of` and `task_of` map between them.
+void add_threads(LinuxView& view, const TaskList& list, CrashAnalysis& a, std::map<const Task*, size_t>& thread_of,
+                 std::vector<const Task*>& task_of) {
   a.crashing = view.panicking_task();
-  std::map<const Task*, size_t> thread_of;
-  std::vector<const Task*> task_of;
-  at("unwinding " + std::to_string(list.tasks.size()) + " threads");
   for (const Task& t : list.tasks) {
     auto bt = view.backtrace(t);
     if (!bt) continue;
@@ -88,45 +82,67 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
     task_of.push_back(&t);
     a.facts.threads.push_back({t.pid, t.tgid, t.comm, functions_of(*bt), t.state});
   }
-  ObjectGatherer objects(view, slub, poison, a.facts, thread_of);
-  at("explaining the fault");
-  if (a.crashing_bt) a.fault = explain_fault(view, slub, poison, *a.crashing_bt, log);
-  if (a.fault && a.fault->faulting) {
+}
+
+// The fault as the rules see it, and the objects the crash itself touched: the faulting address's,
+// those its pointer was loaded from, and what a failed BUG_ON() check read.
+void add_fault(const FaultExplanation& fault, CrashAnalysis& a, ObjectGatherer& objects) {
+  if (fault.faulting) {
     rules::FaultFacts f;
-    f.address_kind = a.fault->address_meaning.kind;
-    f.pattern = a.fault->address_meaning.pattern;
-    f.instruction = a.fault->faulting->text();
-    f.member = a.fault->chain.empty() ? a.fault->member : a.fault->chain.front().member;
-    f.address = a.fault->address;
+    f.address_kind = fault.address_meaning.kind;
+    f.pattern = fault.address_meaning.pattern;
+    f.instruction = fault.faulting->text();
+    f.member = fault.chain.empty() ? fault.member : fault.chain.front().member;
+    f.address = fault.address;
     a.facts.fault = f;
-    if (a.fault->address && a.fault->address_meaning.slab) {
-      objects.add_slab(*a.fault->address_meaning.slab, *a.fault->address, "the faulting address", 0, true);
+    if (fault.address && fault.address_meaning.slab) {
+      objects.add_slab(*fault.address_meaning.slab, *fault.address, "the faulting address", 0, true);
     }
-    for (const Provenance& p : a.fault->chain) {
+    for (const Provenance& p : fault.chain) {
       if (p.address && p.address_meaning.slab) {
         objects.add_slab(*p.address_meaning.slab, *p.address, p.reg + " was loaded from it by `" + p.instruction.text() + "`",
                          0, true);
       }
     }
   }
-  if (a.fault && a.fault->checked && a.fault->checked_meaning.slab) {
-    objects.add_slab(*a.fault->checked_meaning.slab, *a.fault->checked,
-                     "what the failed check read, by `" + a.fault->checked_by->text() + "`", 0, true);
+  if (fault.checked && fault.checked_meaning.slab) {
+    objects.add_slab(*fault.checked_meaning.slab, *fault.checked, "what the failed check read, by `" + fault.checked_by->text() + "`",
+                     0, true);
   }
+}
+
+}  // namespace
+
+CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& poison, const KernelLog* log,
+                            const StepReporter& step) {
+  auto at = [&](std::string_view what) {
+    if (step) step(what);
+  };
+  CrashAnalysis a;
+  at("reading the task list");
+  add_panic_and_log(view.objects().kernel(), log, a);
+  auto tasks = view.tasks();
+  if (!tasks) {
+    a.problems.push_back("tasks: " + tasks.error().message);
+    a.signature = signature(a);
+    return a;
+  }
+  std::map<const Task*, size_t> thread_of;
+  std::vector<const Task*> task_of;
+  at("unwinding " + std::to_string((*tasks)->tasks.size()) + " threads");
+  add_threads(view, **tasks, a, thread_of, task_of);
+  ObjectGatherer objects(view, slub, poison, a.facts, thread_of);
+  at("explaining the fault");
+  if (a.crashing_bt) a.fault = explain_fault(view, slub, poison, *a.crashing_bt, log);
+  if (a.fault) add_fault(*a.fault, a, objects);
   at("following the objects the crashing thread used");
   if (a.crashing_bt) objects.add_crashing_thread(*a.crashing_bt, a.crashing, a.fault ? &*a.fault : nullptr);
   objects.follow_pointers(kPointersFollowed, a.crashing);
   at("finding the threads that hold them");
   objects.find_holders();
   a.other_threads = threads_of_interest(a.facts, task_of);
+  a.signature = signature(a);
   return a;
-}
-
-std::string crash_signature(const CrashAnalysis& a) {
-  std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
-  std::vector<std::string> functions;
-  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  return crash_signature(cause, functions, linux_kernel::crash_machinery());
 }
 
 }  // namespace coroner::analysis

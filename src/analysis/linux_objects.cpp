@@ -207,11 +207,10 @@ void ObjectGatherer::find_holders() {
   auto refs = find_stack_references(view_, [&](uint64_t v) { return by_address_.find(v).has_value(); });
   if (!refs) return;
   for (const StackReference& r : *refs) {
-    if (r.location && r.slot == StackSlot::below_stack_pointer) continue;  // a dead slot holds nothing
     auto t = thread_of_.find(r.task);
-    auto object = by_address_.find(r.value);
-    if (t == thread_of_.end() || !object) continue;
-    add_holder(facts_.objects[*object], t->second, r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place);
+    if (t == thread_of_.end()) continue;
+    add_holder_of(by_address_, facts_.objects, t->second, r.value, r.location ? r.slot : StackSlot::live_frame,
+                  [&] { return r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place; });
   }
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/analysis/crash_signature.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
 #include "coroner/os/model/model_log.hpp"
@@ -56,10 +57,8 @@ void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, ui
   std::map<const ModelThread*, size_t> index;
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {
-    if (r.place.dead()) continue;  // a dead slot holds nothing
-    if (auto i = by_address.find(r.value)) {
-      add_holder(a.facts.objects[*i], index[r.thread], "stack slot " + hex(r.location) + ", " + r.place.text);
-    }
+    add_holder_of(by_address, a.facts.objects, index[r.thread], r.value, r.place.slot,
+                  [&] { return "stack slot " + hex(r.location) + ", " + r.place.text; });
   }
 }
 
@@ -172,6 +171,69 @@ void add_stack_addresses(ModelAnalysis& a) {
   }
 }
 
+std::string signature(const OsModel& model, const ModelAnalysis& a) {
+  std::string cause = a.summary.panic_cause.value.value_or(a.threads.panic_message.value_or(""));
+  std::vector<std::string> functions;
+  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
+  return crash_signature(cause, functions, model.panic_machinery);
+}
+
+// The allocator's buffers the panicking thread's stack points to, freed or not, typed through their
+// cache's name; returns each buffer's size by address.
+std::map<uint64_t, uint64_t> add_kmem_buffers(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
+                                              const KmemBuffers& kmem, ModelAnalysis& a) {
+  const Kernel& k = objects.kernel();
+  const ModelThread& panicking = a.threads.threads[*a.threads.panicking];
+  const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
+  uint64_t low = panicking.sp ? panicking.sp : panicking.fp;
+  std::vector<uint8_t> words(low < panicking.stack_high && panicking.stack_high - low <= (1u << 20) ? panicking.stack_high - low : 0);
+  if (!words.empty() && !k.read(low, words)) words.clear();
+  std::map<uint64_t, uint64_t> sizes;
+  std::set<uint64_t> seen;
+  for (size_t off = 0; off + 8 <= words.size() && a.facts.objects.size() < kMaxObjects; off += 8) {
+    uint64_t v;
+    std::memcpy(&v, words.data() + off, 8);
+    if (v < x86_64::kLowestKernelAddress || seen.contains(v)) continue;
+    auto b = kmem.buffer_at(v);
+    if (!b) continue;
+    seen.insert(v);
+    rules::ObjectFacts o;
+    o.address = v;
+    o.cache = b->cache;
+    o.free = b->free;
+    o.found_as = "stack slot " + hex(low + off) + " in " + place_on_stack(panicking, bt, low + off).text;
+    if (b->audit) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
+                                thread_label(a.threads, b->audit->thread);
+    if (objects.debug().find_type(b->cache)) {
+      o.type = b->cache;  // illumos names a cache after its type: "htable_t"
+      o.field = object_field_reader(objects, poison, model.os, b->cache, v);
+    }
+    a.facts.objects.push_back(std::move(o));
+    sizes[b->address] = b->size;
+  }
+  return sizes;
+}
+
+void add_threads(const Kernel& k, ModelAnalysis& a) {
+  for (size_t i = 0; i < a.threads.threads.size(); ++i) {
+    const ModelThread& t = a.threads.threads[i];
+    a.backtraces.push_back(unwind(k, t));
+    std::vector<std::string> functions;
+    for (const auto& f : a.backtraces.back().frames) functions.push_back(f.function);
+    a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
+  }
+  if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
+}
+
+void add_log(const OsModel& model, const std::optional<Result<ModelLog>>& log, ModelAnalysis& a) {
+  if (log && *log) {
+    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines);
+    a.facts.log = (*log)->lines;
+  } else if (log) {
+    a.problems.push_back("message buffer: " + log->error().message);
+  }
+}
+
 }  // namespace
 
 ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
@@ -189,71 +251,27 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   a.threads = read_threads(objects, model, read);
   a.problems = a.threads.problems;
   if (a.threads.panic_message && model.panic_log.empty()) a.facts.panic.push_back(*a.threads.panic_message);
-  const Kernel& k = objects.kernel();
   at("unwinding " + std::to_string(a.threads.threads.size()) + " threads");
-  for (size_t i = 0; i < a.threads.threads.size(); ++i) {
-    const ModelThread& t = a.threads.threads[i];
-    a.backtraces.push_back(unwind(k, t));
-    std::vector<std::string> functions;
-    for (const auto& f : a.backtraces.back().frames) functions.push_back(f.function);
-    a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
-  }
+  add_threads(objects.kernel(), a);
   if (a.threads.panicking) {
-    a.facts.crashing = static_cast<int>(*a.threads.panicking);
     add_crashing_frames(objects, a);
     add_stack_addresses(a);
   }
   a.facts.read_as = [&objects, &poison, os = model.os](uint64_t address, const std::string& type) {
     return object_field_reader(objects, poison, os, type, address);
   };
-  if (log && *log) {
-    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines);
-    a.facts.log = (*log)->lines;
-  } else if (log) {
-    a.problems.push_back("message buffer: " + log->error().message);
-  }
+  add_log(model, log, a);
   add_named_objects(objects, poison, model.os, a);
-  auto kmem = KmemBuffers::read(objects, model);
-  if (!kmem || !a.threads.panicking) {
-    add_frame_objects(objects, poison, model.os, a);
-    find_holders(k, a, {});
-    return a;
-  }
-
-  at("following the buffers the panicking thread used");
-  const ModelThread& panicking = a.threads.threads[*a.threads.panicking];
-  const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
-  uint64_t low = panicking.sp ? panicking.sp : panicking.fp;
-  std::vector<uint8_t> words(low < panicking.stack_high && panicking.stack_high - low <= (1u << 20) ? panicking.stack_high - low : 0);
-  if (!words.empty() && !k.read(low, words)) words.clear();
-  std::set<uint64_t> seen;
-  std::vector<KmemBuffer> buffers;
-  for (size_t off = 0; off + 8 <= words.size() && a.facts.objects.size() < kMaxObjects; off += 8) {
-    uint64_t v;
-    std::memcpy(&v, words.data() + off, 8);
-    if (v < x86_64::kLowestKernelAddress || seen.contains(v)) continue;
-    auto b = kmem->buffer_at(v);
-    if (!b) continue;
-    seen.insert(v);
-    rules::ObjectFacts o;
-    o.address = v;
-    o.cache = b->cache;
-    o.free = b->free;
-    o.found_as = "stack slot " + hex(low + off) + " in " + place_on_stack(panicking, bt, low + off).text;
-    if (b->audit) o.found_as += "; kmem audit: last " + std::string(b->free ? "freed" : "allocated") + " by thread " +
-                                thread_label(a.threads, b->audit->thread);
-    if (objects.debug().find_type(b->cache)) {
-      o.type = b->cache;  // illumos names a cache after its type: "htable_t"
-      o.field = object_field_reader(objects, poison, model.os, b->cache, v);
-    }
-    a.facts.objects.push_back(std::move(o));
-    buffers.push_back(*b);
-  }
-  at("finding the threads that hold them");
+  a.signature = signature(model, a);
   std::map<uint64_t, uint64_t> sizes;
-  for (const auto& b : buffers) sizes[b.address] = b.size;
+  auto kmem = KmemBuffers::read(objects, model);
+  if (kmem && a.threads.panicking) {
+    at("following the buffers the panicking thread used");
+    sizes = add_kmem_buffers(objects, model, poison, *kmem, a);
+    at("finding the threads that hold them");
+  }
   add_frame_objects(objects, poison, model.os, a);  // after the allocator's: its objects know more
-  find_holders(k, a, sizes);
+  find_holders(objects.kernel(), a, sizes);
   return a;
 }
 

@@ -21,6 +21,12 @@ std::optional<size_t> ObjectIndex::find(uint64_t value) const {
   return it->object;
 }
 
+void add_holder_of(const ObjectIndex& index, std::vector<rules::ObjectFacts>& objects, size_t thread, uint64_t value,
+                   StackSlot slot, const std::function<std::string()>& where) {
+  if (slot == StackSlot::below_stack_pointer) return;  // a dead slot holds nothing
+  if (auto object = index.find(value)) add_holder(objects[*object], thread, where());
+}
+
 void add_holder(rules::ObjectFacts& object, size_t thread, std::string where) {
   for (const auto& h : object.holders) {
     if (h.thread == thread) return;

@@ -74,8 +74,7 @@ Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsi
 Type& DebugInfo::make(TypeKind kind, uint64_t die) {
   Type& t = types_.emplace_back();
   t.kind = kind;
-  t.die = die;
-  t.owner = this;
+  t.die = {this, die};
   if (die) by_die_[die] = &t;
   return t;
 }
@@ -237,10 +236,10 @@ Result<const Type*> DebugInfo::build_from(const DieFacts& f, int depth) {
 const std::vector<Member>& DebugInfo::members(const Type* t) {
   if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type)) return no_members_;
   if (t->members_loaded) return t->members;
-  if (t->owner && t->owner != this) return t->owner->members(t);
+  if (t->die.owner && t->die.owner != this) return t->die.owner->members(t);
   t->members_loaded = true;
   if (t->incomplete) return t->members;
-  auto children = dies_->children(t->die);
+  auto children = dies_->children(t->die.offset);
   if (!children) return t->members;
   for (const auto& c : *children) {
     if (c.tag != DW_TAG_member) continue;
@@ -362,8 +361,8 @@ const Type* DebugInfo::base_type(std::string_view c_name) {
 
 void DebugInfo::remove_fallback(const DebugInfo* other) {
   std::erase(fallbacks_, other);
-  std::erase_if(pointers_, [&](const auto& entry) { return entry.first->owner == other; });
-  std::erase_if(arrays_, [&](const auto& entry) { return entry.first.first->owner == other; });
+  std::erase_if(pointers_, [&](const auto& entry) { return entry.first->die.owner == other; });
+  std::erase_if(arrays_, [&](const auto& entry) { return entry.first.first->die.owner == other; });
 }
 
 const Type* DebugInfo::find_named(NameKind kind, std::string_view name) {
@@ -447,7 +446,7 @@ Result<Variable> DebugInfo::find_own_variable(std::string_view name) {
   }
   auto type = build(entry->die, 0);
   if (!type) return type.error();
-  Variable v{std::string(name), *type, entry->die, this, std::nullopt};
+  Variable v{std::string(name), *type, {this, entry->die}, std::nullopt};
   if (auto facts = dies_->read(entry->die)) v.static_address = facts->static_address;
   return v;
 }

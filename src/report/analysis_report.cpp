@@ -80,7 +80,7 @@ AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::strin
   s.release = release;
   s.panic = a.summary.panic_message.value.value_or("");
   s.cause = a.summary.panic_cause.value.value_or("");
-  s.signature = analysis::crash_signature(a);
+  s.signature = a.signature;
   if (a.crashing) {
     ReportThread t{a.crashing->pid, a.crashing->comm, a.crashing->state, "", {}};
     if (a.crashing_bt) {

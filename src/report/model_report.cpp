@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "coroner/format.hpp"
-#include "coroner/analysis/crash_signature.hpp"
 
 namespace coroner::report {
 namespace {
@@ -165,9 +164,7 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const analysis::Mo
   s.release = a.summary.release.value.value_or("");
   s.panic = a.threads.panic_message.value_or("");
   s.cause = a.summary.panic_cause.value.value_or(s.panic);
-  std::vector<std::string> functions;
-  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  s.signature = analysis::crash_signature(s.cause, functions, model.panic_machinery);
+  s.signature = a.signature;
   if (a.threads.panicking) {
     const auto& t = a.threads.threads[*a.threads.panicking];
     ReportThread r{t.pid, thread_name(t), t.state, "", {}};

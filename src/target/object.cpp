@@ -124,10 +124,10 @@ Value Objects::rvalue(const Type* t, uint64_t bits) const {
 
 Result<Value> Objects::variable(std::string_view name) {
   auto var = debug_.find_variable(name);
-  if (var && var->owner != &debug_) {
+  if (var && var->die.owner != &debug_) {
     // A module's variable: its .ko was relocated to the load addresses, so DWARF places it.
     if (!var->static_address) {
-      return make_error("'" + std::string(name) + "' in " + var->owner->path() + " has no fixed address");
+      return make_error("'" + std::string(name) + "' in " + var->die.owner->path() + " has no fixed address");
     }
     return lvalue(var->type, *var->static_address);
   }

@@ -3,7 +3,9 @@
 // and the panic's "Call Trace:". Frames the kernel marks "?" (found on the stack but not on the
 // unwinder's path) are left out; "RIP: 0010:func+off" lines (a kernel frame interrupted by an
 // IRQ or exception) are frames. Each line's printk timestamp is kept where a test needs to know
-// what happened after the kernel printed it.
+// what happened after the kernel printed it. A record the console printed twice (PREEMPT_RT's
+// atomic console flushing at panic what its printer thread had already written: the same
+// timestamp, the same text) is one record.
 #include <map>
 #include <regex>
 #include <sstream>
@@ -45,10 +47,13 @@ inline KernelTraces parse_kernel_traces(const std::string& log) {
   enum { none, show_state, panic, oops } section = none;
   std::vector<std::string>* frames = nullptr;
   std::istringstream in(log);
-  std::string line;
+  std::string line, previous;
   std::smatch m;
   while (std::getline(in, line)) {
     while (!line.empty() && line.back() == '\r') line.pop_back();  // the serial console's CRLF
+    if (line.empty()) continue;
+    if (line == previous && line.starts_with("[")) continue;
+    previous = line;
     if (line.find("sysrq: Show State") != std::string::npos) {
       section = show_state;
       out.show_state_ns = printk_timestamp_ns(line);

@@ -125,7 +125,7 @@ TEST(ModuleDebugInfo, KernelDebugInfoReachesModuleTypesThroughAFallback) {
   EXPECT_EQ((*kernel)->members(pointee).size(), 4u);
   auto v = (*kernel)->find_variable("module_state");
   ASSERT_TRUE(v) << v.error().message;
-  EXPECT_EQ(v->owner, module.get());
+  EXPECT_EQ(v->die.owner, module.get());
   EXPECT_EQ(v->static_address, kPlacement.at(".data.module_state"));
 }
 

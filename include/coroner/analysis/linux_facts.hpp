@@ -26,6 +26,7 @@ struct CrashAnalysis {
   std::optional<linux_kernel::Backtrace> crashing_bt;
   std::optional<linux_kernel::FaultExplanation> fault;
   rules::Facts facts;
+  std::string signature;  // analysis::crash_signature's, past Linux's crash machinery
   std::vector<ThreadOfInterest> other_threads;
   std::vector<std::string> problems;
 };
@@ -39,8 +40,5 @@ CrashAnalysis analyze_crash(linux_kernel::LinuxView& view, linux_kernel::Slub* s
                             const linux_kernel::KernelLog* log,
                             const StepReporter& step = {});
 
-// A stable signature for de-duplicating in a bug tracker: the cause with numbers and addresses
-// taken out, and the first crashing frames' function names.
-std::string crash_signature(const CrashAnalysis& a);
 
 }  // namespace coroner::analysis

@@ -19,6 +19,7 @@ struct ModelAnalysis {
   os_model::ModelThreads threads;
   std::vector<os_model::ModelBacktrace> backtraces;  // one per thread, in the same order
   rules::Facts facts;
+  std::string signature;  // analysis::crash_signature's, past the model's panic machinery
   std::vector<std::string> problems;
 };
 

@@ -3,11 +3,13 @@
 // holds them: which object a value points into (binary search over sorted ranges), and each
 // holding thread recorded once.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "coroner/rules/rule_engine.hpp"
+#include "coroner/target/stack_slot.hpp"
 
 namespace coroner::analysis {
 
@@ -34,5 +36,9 @@ class ObjectIndex {
 
 // Records `thread` as a holder of `object`, once.
 void add_holder(rules::ObjectFacts& object, size_t thread, std::string where);
+// A word `value` that `thread` holds (a stack slot at `slot`, or a register): the thread holds the
+// object it points into, unless the word lies in a dead frame. `where` is said only when it holds.
+void add_holder_of(const ObjectIndex& index, std::vector<rules::ObjectFacts>& objects, size_t thread, uint64_t value,
+                   StackSlot slot, const std::function<std::string()>& where);
 
 }  // namespace coroner::analysis

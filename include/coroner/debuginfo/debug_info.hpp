@@ -24,8 +24,7 @@ namespace coroner {
 struct Variable {
   std::string name;
   const Type* type = nullptr;
-  uint64_t die = 0;
-  const DebugInfo* owner = nullptr;         // the vmlinux's debug info, or a module's
+  DieRef die;
   std::optional<uint64_t> static_address;  // DW_OP_addr as the file says (relocated for a module)
 };
 

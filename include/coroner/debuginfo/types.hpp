@@ -11,6 +11,13 @@ namespace coroner {
 
 class DebugInfo;
 
+// A debugging information entry: its .debug_info offset in the debug info that holds it (the
+// vmlinux's or a module's). One value, so that an offset is never read in the wrong file.
+struct DieRef {
+  DebugInfo* owner = nullptr;
+  uint64_t offset = 0;
+};
+
 enum class TypeKind { void_type, base, pointer, typedef_name, qualified, structure, union_type, enumeration, array, function };
 
 enum class BaseEncoding { signed_int, unsigned_int, signed_char, unsigned_char, boolean, floating, other };
@@ -44,8 +51,7 @@ struct Type {
   std::vector<Enumerator> enumerators;
   std::vector<const Type*> parameters;  // functions
   bool variadic = false, prototyped = false;
-  uint64_t die = 0;
-  DebugInfo* owner = nullptr;  // whose DIEs `die` indexes (the vmlinux's or a module's)
+  DieRef die;
 
   // Filled on first use by DebugInfo::members().
   mutable bool members_loaded = false;
