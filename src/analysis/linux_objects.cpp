@@ -90,6 +90,7 @@ void ObjectGatherer::add_slab(const SlabObject& o, uint64_t address, const std::
     f.field = object_field_reader(view_.objects(), poison_, "linux", f.type, start);
   }
   by_address_.add(facts_.objects.size(), start, o.cache->object_size ? o.cache->object_size : 8);
+  object_size_[facts_.objects.size()] = o.cache->object_size;
   facts_.objects.push_back(std::move(f));
 }
 
@@ -166,9 +167,9 @@ void ObjectGatherer::follow(size_t object, int hop, const Task* crashing) {
   if (!slub_) return;
   const uint64_t address = facts_.objects[object].address;
   const std::string name = facts_.objects[object].type.empty() ? facts_.objects[object].cache : facts_.objects[object].type;
-  auto o = slub_->object_at(address);
-  if (!o || !*o || !(*o)->cache) return;
-  uint64_t size = std::min<uint64_t>((*o)->cache->object_size, kMaxObjectBytesFollowed);
+  auto known = object_size_.find(object);
+  if (known == object_size_.end()) return;
+  uint64_t size = std::min<uint64_t>(known->second, kMaxObjectBytesFollowed);
   ObjectBytes bytes = view_.objects().read_object(address, size);
   DebugInfo& debug = view_.objects().debug();
   auto type = facts_.objects[object].type.empty() ? Result<const Type*>(make_error("untyped"))

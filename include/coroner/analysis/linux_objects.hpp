@@ -65,6 +65,7 @@ class ObjectGatherer {
   MemoryMap map_;
   std::set<uint64_t> seen_;
   ObjectIndex by_address_;  // the slab objects
+  std::map<size_t, uint64_t> object_size_;  // each slab object's cache's object size, by its index in the facts
   std::optional<uint64_t> jiffies_;
   double seconds_per_jiffy_ = 0;   // from tick_nsec; 0 when unknown
 };
