@@ -22,7 +22,7 @@ std::vector<rules::Rule> all_rules(const std::vector<std::string>& dirs) {
 }
 
 struct Analyzed {
-  TypedDump typed;
+  Target typed;
   std::optional<linux_kernel::KernelLog> log;
   analysis::CrashAnalysis analysis;
   std::optional<analysis::ModelAnalysis> model_analysis;  // a kernel of data/os/'s, not Linux
@@ -39,7 +39,7 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
   Progress progress;
   auto a = std::make_unique<Analyzed>();
   progress.step("opening the dump and its debug info");
-  a->typed = open_typed_dump(dump);
+  a->typed = open_target(dump);
   auto step = [&](std::string_view what) { progress.step(what); };
   if (a->typed.model) {
     a->model_analysis = analysis::analyze_model_crash(*a->typed.objects, *a->typed.model, a->typed.poison, step);
@@ -47,7 +47,7 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
     progress.step("reading the kernel log");
     if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
     progress.step("reading the slab allocator");
-    linux_kernel::Slub* slub = a->typed.slub();
+    linux_kernel::Slub* slub = slub_or_warn(a->typed);
     a->analysis = analysis::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr, step);
   }
   progress.step("evaluating " + std::to_string(rules.size()) + " rules");
@@ -88,8 +88,7 @@ void register_analyze(CLI::App& app) {
       std::ofstream out(args->output);
       if (!(out << text)) fail(args->output + ": cannot write the report");
     }
-    if (a->typed.model) print_warnings(*a->typed.kernel);
-    else print_warnings(*a->typed.view);
+    print_warnings(a->typed);
   });
 }
 

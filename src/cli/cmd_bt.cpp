@@ -39,7 +39,7 @@ void register_bt(CLI::App& app) {
   cmd->add_option("--cpu", args->cpus, "the task running on this CPU at the crash (repeatable)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.bt)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     if (typed.model) return model_bt(typed, args->pids, args->all, args->json);
     linux_kernel::LinuxView& view = *typed.view;
     const TaskList& tasks = tasks_or_fail(view);

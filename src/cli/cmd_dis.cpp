@@ -40,8 +40,8 @@ void register_dis(CLI::App& app) {
   cmd->add_flag("--intel", args->intel, "Intel syntax instead of AT&T");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.dis)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
-    auto& view = *typed.view;
+    auto typed = open_target(args->dump);
+    const linux_kernel::ModuleList* modules = typed.view ? &typed.view->modules() : nullptr;
     auto address = evaluate_address(*typed.objects, args->where);
     if (!address) fail(address.error().message);
     auto disassembler = x86_64::Disassembler::create(args->intel ? x86_64::Syntax::intel : x86_64::Syntax::att);
@@ -54,7 +54,7 @@ void register_dis(CLI::App& app) {
     const Kernel& k = typed.objects->kernel();
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& in : instructions) {
-      std::string at = linux_kernel::locate_code(k, &view.modules(), in.address).text(in.address);
+      std::string at = linux_kernel::locate_code(k, modules, in.address).text(in.address);
       if (args->json) {
         list.push_back({{"address", hex(in.address)}, {"symbol", at}, {"bytes", bytes_text(in.bytes)},
                         {"instruction", in.text()}});
@@ -64,7 +64,7 @@ void register_dis(CLI::App& app) {
       }
     }
     if (args->json) std::cout << report::to_json_text({{"schema", "coroner.dis"}, {"instructions", list}}) << '\n';
-    print_warnings(view);
+    print_warnings(typed);
   });
 }
 
@@ -80,7 +80,7 @@ void register_fault(CLI::App& app) {
   add_dump_args(*cmd, args->dump, true);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.fault)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     auto& view = linux_or_fail(typed, "dis fault", "the fault's registers and the slab caches");
     const auto& tasks = tasks_or_fail(view);
     if (!tasks.panic_cpu) fail("the dump does not say which CPU crashed");
@@ -89,7 +89,7 @@ void register_fault(CLI::App& app) {
     auto bt = view.backtrace(*t);
     if (!bt) fail(bt.error().message);
     auto log = linux_kernel::read_printk_log(view.objects().kernel());
-    auto fault = linux_kernel::explain_fault(view, typed.slub(), typed.poison, *bt, log ? &*log : nullptr);
+    auto fault = linux_kernel::explain_fault(view, slub_or_warn(typed), typed.poison, *bt, log ? &*log : nullptr);
     if (!fault) {
       std::cout << "pid " << t->pid << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "
                 << "or an oops in the log at its registers (a panic() call, not an oops): nothing faulted\n";

@@ -23,7 +23,7 @@ void register_info(CLI::App& app) {
       return;
     }
     if (os_model_of(*kernel)) {
-      auto typed = typed_dump(std::move(kernel), args->dump);
+      auto typed = open_target(std::move(kernel), args->dump);
       return model_info(typed, args->json);
     }
     auto log = linux_kernel::read_printk_log(*kernel);

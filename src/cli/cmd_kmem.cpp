@@ -21,9 +21,9 @@ void register_kmem(CLI::App& app) {
   cmd->add_option("--cache", args->name, "only the cache of this name");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.kmem)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     linux_or_fail(typed, "kmem", "the slab caches");
-    linux_kernel::Slub* slub = typed.slub();
+    linux_kernel::Slub* slub = slub_or_warn(typed);
     if (!slub) fail("cannot read the slab caches (see the warning above)");
     std::vector<report::CacheRow> rows;
     for (const auto& c : slub->caches()) {
@@ -34,7 +34,7 @@ void register_kmem(CLI::App& app) {
     if (args->json) std::cout << report::to_json_text(report::kmem_caches_json(rows, slub->problems())) << '\n';
     else std::cout << report::kmem_caches_text(rows);
     for (const auto& p : slub->problems()) std::cerr << "coroner: warning: " << p << '\n';
-    print_warnings(*typed.view);
+    print_warnings(typed);
   });
 }
 

@@ -35,7 +35,7 @@ void register_list(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "stop after this many entries (default 100000)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.list)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     Objects& objects = *typed.objects;
     auto container = typed.debug->find_type(args->type);
     if (!container) fail(container.error().message);
@@ -82,7 +82,7 @@ void register_list(CLI::App& app) {
     if (walk->end != ListEnd::back_at_start && walk->end != ListEnd::null_pointer) {
       std::cerr << "coroner: the walk stopped early (" << list_end_name(walk->end) << "): " << walk->detail << '\n';
     }
-    print_warnings(*typed.view);
+    print_warnings(typed);
   });
 }
 

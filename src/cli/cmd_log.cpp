@@ -20,7 +20,7 @@ void register_log(CLI::App& app) {
     auto kernel = open_kernel(args->dump);
     if (!kernel) throw CLI::RuntimeError(1);
     if (os_model_of(*kernel)) {
-      auto typed = typed_dump(std::move(kernel), args->dump);
+      auto typed = open_target(std::move(kernel), args->dump);
       return model_log(typed, args->json);
     }
     auto log = linux_kernel::read_printk_log(*kernel);

@@ -16,7 +16,7 @@ void register_mod(CLI::App& app) {
   add_dump_args(*cmd, args->dump, true);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.mod)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     linux_kernel::LinuxView& view = linux_or_fail(typed, "mod", "the loaded modules");
     const auto& modules = view.modules();
     if (args->json) std::cout << report::to_json_text(report::modules_json(modules, view.module_debug())) << '\n';

@@ -22,7 +22,7 @@ void register_print(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.print)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     Objects& objects = *typed.objects;
     report::ValueFormat format;
     format.depth = args->depth;
@@ -47,7 +47,7 @@ void register_print(CLI::App& app) {
       }
     }
     if (args->json) std::cout << report::to_json_text({{"schema", "coroner.print"}, {"results", results}}) << '\n';
-    print_warnings(*typed.view);
+    print_warnings(typed);
     if (failed) throw CLI::RuntimeError(1);
   });
 }

@@ -16,7 +16,7 @@ void register_ps(CLI::App& app) {
   add_dump_args(*cmd, args->dump, true);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.ps)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     if (typed.model) return model_ps(typed, args->json);
     linux_kernel::LinuxView& view = *typed.view;
     const auto& tasks = tasks_or_fail(view);

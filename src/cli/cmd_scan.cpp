@@ -97,7 +97,7 @@ void register_scan(CLI::App& app) {
       ->expected(2);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.scan)");
   cmd->callback([args] {
-    PoisonCatalog catalog = poison_catalog(args->dump.poison_files);
+    PoisonCatalog catalog = poison_catalog_or_fail(args->dump.poison_files);
     ScanRequest request;
     request.min_run = args->min_run;
     request.examples = args->examples;
@@ -107,7 +107,7 @@ void register_scan(CLI::App& app) {
       request.patterns.push_back(p);
     }
     if (request.patterns.empty()) request.patterns = catalog.for_os("linux");
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     LinuxView& view = linux_or_fail(typed, "scan", "the memory map and the slab caches");
     if (!args->range.empty()) {
       auto start = evaluate_address(*typed.objects, args->range[0]);
@@ -119,7 +119,7 @@ void register_scan(CLI::App& app) {
       request.high = *physical + *size;
       request.check_slabs = false;
     }
-    auto result = scan_poison(view, typed.slub(), request);
+    auto result = scan_poison(view, slub_or_warn(typed), request);
     if (args->json) std::cout << report::to_json_text(to_json(view, result)) << '\n';
     else print_text(view, result);
     print_warnings(view);

@@ -64,7 +64,7 @@ void register_search(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "hits to list (default 10000; all are counted)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.search)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the tasks' stacks and the memory map");
     uint64_t mask = parse_number(args->mask, "mask");
     auto value = evaluate_address(*typed.objects, args->value);

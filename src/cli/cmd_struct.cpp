@@ -57,12 +57,12 @@ void register_struct(CLI::App& app) {
                 << type << " " << address << " -k VMLINUX\n";
       throw CLI::RuntimeError(2);
     }
-    TypedDump target;
+    Target target;
     if (dump.empty()) {
       target.debug = open_debug_info(args->vmlinux);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {
-      target = open_typed_dump({dump, args->vmlinux, args->module_dirs, args->poison_files});
+      target = open_target({dump, args->vmlinux, args->module_dirs, args->poison_files});
     }
     DebugInfo* debug = target.debug.get();
     auto t = debug->find_type(type);
@@ -87,7 +87,7 @@ void register_struct(CLI::App& app) {
       if (args->offsets) std::cout << report::layout_text(*debug, *t);
       std::cout << type_name(*t) << " " << report::value_text(objects, v, format) << '\n';
     }
-    print_warnings(*target.view);
+    print_warnings(target);
   });
 }
 

@@ -21,7 +21,7 @@ void register_whatis(CLI::App& app) {
   cmd->add_option("address", args->addresses, "addresses or expressions")->required();
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.whatis)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     if (typed.model) {
       std::vector<uint64_t> addresses;
       for (const auto& text : args->addresses) {
@@ -32,7 +32,7 @@ void register_whatis(CLI::App& app) {
       return model_whatis(typed, addresses, args->json);
     }
     linux_kernel::LinuxView& view = *typed.view;
-    linux_kernel::Slub* slub = typed.slub();
+    linux_kernel::Slub* slub = slub_or_warn(typed);
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     for (const auto& text : args->addresses) {
       auto address = evaluate_address(*typed.objects, text);

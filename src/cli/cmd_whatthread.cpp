@@ -53,7 +53,7 @@ void register_whatthread(CLI::App& app) {
   cmd->add_option("--size", args->size, "bytes from ADDR (default: the object's size when known, else 1)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.whatthread)");
   cmd->callback([args] {
-    auto typed = open_typed_dump(args->dump);
+    auto typed = open_target(args->dump);
     auto value = evaluate(*typed.objects, args->address);
     if (!value) fail(value.error().message);
     const Type* type = strip_typedefs(value->type);

@@ -9,6 +9,7 @@
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/slub.hpp"
 #include "coroner/os/model/os_model.hpp"
+#include "coroner/os/target.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/kernel.hpp"
 #include "coroner/target/object.hpp"
@@ -27,47 +28,35 @@ std::unique_ptr<Kernel> open_kernel(const DumpArgs& args);
 
 // Prints "coroner: MESSAGE" and ends the command with exit status 1.
 [[noreturn]] void fail(const std::string& message);
-// The vmlinux's debug info; on failure prints the error and returns nullptr.
+// The vmlinux's debug info alone (`struct TYPE -k V`); on failure prints the error and returns nullptr.
 std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux);
-// A dump with the types of a vmlinux whose symbols match it; fails the command (saying why) if not.
-struct TypedDump {
-  std::unique_ptr<Kernel> kernel;
-  std::unique_ptr<DebugInfo> debug;
-  std::unique_ptr<Objects> objects;
-  std::unique_ptr<linux_kernel::LinuxView> view;  // with the --modules debug info loaded
-  PoisonCatalog poison;                           // the shipped catalog and --poison files
-  const os_model::OsModel* model = nullptr;       // set when the kernel is one of data/os/'s, not Linux
-  // The slab allocator, read on first use; null (after a warning on stderr) when unreadable.
-  linux_kernel::Slub* slub();
-
- private:
-  std::optional<Result<linux_kernel::Slub>> slub_;
-};
-// The shipped poison catalog with the users' files merged in; fails the command on a bad file.
-PoisonCatalog poison_catalog(const std::vector<std::string>& files);
-void add_poison_option(CLI::App& cmd, std::vector<std::string>& files);
-TypedDump open_typed_dump(const DumpArgs& args);
+// The dump opened with its types (Target::open); fails the command, saying why, when it cannot be.
+Target open_target(const DumpArgs& args);
 // The same, for a kernel already opened (`info` and `log` open one before they know they need types).
-TypedDump typed_dump(std::unique_ptr<Kernel> kernel, const DumpArgs& args);
-// The OS model whose symbols the kernel's vmlinux has, if any: not Linux.
-const os_model::OsModel* os_model_of(const Kernel& kernel);
+Target open_target(std::unique_ptr<Kernel> kernel, const DumpArgs& args);
+// The slab allocator; null (after a warning on stderr) when unreadable.
+linux_kernel::Slub* slub_or_warn(Target& target);
+void add_poison_option(CLI::App& cmd, std::vector<std::string>& files);
+// The shipped poison catalog with the users' files merged in; fails the command on a bad file.
+PoisonCatalog poison_catalog_or_fail(const std::vector<std::string>& files);
 // Linux's structures, for a command that reads them (`kmem`: "the slab caches"); on a kernel one
 // of data/os/'s models describes, fails the command naming the kernel and what it lacks.
-linux_kernel::LinuxView& linux_or_fail(TypedDump& typed, std::string_view command, std::string_view needs);
+linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, std::string_view needs);
 // The tasks of a typed dump; fails the command (saying why) when they cannot be read.
 const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
 // The kernel's warnings and the problems met on the way (unreadable tasks, modules, ORC tables),
 // on stderr.
 void print_warnings(linux_kernel::LinuxView& view);
 void print_warnings(const Kernel& kernel);
+void print_warnings(Target& target);
 
 // ps, bt and whatthread on a kernel described by an OS model (typed.model set).
-void model_ps(TypedDump& typed, bool json);
-void model_bt(TypedDump& typed, const std::vector<std::string>& threads, bool all, bool json);
-void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const std::string& what, bool json);
-void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool json);
-void model_info(TypedDump& typed, bool json);
-void model_log(TypedDump& typed, bool json);
+void model_ps(Target& typed, bool json);
+void model_bt(Target& typed, const std::vector<std::string>& threads, bool all, bool json);
+void model_whatthread(Target& typed, uint64_t address, uint64_t size, const std::string& what, bool json);
+void model_whatis(Target& typed, const std::vector<uint64_t>& addresses, bool json);
+void model_info(Target& typed, bool json);
+void model_log(Target& typed, bool json);
 
 void register_info(CLI::App& app);
 void register_struct(CLI::App& app);

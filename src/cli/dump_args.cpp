@@ -44,41 +44,20 @@ void fail(const std::string& message) {
   throw CLI::RuntimeError(1);
 }
 
-const os_model::OsModel* os_model_of(const Kernel& kernel) {
-  const ElfSymbols* symbols = kernel.symbols();
-  if (!symbols) return nullptr;
-  return os_model::detect_os_model([&](const std::string& s) { return symbols->find(s) != nullptr; });
+Target open_target(const DumpArgs& args) { return open_target(nullptr, args); }
+
+Target open_target(std::unique_ptr<Kernel> kernel, const DumpArgs& args) {
+  auto target = Target::open({args.dump, args.vmlinux, args.module_dirs, args.poison_files}, std::move(kernel));
+  if (!target) fail(target.error().message);
+  for (const auto& p : target->warnings) std::cerr << "coroner: warning: " << p << '\n';
+  return std::move(*target);
 }
 
-TypedDump open_typed_dump(const DumpArgs& args) {
-  auto kernel = open_kernel(args);
-  if (!kernel) throw CLI::RuntimeError(1);
-  return typed_dump(std::move(kernel), args);
-}
-
-TypedDump typed_dump(std::unique_ptr<Kernel> kernel, const DumpArgs& args) {
-  TypedDump t;
-  t.kernel = std::move(kernel);
-  if (!t.kernel->symbols()) {
-    fail(args.vmlinux + " does not match " + args.dump + ": " + t.kernel->vmlinux_check().detail +
-         "\n(run `coroner info` for details)");
-  }
-  t.debug = open_debug_info(args.vmlinux);
-  if (!t.debug) throw CLI::RuntimeError(1);
-  t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
-  t.model = os_model_of(*t.kernel);
-  t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
-  t.view->load_module_debug(args.module_dirs);
-  t.poison = poison_catalog(args.poison_files);
-  return t;
-}
-
-linux_kernel::Slub* TypedDump::slub() {
-  if (!slub_) {
-    slub_ = linux_kernel::Slub::read(*objects);
-    if (!*slub_) std::cerr << "coroner: warning: slab caches unreadable: " << slub_->error().message << '\n';
-  }
-  return *slub_ ? &slub_->value() : nullptr;
+linux_kernel::Slub* slub_or_warn(Target& target) {
+  bool first = !target.slub_problem;
+  linux_kernel::Slub* slub = target.slub();
+  if (!slub && first && target.slub_problem) std::cerr << "coroner: warning: slab caches unreadable: " << *target.slub_problem << '\n';
+  return slub;
 }
 
 void add_poison_option(CLI::App& cmd, std::vector<std::string>& files) {
@@ -87,17 +66,13 @@ void add_poison_option(CLI::App& cmd, std::vector<std::string>& files) {
       ->check(CLI::ExistingFile);
 }
 
-PoisonCatalog poison_catalog(const std::vector<std::string>& files) {
-  PoisonCatalog catalog = PoisonCatalog::shipped();
-  for (const auto& path : files) {
-    auto extra = PoisonCatalog::load(path);
-    if (!extra) fail(extra.error().message);
-    catalog.merge(*extra);
-  }
-  return catalog;
+PoisonCatalog poison_catalog_or_fail(const std::vector<std::string>& files) {
+  auto catalog = poison_catalog(files);
+  if (!catalog) fail(catalog.error().message);
+  return std::move(*catalog);
 }
 
-linux_kernel::LinuxView& linux_or_fail(TypedDump& typed, std::string_view command, std::string_view needs) {
+linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, std::string_view needs) {
   if (typed.model) {
     fail(std::string(command) + ": " + typed.kernel->dump().path() + " holds a kernel described by " + typed.model->file + " (" +
          typed.model->os + "); " + std::string(needs) + " are read on Linux only. On this kernel use ps, bt, whatis, "
@@ -115,6 +90,11 @@ const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view) {
 void print_warnings(linux_kernel::LinuxView& view) {
   for (const auto& p : view.problems()) std::cerr << "coroner: warning: " << p << '\n';
   print_warnings(view.objects().kernel());
+}
+
+void print_warnings(Target& target) {
+  if (target.view) print_warnings(*target.view);
+  else print_warnings(*target.kernel);
 }
 
 void print_warnings(const Kernel& kernel) {

@@ -12,7 +12,7 @@
 namespace coroner::cli {
 namespace {
 
-os_model::ModelThreads threads_or_fail(TypedDump& typed) {
+os_model::ModelThreads threads_or_fail(Target& typed) {
   auto threads = os_model::read_threads(*typed.objects, *typed.model);
   if (threads.threads.empty()) {
     std::string why = threads.problems.empty() ? "the list is empty" : threads.problems.front();
@@ -21,18 +21,18 @@ os_model::ModelThreads threads_or_fail(TypedDump& typed) {
   return threads;
 }
 
-void print_model_warnings(const TypedDump& typed) { print_warnings(*typed.kernel); }
+void print_model_warnings(const Target& typed) { print_warnings(*typed.kernel); }
 
 }  // namespace
 
-void model_ps(TypedDump& typed, bool json) {
+void model_ps(Target& typed, bool json) {
   auto threads = threads_or_fail(typed);
   if (json) std::cout << report::to_json_text(report::model_ps_json(*typed.model, threads)) << '\n';
   else std::cout << report::model_ps_text(threads);
   print_model_warnings(typed);
 }
 
-void model_bt(TypedDump& typed, const std::vector<std::string>& wanted, bool all, bool json) {
+void model_bt(Target& typed, const std::vector<std::string>& wanted, bool all, bool json) {
   auto threads = threads_or_fail(typed);
   std::vector<size_t> selected;
   for (size_t i = 0; i < threads.threads.size(); ++i) {
@@ -74,7 +74,7 @@ void model_bt(TypedDump& typed, const std::vector<std::string>& wanted, bool all
   print_model_warnings(typed);
 }
 
-void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const std::string& what, bool json) {
+void model_whatthread(Target& typed, uint64_t address, uint64_t size, const std::string& what, bool json) {
   auto threads = threads_or_fail(typed);
   auto refs = os_model::find_stack_references(*typed.kernel, threads,
                                               [&](uint64_t v) { return v >= address && v - address < size; });
@@ -83,7 +83,7 @@ void model_whatthread(TypedDump& typed, uint64_t address, uint64_t size, const s
   print_model_warnings(typed);
 }
 
-void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool json) {
+void model_whatis(Target& typed, const std::vector<uint64_t>& addresses, bool json) {
   auto threads = threads_or_fail(typed);
   auto kmem = os_model::KmemBuffers::read(*typed.objects, *typed.model);
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
@@ -98,13 +98,13 @@ void model_whatis(TypedDump& typed, const std::vector<uint64_t>& addresses, bool
   print_model_warnings(typed);
 }
 
-void model_info(TypedDump& typed, bool json) {
+void model_info(Target& typed, bool json) {
   auto summary = os_model::summarize_model(*typed.objects, *typed.model);
   if (json) std::cout << report::to_json_text(report::info_json(*typed.kernel, summary)) << '\n';
   else std::cout << report::info_text(*typed.kernel, summary);
 }
 
-void model_log(TypedDump& typed, bool json) {
+void model_log(Target& typed, bool json) {
   auto log = os_model::read_log(*typed.objects, *typed.model);
   if (!log) fail(typed.kernel->dump().path() + ": " + log.error().message);
   if (json) {
