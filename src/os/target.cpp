@@ -48,11 +48,6 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
   return t;
 }
 
-const std::string& Target::os() const {
-  static const std::string kLinux = "linux";
-  return model ? model->os : kLinux;
-}
-
 linux_kernel::Slub* Target::slub() {
   if (!view) return nullptr;
   if (!slub_) {

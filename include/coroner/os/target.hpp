@@ -38,7 +38,6 @@ struct Target {
   PoisonCatalog poison;                           // the shipped catalog and the options' files
   std::vector<std::string> warnings;              // the debug info's index problems
 
-  const std::string& os() const;  // "linux", "illumos", "freebsd", ...
   // The slab allocator, read on first use; null when unreadable (`slub_problem` says why) or not Linux.
   linux_kernel::Slub* slub();
   std::optional<std::string> slub_problem;
