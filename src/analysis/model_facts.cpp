@@ -46,14 +46,14 @@ void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std:
 
 // Every thread whose live frames point at an object: into [address, address + size) for the
 // allocator's buffers (`sizes`), at the address itself for the others.
-void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
+void find_holders(const Unwinder& unwinder, ModelAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
   ObjectIndex by_address;
   for (size_t i = 0; i < a.facts.objects.size(); ++i) {
     auto size = sizes.find(a.facts.objects[i].address);
     by_address.add(i, a.facts.objects[i].address, size == sizes.end() ? 1 : size->second);
   }
   if (by_address.empty()) return;
-  auto refs = find_stack_references(k, a.threads, [&](uint64_t v) { return by_address.find(v).has_value(); });
+  auto refs = find_stack_references(unwinder, a.threads, [&](uint64_t v) { return by_address.find(v).has_value(); });
   std::map<const ModelThread*, size_t> index;
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {
@@ -64,16 +64,20 @@ void find_holders(const Kernel& k, ModelAnalysis& a, const std::map<uint64_t, ui
 
 // The words of each of the panicking thread's frames that could be kernel pointers.
 // Where the debug info keeps the function's pointer parameters and locals in this frame, and what
-// they hold. A frame-pointer frame's CFA is its frame pointer plus 16 (the saved rbp, the return
-// address).
-std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const ModelFrame& frame) {
+// they hold. A frame's CFA is its caller's stack pointer; the outermost frame's, when the unwind
+// knows no caller, is taken as a frame-pointer frame's: its frame pointer plus 16 (the saved rbp,
+// the return address).
+std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const Backtrace& bt, size_t i) {
   std::vector<rules::FrameWords::Variable> out;
-  if (frame.function.empty() || !frame.fp) return out;
-  auto layout = objects.debug().frame_layout(frame.function);
+  const Frame& frame = bt.frames[i];
+  if (frame.where.function.empty() || !frame.bp) return out;
+  auto layout = objects.debug().frame_layout(frame.where.function);
   if (!layout) return out;
+  bool caller_known = i + 1 < bt.frames.size() && bt.frames[i + 1].source != FrameSource::stack_scan;
+  uint64_t cfa = caller_known ? bt.frames[i + 1].sp : frame.bp + 16;
   uint64_t base = 0;
-  if (layout->base.cfa) base = frame.fp + 16;
-  else if (layout->base.reg == kDwarfRbp) base = frame.fp + static_cast<uint64_t>(layout->base.offset);
+  if (layout->base.cfa) base = cfa;
+  else if (layout->base.reg == kDwarfRbp) base = frame.bp + static_cast<uint64_t>(layout->base.offset);
   else return out;
   for (const FrameVariable& v : layout->variables) {
     const Type* t = strip_typedefs(v.type);
@@ -89,12 +93,12 @@ std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const
 void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
   const ModelThread& t = a.threads.threads[*a.threads.panicking];
-  const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
+  const Backtrace& bt = a.backtraces[*a.threads.panicking];
   uint64_t low = t.sp ? t.sp : t.fp;
   for (size_t i = 0; i < bt.frames.size(); ++i) {
-    uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
+    uint64_t high = bt.frames[i].bp ? bt.frames[i].bp : t.stack_high;
     if (t.on_own_stack(high) != t.on_own_stack(low)) low = high;  // the frame that left the interrupt stack
-    rules::FrameWords f{bt.frames[i].level, bt.frames[i].function, {}, frame_variables(objects, bt.frames[i])};
+    rules::FrameWords f{bt.frames[i].level, bt.frames[i].where.function, {}, frame_variables(objects, bt, i)};
     if (high > low && high - low <= 0x10000) {
       std::vector<uint8_t> bytes(high - low);
       if (k.read(low, bytes)) {
@@ -184,7 +188,7 @@ std::map<uint64_t, uint64_t> add_kmem_buffers(Objects& objects, const OsModel& m
                                               const KmemBuffers& kmem, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
   const ModelThread& panicking = a.threads.threads[*a.threads.panicking];
-  const ModelBacktrace& bt = a.backtraces[*a.threads.panicking];
+  const Backtrace& bt = a.backtraces[*a.threads.panicking];
   uint64_t low = panicking.sp ? panicking.sp : panicking.fp;
   std::vector<uint8_t> words(low < panicking.stack_high && panicking.stack_high - low <= (1u << 20) ? panicking.stack_high - low : 0);
   if (!words.empty() && !k.read(low, words)) words.clear();
@@ -214,12 +218,12 @@ std::map<uint64_t, uint64_t> add_kmem_buffers(Objects& objects, const OsModel& m
   return sizes;
 }
 
-void add_threads(const Kernel& k, ModelAnalysis& a) {
+void add_threads(const Unwinder& unwinder, ModelAnalysis& a) {
   for (size_t i = 0; i < a.threads.threads.size(); ++i) {
     const ModelThread& t = a.threads.threads[i];
-    a.backtraces.push_back(unwind(k, t));
+    a.backtraces.push_back(unwind(unwinder, t));
     std::vector<std::string> functions;
-    for (const auto& f : a.backtraces.back().frames) functions.push_back(f.function);
+    for (const auto& f : a.backtraces.back().frames) functions.push_back(f.where.function);
     a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
   }
   if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
@@ -252,7 +256,8 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
   a.problems = a.threads.problems;
   if (a.threads.panic_message && model.panic_log.empty()) a.facts.panic.push_back(*a.threads.panic_message);
   at("unwinding " + std::to_string(a.threads.threads.size()) + " threads");
-  add_threads(objects.kernel(), a);
+  const Unwinder unwinder = model_unwinder(objects);
+  add_threads(unwinder, a);
   if (a.threads.panicking) {
     add_crashing_frames(objects, a);
     add_stack_addresses(a);
@@ -271,7 +276,7 @@ ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const 
     at("finding the threads that hold them");
   }
   add_frame_objects(objects, poison, model.os, a);  // after the allocator's: its objects know more
-  find_holders(objects.kernel(), a, sizes);
+  find_holders(unwinder, a, sizes);
   return a;
 }
 

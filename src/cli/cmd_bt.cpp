@@ -69,10 +69,10 @@ void register_bt(CLI::App& app) {
       auto bt = view.backtrace(*selected[i]);
       if (!bt) fail(bt.error().message);
       if (args->json) {
-        list.push_back(report::backtrace_json(*bt));
+        list.push_back(report::backtrace_json(*selected[i], *bt));
       } else {
         if (i) std::cout << '\n';
-        std::cout << report::backtrace_text(*bt);
+        std::cout << report::backtrace_text(*selected[i], *bt);
       }
     }
     if (args->json) std::cout << report::to_json_text({{"schema", "coroner.bt"}, {"backtraces", list}}) << '\n';

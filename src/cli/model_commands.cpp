@@ -59,10 +59,11 @@ void model_bt(Target& typed, const std::vector<std::string>& wanted, bool all, b
     if (!threads.panicking) fail("no panicking thread known: name a thread (see `coroner ps`) or use --all");
     selected.push_back(*threads.panicking);
   }
+  const Unwinder unwinder = os_model::model_unwinder(*typed.objects);
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (size_t n = 0; n < selected.size(); ++n) {
     const auto& t = threads.threads[selected[n]];
-    auto bt = os_model::unwind(*typed.kernel, t);
+    auto bt = os_model::unwind(unwinder, t);
     bool panicking = threads.panicking == selected[n];
     if (json) {
       list.push_back(report::model_bt_json(t, bt, panicking));
@@ -76,7 +77,8 @@ void model_bt(Target& typed, const std::vector<std::string>& wanted, bool all, b
 
 void model_whatthread(Target& typed, uint64_t address, uint64_t size, const std::string& what, bool json) {
   auto threads = threads_or_fail(typed);
-  auto refs = os_model::find_stack_references(*typed.kernel, threads,
+  const Unwinder unwinder = os_model::model_unwinder(*typed.objects);
+  auto refs = os_model::find_stack_references(unwinder, threads,
                                               [&](uint64_t v) { return v >= address && v - address < size; });
   if (json) std::cout << report::to_json_text(report::model_whatthread_json(address, size, what, refs)) << '\n';
   else std::cout << report::model_whatthread_text(refs);
@@ -86,9 +88,10 @@ void model_whatthread(Target& typed, uint64_t address, uint64_t size, const std:
 void model_whatis(Target& typed, const std::vector<uint64_t>& addresses, bool json) {
   auto threads = threads_or_fail(typed);
   auto kmem = os_model::KmemBuffers::read(*typed.objects, *typed.model);
+  const Unwinder unwinder = os_model::model_unwinder(*typed.objects);
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (uint64_t address : addresses) {
-    auto w = os_model::what_is(*typed.kernel, threads, kmem ? &*kmem : nullptr, typed.poison, typed.model->os, address);
+    auto w = os_model::what_is(unwinder, threads, kmem ? &*kmem : nullptr, typed.poison, typed.model->os, address);
     if (json) results.push_back(report::model_whatis_json(*typed.kernel, threads, w));
     else std::cout << report::model_whatis_text(*typed.kernel, threads, w);
   }

@@ -17,7 +17,7 @@ nlohmann::ordered_json thread_json(const os_model::ModelThread& t) {
 }
 
 // An audit record's stack holds return addresses: each names its caller, like a backtrace's frame.
-std::string return_address_text(const Kernel& kernel, uint64_t pc) { return os_model::frame_at(kernel, 1, pc).text(); }
+std::string return_address_text(const Kernel& kernel, uint64_t pc) { return locate_in_image(kernel, pc, true).short_text(pc); }
 
 std::string poison_text(const os_model::ModelWhatIs& w) {
   if (!w.poison) return "";
@@ -52,22 +52,22 @@ nlohmann::ordered_json model_ps_json(const os_model::OsModel& model, const os_mo
           {"panicking_thread", panicking}, {"threads", list}, {"problems", threads.problems}};
 }
 
-std::string model_bt_text(const os_model::ModelThread& t, const os_model::ModelBacktrace& bt, bool panicking) {
+std::string model_bt_text(const os_model::ModelThread& t, const Backtrace& bt, bool panicking) {
   std::string out = "thread " + thread_label(t) +
                     (panicking ? ", the panicking thread" : "") + "\n";
   for (const auto& f : bt.frames) {
     char line[256];
-    std::snprintf(line, sizeof line, " #%-2d %s %s\n", f.level, hex_padded(f.fp).c_str(), f.text().c_str());
+    std::snprintf(line, sizeof line, " #%-2d %s %s\n", f.level, hex_padded(f.bp).c_str(), f.where.short_text(f.pc).c_str());
     out += line;
   }
   out += "  (" + bt.end + ")\n";
   return out;
 }
 
-nlohmann::ordered_json model_bt_json(const os_model::ModelThread& t, const os_model::ModelBacktrace& bt, bool panicking) {
+nlohmann::ordered_json model_bt_json(const os_model::ModelThread& t, const Backtrace& bt, bool panicking) {
   nlohmann::ordered_json frames = nlohmann::ordered_json::array();
   for (const auto& f : bt.frames) {
-    frames.push_back({{"level", f.level}, {"pc", hex(f.pc)}, {"fp", hex(f.fp)}, {"function", f.function}, {"offset", f.offset}});
+    frames.push_back({{"level", f.level}, {"pc", hex(f.pc)}, {"fp", hex(f.bp)}, {"function", f.where.function}, {"offset", f.where.offset}});
   }
   return {{"thread", thread_json(t)}, {"panicking", panicking}, {"frames", frames}, {"end", bt.end}};
 }
@@ -168,7 +168,7 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const analysis::Mo
   if (a.threads.panicking) {
     const auto& t = a.threads.threads[*a.threads.panicking];
     ReportThread r{t.pid, thread_name(t), t.state, "", {}};
-    for (const auto& f : a.backtraces[*a.threads.panicking].frames) r.frames.push_back(f.text());
+    for (const auto& f : a.backtraces[*a.threads.panicking].frames) r.frames.push_back(f.where.short_text(f.pc));
     s.crashing = r;
   }
   s.facts = &a.facts;

@@ -82,8 +82,7 @@ nlohmann::ordered_json ps_json(const TaskList& tasks) {
           {"problems", tasks.problems}};
 }
 
-std::string backtrace_text(const Backtrace& bt) {
-  const Task& t = *bt.task;
+std::string backtrace_text(const Task& t, const Backtrace& bt) {
   char head[200];
   std::snprintf(head, sizeof head, "PID: %-7d TASK: %016llx  CPU: %-3s COMMAND: \"%s\"\n", t.pid,
                 static_cast<unsigned long long>(t.address),
@@ -113,7 +112,7 @@ std::string backtrace_text(const Backtrace& bt) {
   return out;
 }
 
-nlohmann::ordered_json backtrace_json(const Backtrace& bt) {
+nlohmann::ordered_json backtrace_json(const Task& t, const Backtrace& bt) {
   nlohmann::ordered_json frames = nlohmann::ordered_json::array();
   for (const Frame& f : bt.frames) {
     nlohmann::ordered_json j{{"level", f.level},
@@ -135,7 +134,7 @@ nlohmann::ordered_json backtrace_json(const Backtrace& bt) {
     }
     frames.push_back(std::move(j));
   }
-  nlohmann::ordered_json j{{"task", task_json(*bt.task)}, {"start", bt.start}, {"frames", frames},
+  nlohmann::ordered_json j{{"task", task_json(t)}, {"start", bt.start}, {"frames", frames},
                            {"end", bt.end}, {"reliable", bt.reliable}};
   if (bt.user_regs) j["user_regs"] = regs_json(*bt.user_regs);
   return j;

@@ -23,7 +23,7 @@ struct ThreadOfInterest {
 struct CrashAnalysis {
   linux_kernel::KernelSummary summary;
   const linux_kernel::Task* crashing = nullptr;
-  std::optional<linux_kernel::Backtrace> crashing_bt;
+  std::optional<Backtrace> crashing_bt;
   std::optional<linux_kernel::FaultExplanation> fault;
   rules::Facts facts;
   std::string signature;  // analysis::crash_signature's, past Linux's crash machinery

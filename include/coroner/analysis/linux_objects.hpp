@@ -17,9 +17,7 @@
 namespace coroner::analysis {
 
 // Linux's structures, which the gatherer reads.
-using linux_kernel::Backtrace;
 using linux_kernel::FaultExplanation;
-using linux_kernel::Frame;
 using linux_kernel::LinuxView;
 using linux_kernel::MemoryMap;
 using linux_kernel::PtRegs;

@@ -17,7 +17,7 @@ namespace coroner::analysis {
 struct ModelAnalysis {
   linux_kernel::KernelSummary summary;  // release, panic message and cause, as `info` shows them
   os_model::ModelThreads threads;
-  std::vector<os_model::ModelBacktrace> backtraces;  // one per thread, in the same order
+  std::vector<Backtrace> backtraces;  // one per thread, in the same order
   rules::Facts facts;
   std::string signature;  // analysis::crash_signature's, past the model's panic machinery
   std::vector<std::string> problems;

@@ -13,8 +13,8 @@ namespace coroner::report {
 std::string ps_text(const linux_kernel::TaskList& tasks);
 nlohmann::ordered_json ps_json(const linux_kernel::TaskList& tasks);
 
-std::string backtrace_text(const linux_kernel::Backtrace& bt);
-nlohmann::ordered_json backtrace_json(const linux_kernel::Backtrace& bt);
+std::string backtrace_text(const linux_kernel::Task& task, const Backtrace& bt);
+nlohmann::ordered_json backtrace_json(const linux_kernel::Task& task, const Backtrace& bt);
 nlohmann::ordered_json task_json(const linux_kernel::Task& t);
 
 // With `debug`, each module's .ko (from --modules) is named, as crash's OBJECT FILE column does.

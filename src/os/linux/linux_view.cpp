@@ -104,11 +104,18 @@ Result<Backtrace> LinuxView::backtrace(const Task& task) {
   auto t = tasks();
   if (!t) return t.error();
   if (!unwinder_) {
-    unwinder_.emplace(objects_, **t, &modules(), orc());
-    unwinder_->set_line_lookup([this](uint64_t pc) { return source_line(pc); });
-    unwinder_->set_call_frame_lookup([this](uint64_t pc) { return call_frame_rule(pc); });
+    const Kernel& k = objects_.kernel();
+    const ModuleList* modules = &this->modules();
+    auto text = std::make_shared<TextRanges>(k, modules);  // computed once for every task
+    CodeView code;
+    code.is_text = [text](uint64_t pc) { return text->contains(pc); };
+    code.locate = [&k, modules](uint64_t pc, bool return_address) { return locate_code(k, modules, pc, return_address); };
+    code.line = [this](uint64_t pc) { return source_line(pc); };
+    code.call_frame_rule = [this](uint64_t pc) { return call_frame_rule(pc); };
+    code.orc = &orc();
+    unwinder_.emplace(k, std::move(code));
   }
-  return unwinder_->backtrace(task);
+  return task_backtrace(objects_.kernel(), **t, *unwinder_, task);
 }
 
 std::vector<std::string> LinuxView::problems() const {

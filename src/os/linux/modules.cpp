@@ -196,29 +196,14 @@ const LoadedModule* ModuleList::containing(uint64_t address) const {
   return nullptr;
 }
 
-std::string CodeLocation::text(uint64_t address) const {
-  if (function.empty()) return hex(address);
-  std::string s = function + "+" + hex(offset);
-  if (size) s += "/" + hex(size);
-  if (!module.empty()) s += " [" + module + "]";
-  return s;
-}
-
 CodeLocation locate_code(const Kernel& kernel, const ModuleList* modules, uint64_t address, bool return_address) {
   if (return_address && address > 0) {
     CodeLocation loc = locate_code(kernel, modules, address - 1, false);
     if (!loc.function.empty()) ++loc.offset;
     return loc;
   }
-  CodeLocation loc;
-  if (const ElfSymbols* syms = kernel.symbols()) {
-    if (auto hit = syms->lookup(address)) {
-      loc.function = std::string(hit->symbol->name);
-      loc.offset = hit->offset;
-      loc.size = hit->size;
-      return loc;
-    }
-  }
+  CodeLocation loc = locate_in_image(kernel, address);
+  if (!loc.function.empty()) return loc;
   const LoadedModule* m = modules ? modules->containing(address) : nullptr;
   if (!m) return loc;
   loc.module = m->name;

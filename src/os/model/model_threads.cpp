@@ -214,26 +214,6 @@ std::string thread_label(const ModelThreads& threads, uint64_t address) {
   return hex(address) + " (not a thread on the list)";
 }
 
-std::string ModelFrame::text() const {
-  if (function.empty()) return hex(pc);
-  return function + "+" + hex(offset);
-}
-
-ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp) {
-  ModelFrame f;
-  f.level = level;
-  f.pc = pc;
-  f.fp = fp;
-  if (const ElfSymbols* symbols = kernel.symbols()) {
-    // A return address is looked up one byte back: a call that ends a function returns past it.
-    if (auto hit = symbols->lookup(level == 0 ? pc : pc - 1)) {
-      f.function = std::string(hit->symbol->name);
-      f.offset = pc - symbols->relocate(*hit->symbol);
-    }
-  }
-  return f;
-}
-
 bool ModelThread::on_own_stack(uint64_t a) const { return a >= stack_low && a < stack_high; }
 
 std::optional<std::pair<uint64_t, uint64_t>> ModelThread::interrupt_stack() const {
@@ -242,94 +222,86 @@ std::optional<std::pair<uint64_t, uint64_t>> ModelThread::interrupt_stack() cons
   return std::pair{low, low + interrupt_stack_size};
 }
 
-// Frames chain from the interrupt stack (when the registers are on one) into the thread's own
-// stack, never back; on one stack each caller's frame is above its callee's.
-ModelBacktrace unwind(const Kernel& kernel, const ModelThread& t, size_t max_frames) {
-  ModelBacktrace bt;
-  auto interrupt = t.interrupt_stack();
-  bool left_interrupt_stack = !interrupt;
-  auto on_interrupt_stack = [&](uint64_t a) { return interrupt && a >= interrupt->first && a + 16 <= interrupt->second; };
-  auto on_stack = [&](uint64_t a) {
-    if (a >= t.stack_low && a + 16 <= t.stack_high) return true;
-    return !left_interrupt_stack && on_interrupt_stack(a);
+Unwinder model_unwinder(Objects& objects) {
+  const Kernel& kernel = objects.kernel();
+  DebugInfo& debug = objects.debug();
+  // The model kernels' images are not relocated: a run-time address is the link-time one.
+  CodeView code;
+  code.is_text = [&kernel](uint64_t pc) {
+    const ElfSymbols* symbols = kernel.symbols();
+    auto hit = symbols ? symbols->lookup(pc) : std::nullopt;
+    return hit && hit->symbol->function;
   };
+  code.locate = [&kernel](uint64_t pc, bool return_address) { return locate_in_image(kernel, pc, return_address); };
+  code.line = [&debug](uint64_t pc) { return debug.source_line(pc); };
+  code.call_frame_rule = [&debug](uint64_t pc) { return debug.call_frame_rule(pc); };
+  return Unwinder(kernel, std::move(code));
+}
+
+// Frames chain from the interrupt stack (when the registers are on one) into the thread's own
+// stack, never back.
+Backtrace unwind(const Unwinder& unwinder, const ModelThread& t) {
+  Backtrace bt;
   if (!t.pc) {
     bt.end = "no saved pc";
     return bt;
   }
-  uint64_t pc = t.pc, fp = t.fp;
-  for (int level = 0; static_cast<size_t>(level) < max_frames; ++level) {
-    bt.frames.push_back(frame_at(kernel, level, pc, fp));
-    if (fp == 0) {
-      bt.end = "end of stack";
-      return bt;
-    }
-    if (!on_stack(fp)) {
-      bt.end = "frame pointer " + hex(fp) + " is off the thread's stack [" + hex(t.stack_low) + ", " + hex(t.stack_high) + ")" +
-               (interrupt ? " and its CPU's interrupt stack [" + hex(interrupt->first) + ", " + hex(interrupt->second) + ")" : "");
-      return bt;
-    }
-    left_interrupt_stack = left_interrupt_stack || t.on_own_stack(fp);
-    auto caller_fp = kernel.read_u64(fp);
-    auto ret = kernel.read_u64(fp + 8);
-    if (!caller_fp || !ret) {
-      bt.end = "frame at " + hex(fp) + " unreadable: " + (!caller_fp ? caller_fp.error().message : ret.error().message);
-      return bt;
-    }
-    bool same_stack = t.on_own_stack(*caller_fp) == t.on_own_stack(fp);
-    if (*caller_fp != 0 && same_stack && *caller_fp <= fp) {
-      bt.end = "the caller's frame pointer " + hex(*caller_fp) + " is not above " + hex(fp);
-      bt.frames.push_back(frame_at(kernel, level + 1, *ret, 0));
-      return bt;
-    }
-    pc = *ret;
-    fp = *caller_fp;
-  }
-  bt.end = "stopped after " + std::to_string(max_frames) + " frames";
+  bt.start = t.cpu ? "registers of CPU " + std::to_string(*t.cpu) + " (NT_PRSTATUS)" : "the thread's saved context";
+  std::vector<StackRange> stacks;
+  if (auto irq = t.interrupt_stack()) stacks.push_back({"interrupt", irq->first, irq->second});
+  if (t.stack_low < t.stack_high) stacks.push_back({"thread", t.stack_low, t.stack_high});
+  UnwindStart start;
+  start.ip = t.pc;
+  start.sp = t.sp;
+  start.bp = t.fp;
+  start.exact_ip = true;
+  unwinder.unwind(start, std::move(stacks), bt);
   return bt;
 }
 
 // The lowest live word of the thread's own stack: its stack pointer, or when its registers are on
 // an interrupt stack, the stack pointer the interrupt saved, else the first frame the chain
 // reaches on its own stack.
-uint64_t lowest_live(const ModelThread& t, const ModelBacktrace& bt) {
+uint64_t lowest_live(const ModelThread& t, const Backtrace& bt) {
   if (t.sp && t.on_own_stack(t.sp)) return t.sp;
   if (t.interrupted_sp) return t.interrupted_sp;
   for (const auto& f : bt.frames) {
-    if (t.on_own_stack(f.fp)) return f.fp;
+    if (t.on_own_stack(f.bp)) return f.bp;
   }
-  return t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().fp);
+  return t.sp ? t.sp : (bt.frames.empty() ? 0 : bt.frames.front().bp);
 }
 
 // A frame owns the words from its callee's frame pointer up to its own: [fp_n-1, fp_n). Saved
 // arguments (-msave-args) and locals sit just below a frame pointer, in that frame's range.
-SlotPlace place_on_stack(const ModelThread& t, const ModelBacktrace& bt, uint64_t location) {
+SlotPlace place_on_stack(const ModelThread& t, const Backtrace& bt, uint64_t location) {
   const uint64_t lowest = lowest_live(t, bt);
   for (size_t i = 0; i < bt.frames.size(); ++i) {
-    uint64_t low = i == 0 ? lowest : bt.frames[i - 1].fp;
+    const Frame& f = bt.frames[i];
+    uint64_t low = i == 0 ? lowest : bt.frames[i - 1].bp;
     if (t.on_own_stack(location) && !t.on_own_stack(low)) low = lowest;  // the first frame past the interrupt stack
-    uint64_t high = bt.frames[i].fp ? bt.frames[i].fp : t.stack_high;
+    uint64_t high = f.bp ? f.bp : t.stack_high;
     if (location >= low && location < high) {
-      return {StackSlot::live_frame, "frame #" + std::to_string(bt.frames[i].level) + " " + bt.frames[i].text()};
+      return {StackSlot::live_frame, "frame #" + std::to_string(f.level) + " " + f.where.short_text(f.pc)};
     }
   }
   if (location < lowest) return {StackSlot::below_stack_pointer, kBelowStackPointerText};
   return {StackSlot::outside_frames, kOutsideFramesText};
 }
 
-std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, const ModelThreads& threads,
+std::vector<ModelStackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
                                                        const std::function<bool(uint64_t)>& match) {
+  const Kernel& kernel = unwinder.kernel();
   std::vector<ModelStackReference> out;
   for (const ModelThread& t : threads.threads) {
     if (t.stack_high <= t.stack_low || t.stack_high - t.stack_low > kMaxStack) continue;
     std::vector<uint8_t> bytes(t.stack_high - t.stack_low);
     if (!kernel.read(t.stack_low, bytes)) continue;
-    std::optional<ModelBacktrace> bt;
+    std::optional<Backtrace> bt;
     for (uint64_t off = 0; off + 8 <= bytes.size(); off += 8) {
       uint64_t v;
       std::memcpy(&v, bytes.data() + off, 8);
       if (!match(v)) continue;
-      if (!bt) bt = unwind(kernel, t);
+      if (!bt) bt = unwind(unwinder, t);
       uint64_t location = t.stack_low + off;
       out.push_back({&t, location, v, place_on_stack(t, *bt, location)});
     }

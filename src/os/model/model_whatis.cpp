@@ -2,7 +2,8 @@
 
 namespace coroner::os_model {
 
-ModelWhatIs what_is(const Kernel& kernel, const ModelThreads& threads, const KmemBuffers* kmem, const PoisonCatalog& poison, const std::string& os, uint64_t address) {
+ModelWhatIs what_is(const Unwinder& unwinder, const ModelThreads& threads, const KmemBuffers* kmem, const PoisonCatalog& poison, const std::string& os, uint64_t address) {
+  const Kernel& kernel = unwinder.kernel();
   ModelWhatIs w;
   w.address = address;
   if (const ElfSymbols* symbols = kernel.symbols()) {
@@ -12,7 +13,7 @@ ModelWhatIs what_is(const Kernel& kernel, const ModelThreads& threads, const Kme
   for (size_t i = 0; i < threads.threads.size(); ++i) {
     const ModelThread& t = threads.threads[i];
     if (address >= t.stack_low && address < t.stack_high) {  // only this thread's frames are needed
-      w.stack = ModelStackPlace{i, place_on_stack(t, unwind(kernel, t), address).text};
+      w.stack = ModelStackPlace{i, place_on_stack(t, unwind(unwinder, t), address).text};
       break;
     }
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coroner/arch/x86_64_orc.hpp"
+#include "coroner/target/code_location.hpp"
 #include "coroner/target/object.hpp"
 
 namespace coroner::linux_kernel {
@@ -57,13 +58,6 @@ struct ModuleList {
 
 Result<ModuleList> read_modules(Objects& objects);
 
-// A code address named as the kernel's oops output names it: "func+0x1f/0x40 [module]".
-struct CodeLocation {
-  std::string function;  // empty when no symbol covers the address
-  uint64_t offset = 0, size = 0;
-  std::string module;    // empty for the kernel image
-  std::string text(uint64_t address) const;
-};
 // A return address is looked up at address - 1, as the kernel's %pB does: a call to a noreturn
 // function can be the last instruction of its caller.
 CodeLocation locate_code(const Kernel& kernel, const ModuleList* modules, uint64_t address,

@@ -9,6 +9,7 @@
 
 #include "coroner/dump/notes.hpp"
 #include "coroner/target/object.hpp"
+#include "coroner/target/stack_range.hpp"
 
 namespace coroner::linux_kernel {
 
@@ -26,20 +27,13 @@ struct Task {
   uint64_t saved_sp = 0;    // thread.sp: where __switch_to_asm left its inactive_task_frame
 };
 
-// One stack a CPU or task runs on: [low, high).
-struct StackRange {
-  std::string kind;  // "task", "IRQ", "NMI", "DF", "DB", "MCE", "VC", "VC2"
-  uint64_t low = 0, high = 0;
-  bool contains(uint64_t a) const { return a >= low && a < high; }
-};
-
 struct Cpu {
   uint32_t id = 0;
   uint64_t per_cpu_offset = 0;
   uint64_t current = 0;  // rq->curr
   uint64_t idle = 0;     // rq->idle
   std::optional<PrStatus> registers;  // from the dump's notes
-  std::vector<StackRange> stacks;     // IRQ and exception stacks
+  std::vector<StackRange> stacks;     // IRQ and exception stacks ("IRQ", "NMI", "DF", "DB", "MCE", "VC", "VC2")
 };
 
 struct TaskList {

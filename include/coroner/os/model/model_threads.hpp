@@ -12,6 +12,7 @@
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/target/object.hpp"
 #include "coroner/target/stack_slot.hpp"
+#include "coroner/target/unwinder.hpp"
 
 namespace coroner::os_model {
 
@@ -53,30 +54,18 @@ std::string thread_label(const ModelThreads& threads, uint64_t address);
 ModelThreads read_threads(Objects& objects, const OsModel& model, const Result<ModelLog>* log = nullptr,
                           size_t limit = 1 << 20);
 
-struct ModelFrame {
-  int level = 0;
-  uint64_t pc = 0;
-  uint64_t fp = 0;  // the frame's frame pointer: [fp] is the caller's, [fp + 8] the return address
-  std::string function;
-  uint64_t offset = 0;  // of pc in function
-  std::string text() const;  // "hati_page_unmap+0xe5"
-};
+// The unwinder for a model's kernel: its ELF symbols name the code, its DWARF call frame
+// information (.debug_frame) unwinds where it has a rule, frame pointers where it has none.
+Unwinder model_unwinder(Objects& objects);
 
-// Frame `level` at `pc`; above level 0, pc is a return address and names the function that called.
-ModelFrame frame_at(const Kernel& kernel, int level, uint64_t pc, uint64_t fp = 0);
-
-struct ModelBacktrace {
-  std::vector<ModelFrame> frames;
-  std::string end;  // why the unwind stopped
-};
-
-// Frame-pointer unwind from the thread's saved pc and fp, within its stack.
-ModelBacktrace unwind(const Kernel& kernel, const ModelThread& thread, size_t max_frames = 256);
+// The thread's frames from its saved pc, sp and fp (or its CPU's registers at the crash), across
+// the interrupt stack they may be on and its own stack. Frame 0 is the saved pc itself.
+Backtrace unwind(const Unwinder& unwinder, const ModelThread& thread);
 
 // The lowest live word of the thread's own stack.
-uint64_t lowest_live(const ModelThread& thread, const ModelBacktrace& bt);
+uint64_t lowest_live(const ModelThread& thread, const Backtrace& bt);
 // Where a word of a thread's stack is: "frame #4 hati_page_unmap+0x2b", "below the stack pointer".
-SlotPlace place_on_stack(const ModelThread& thread, const ModelBacktrace& bt, uint64_t location);
+SlotPlace place_on_stack(const ModelThread& thread, const Backtrace& bt, uint64_t location);
 
 struct ModelStackReference {
   const ModelThread* thread = nullptr;
@@ -85,7 +74,7 @@ struct ModelStackReference {
 };
 
 // Words on every thread's stack whose value `match` accepts.
-std::vector<ModelStackReference> find_stack_references(const Kernel& kernel, const ModelThreads& threads,
+std::vector<ModelStackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
                                                        const std::function<bool(uint64_t)>& match);
 
 }  // namespace coroner::os_model

@@ -28,6 +28,6 @@ struct ModelWhatIs {
   std::optional<PoisonMatch> poison;  // what that word's pattern means
 };
 
-ModelWhatIs what_is(const Kernel& kernel, const ModelThreads& threads, const KmemBuffers* kmem, const PoisonCatalog& poison, const std::string& os, uint64_t address);
+ModelWhatIs what_is(const Unwinder& unwinder, const ModelThreads& threads, const KmemBuffers* kmem, const PoisonCatalog& poison, const std::string& os, uint64_t address);
 
 }  // namespace coroner::os_model
