@@ -80,7 +80,7 @@ void add_threads(LinuxView& view, const TaskList& list, CrashAnalysis& a, std::m
     }
     thread_of[&t] = a.facts.threads.size();
     task_of.push_back(&t);
-    a.facts.threads.push_back({t.pid, t.tgid, t.comm, functions_of(*bt), t.state});
+    a.facts.threads.push_back({static_cast<int>(t.thread_id), static_cast<int>(t.process_id), t.comm, functions_of(*bt), t.state});
   }
 }
 

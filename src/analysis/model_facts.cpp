@@ -54,7 +54,7 @@ void find_holders(const Unwinder& unwinder, ModelAnalysis& a, const std::map<uin
   }
   if (by_address.empty()) return;
   auto refs = find_stack_references(unwinder, a.threads, [&](uint64_t v) { return by_address.find(v).has_value(); });
-  std::map<const ModelThread*, size_t> index;
+  std::map<const Thread*, size_t> index;
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {
     add_holder_of(by_address, a.facts.objects, index[r.thread], r.value, r.place.slot,
@@ -92,7 +92,7 @@ std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const
 
 void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
-  const ModelThread& t = a.threads.threads[*a.threads.panicking];
+  const Thread& t = a.threads.threads[*a.threads.panicking];
   const Backtrace& bt = a.backtraces[*a.threads.panicking];
   uint64_t low = t.sp ? t.sp : t.fp;
   for (size_t i = 0; i < bt.frames.size(); ++i) {
@@ -148,7 +148,7 @@ void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std:
 // frames it was interrupted in, or another thread's. A frame that returned and whose memory the
 // crash still uses is how seed 003's completion died.
 void add_stack_addresses(ModelAnalysis& a) {
-  const ModelThread& crashing = a.threads.threads[*a.threads.panicking];
+  const Thread& crashing = a.threads.threads[*a.threads.panicking];
   if (!crashing.registers) return;
   std::set<uint64_t> seen;
   for (const auto& o : a.facts.objects) seen.insert(o.address);
@@ -157,7 +157,7 @@ void add_stack_addresses(ModelAnalysis& a) {
     auto reg = static_cast<Reg>(r);
     if (reg == Reg::rsp || reg == Reg::rbp || reg == Reg::rip || value < x86_64::kLowestKernelAddress) continue;
     for (size_t i = 0; i < a.threads.threads.size() && a.facts.objects.size() < kMaxObjects; ++i) {
-      const ModelThread& owner = a.threads.threads[i];
+      const Thread& owner = a.threads.threads[i];
       if (!owner.on_own_stack(value) || seen.contains(value)) continue;
       SlotPlace slot = place_on_stack(owner, a.backtraces[i], value);
       const std::string& place = slot.text;
@@ -187,7 +187,7 @@ std::string signature(const OsModel& model, const ModelAnalysis& a) {
 std::map<uint64_t, uint64_t> add_kmem_buffers(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
                                               const KmemBuffers& kmem, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
-  const ModelThread& panicking = a.threads.threads[*a.threads.panicking];
+  const Thread& panicking = a.threads.threads[*a.threads.panicking];
   const Backtrace& bt = a.backtraces[*a.threads.panicking];
   uint64_t low = panicking.sp ? panicking.sp : panicking.fp;
   std::vector<uint8_t> words(low < panicking.stack_high && panicking.stack_high - low <= (1u << 20) ? panicking.stack_high - low : 0);
@@ -220,11 +220,11 @@ std::map<uint64_t, uint64_t> add_kmem_buffers(Objects& objects, const OsModel& m
 
 void add_threads(const Unwinder& unwinder, ModelAnalysis& a) {
   for (size_t i = 0; i < a.threads.threads.size(); ++i) {
-    const ModelThread& t = a.threads.threads[i];
+    const Thread& t = a.threads.threads[i];
     a.backtraces.push_back(unwind(unwinder, t));
     std::vector<std::string> functions;
     for (const auto& f : a.backtraces.back().frames) functions.push_back(f.where.function);
-    a.facts.threads.push_back({static_cast<int>(t.pid), static_cast<int>(t.pid), t.comm, functions, t.state});
+    a.facts.threads.push_back({static_cast<int>(t.process_id), static_cast<int>(t.process_id), t.comm, functions, t.state});
   }
   if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
 }

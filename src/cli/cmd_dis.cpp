@@ -91,7 +91,7 @@ void register_fault(CLI::App& app) {
     auto log = linux_kernel::read_printk_log(view.objects().kernel());
     auto fault = linux_kernel::explain_fault(view, slub_or_warn(typed), typed.poison, *bt, log ? &*log : nullptr);
     if (!fault) {
-      std::cout << "pid " << t->pid << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "
+      std::cout << "pid " << t->thread_id << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "
                 << "or an oops in the log at its registers (a panic() call, not an oops): nothing faulted\n";
       print_warnings(view);
       return;
@@ -108,7 +108,7 @@ void register_fault(CLI::App& app) {
                          {"loaded_from_is", p.address_meaning.text}, {"member", p.member}});
       }
       std::cout << report::to_json_text(
-                       {{"schema", "coroner.fault"}, {"pid", t->pid}, {"comm", t->comm},
+                       {{"schema", "coroner.fault"}, {"pid", t->thread_id}, {"comm", t->comm},
                         {"rip", fault->where.text(*linux_kernel::register_value(fault->regs, "rip"))},
                         {"instruction", fault->faulting ? nlohmann::ordered_json(fault->faulting->text()) : nullptr},
                         {"address", fault->address ? nlohmann::ordered_json(hex(*fault->address)) : nullptr},
@@ -117,7 +117,7 @@ void register_fault(CLI::App& app) {
                         {"member", fault->member}, {"chain", chain}, {"code", code}, {"findings", fault->findings}})
                 << '\n';
     } else {
-      std::cout << "pid " << t->pid << " (" << t->comm << "), exception frame #" << fault->frame->level << ":\n";
+      std::cout << "pid " << t->thread_id << " (" << t->comm << "), exception frame #" << fault->frame->level << ":\n";
       for (const auto& in : fault->code) {
         bool here = fault->faulting && in.address == fault->faulting->address;
         std::cout << (here ? "  => " : "     ") << hex_padded(in.address) << "  " << in.text() << '\n';

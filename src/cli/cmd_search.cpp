@@ -35,7 +35,7 @@ void print_stack_hits(const std::vector<linux_kernel::StackReference>& refs, boo
     return;
   }
   for (const auto& r : refs) {
-    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  pid " << r.task->pid
+    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  pid " << r.task->thread_id
               << " (" << r.task->comm << ") " << r.stack << " stack, " << r.place << '\n';
   }
 }

@@ -24,7 +24,7 @@ std::optional<uint64_t> known_object_size(Objects& objects, const linux_kernel::
   }
   if (const auto* t = tasks.by_address(address)) {
     auto type = objects.debug().find_type("struct task_struct");
-    what = "task_struct of pid " + std::to_string(t->pid) + " (" + t->comm + ")";
+    what = "task_struct of pid " + std::to_string(t->thread_id) + " (" + t->comm + ")";
     if (type) return strip_typedefs(*type)->size;
   }
   if (const ElfSymbols* syms = objects.kernel().symbols()) {
@@ -94,7 +94,7 @@ void register_whatthread(CLI::App& app) {
       std::cout << "threads holding a value in [" << hex(*address) << ", " << hex(*address + *size) << ")"
                 << (what.empty() ? "" : " (" + what + ")") << ":\n";
       for (const auto& r : *refs) {
-        std::cout << "  pid " << r.task->pid << " (" << r.task->comm << ")  ";
+        std::cout << "  pid " << r.task->thread_id << " (" << r.task->comm << ")  ";
         if (r.location) std::cout << r.stack << " stack " << hex(*r.location);
         std::cout << "  " << hex(r.value);
         if (r.value != *address) std::cout << " (+" << hex(r.value - *address) << ")";

@@ -48,7 +48,7 @@ void model_bt(Target& typed, const std::vector<std::string>& wanted, bool all, b
     bool found = false;
     for (size_t i = 0; i < threads.threads.size(); ++i) {
       const auto& t = threads.threads[i];
-      if (t.address == n || t.id == n || static_cast<uint64_t>(t.pid) == n) {
+      if (t.address == n || t.thread_id == n || static_cast<uint64_t>(t.process_id) == n) {
         selected.push_back(i);
         found = true;
       }

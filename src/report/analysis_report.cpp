@@ -82,7 +82,7 @@ AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::strin
   s.cause = a.summary.panic_cause.value.value_or("");
   s.signature = a.signature;
   if (a.crashing) {
-    ReportThread t{a.crashing->pid, a.crashing->comm, a.crashing->state, "", {}};
+    ReportThread t{static_cast<int64_t>(a.crashing->thread_id), a.crashing->comm, a.crashing->state, "", {}};
     if (a.crashing_bt) {
       for (const auto& f : a.crashing_bt->frames) {
         if (t.frames.size() >= kFramesShown) break;
@@ -93,7 +93,7 @@ AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::strin
   }
   if (a.fault) s.fault = a.fault->findings;
   s.facts = &a.facts;
-  for (const auto& t : a.other_threads) s.other_threads.push_back({t.task->pid, t.task->comm, t.task->state, t.why, t.functions});
+  for (const auto& t : a.other_threads) s.other_threads.push_back({static_cast<int64_t>(t.task->thread_id), t.task->comm, t.task->state, t.why, t.functions});
   s.problems = a.problems;
   return s;
 }

@@ -75,7 +75,7 @@ nlohmann::ordered_json whatis_json(LinuxView& view, const WhatIs& w) {
                            {"physical", opt(w.physical)}};
   if (!w.symbol.function.empty()) j["symbol"] = w.symbol.text(w.address);
   if (w.task) {
-    j["task"] = {{"pid", w.task->pid}, {"comm", w.task->comm}, {"task", hex(w.task->address)}, {"stack", w.stack},
+    j["task"] = {{"pid", w.task->thread_id}, {"comm", w.task->comm}, {"task", hex(w.task->address)}, {"stack", w.stack},
                  {"place", w.stack_place ? nlohmann::ordered_json(w.stack_place->text) : nlohmann::ordered_json(nullptr)},
                  {"frame", w.stack_place && w.stack_place->frame ? nlohmann::ordered_json(w.stack_place->frame->level)
                                                                  : nlohmann::ordered_json(nullptr)}};

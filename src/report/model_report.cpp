@@ -10,8 +10,8 @@ namespace {
 using os_model::thread_label;
 using os_model::thread_name;
 
-nlohmann::ordered_json thread_json(const os_model::ModelThread& t) {
-  return {{"address", hex(t.address)}, {"id", t.id}, {"pid", t.pid}, {"lwp", t.lwp}, {"comm", t.comm},
+nlohmann::ordered_json thread_json(const Thread& t) {
+  return {{"address", hex(t.address)}, {"id", t.thread_id}, {"pid", t.process_id}, {"lwp", t.lwp}, {"comm", t.comm},
           {"state", std::string(1, t.state)}, {"stack", {hex(t.stack_low), hex(t.stack_high)}},
           {"pc", hex(t.pc)}, {"sp", hex(t.sp)}, {"fp", hex(t.fp)}, {"problems", t.problems}};
 }
@@ -35,7 +35,7 @@ std::string model_ps_text(const os_model::ModelThreads& threads) {
     const auto& t = threads.threads[i];
     char line[256];
     std::snprintf(line, sizeof line, "%s %-18s %6llu %7lld  %c   %s\n", threads.panicking == i ? ">" : " ",
-                  hex(t.address).c_str(), static_cast<unsigned long long>(t.id), static_cast<long long>(t.pid), t.state,
+                  hex(t.address).c_str(), static_cast<unsigned long long>(t.thread_id), static_cast<long long>(t.process_id), t.state,
                   thread_name(t).c_str());
     out += line;
   }
@@ -52,7 +52,7 @@ nlohmann::ordered_json model_ps_json(const os_model::OsModel& model, const os_mo
           {"panicking_thread", panicking}, {"threads", list}, {"problems", threads.problems}};
 }
 
-std::string model_bt_text(const os_model::ModelThread& t, const Backtrace& bt, bool panicking) {
+std::string model_bt_text(const Thread& t, const Backtrace& bt, bool panicking) {
   std::string out = "thread " + thread_label(t) +
                     (panicking ? ", the panicking thread" : "") + "\n";
   for (const auto& f : bt.frames) {
@@ -64,7 +64,7 @@ std::string model_bt_text(const os_model::ModelThread& t, const Backtrace& bt, b
   return out;
 }
 
-nlohmann::ordered_json model_bt_json(const os_model::ModelThread& t, const Backtrace& bt, bool panicking) {
+nlohmann::ordered_json model_bt_json(const Thread& t, const Backtrace& bt, bool panicking) {
   nlohmann::ordered_json frames = nlohmann::ordered_json::array();
   for (const auto& f : bt.frames) {
     frames.push_back({{"level", f.level}, {"pc", hex(f.pc)}, {"fp", hex(f.bp)}, {"function", f.where.function}, {"offset", f.where.offset}});
@@ -167,7 +167,7 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const analysis::Mo
   s.signature = a.signature;
   if (a.threads.panicking) {
     const auto& t = a.threads.threads[*a.threads.panicking];
-    ReportThread r{t.pid, thread_name(t), t.state, "", {}};
+    ReportThread r{t.process_id, thread_name(t), t.state, "", {}};
     for (const auto& f : a.backtraces[*a.threads.panicking].frames) r.frames.push_back(f.where.short_text(f.pc));
     s.crashing = r;
   }
@@ -180,7 +180,7 @@ AnalysisSummary model_summary(const os_model::OsModel& model, const analysis::Mo
       const auto& t = a.threads.threads[h.thread];
       std::string what = named ? "holds " + hex(o.address) + ", which the panic message names"
                                : "holds freed " + o.cache + " buffer " + hex(o.address);
-      s.other_threads.push_back({t.pid, thread_name(t), t.state, what + " (" + h.where + ")", a.facts.threads[h.thread].functions});
+      s.other_threads.push_back({t.process_id, thread_name(t), t.state, what + " (" + h.where + ")", a.facts.threads[h.thread].functions});
     }
   }
   s.problems = a.problems;

@@ -42,8 +42,8 @@ std::string ps_text(const TaskList& tasks) {
   for (const Task& t : tasks.tasks) {
     char buf[160];
     bool panicking = t.active_on && tasks.panic_cpu && *t.active_on == *tasks.panic_cpu;
-    std::snprintf(buf, sizeof buf, "%c%c%6d  %6d  %3u  %016llx  %s  %s\n", t.active_on ? '>' : ' ',
-                  panicking ? '*' : ' ', t.pid, t.ppid, t.active_on.value_or(t.cpu),
+    std::snprintf(buf, sizeof buf, "%c%c%6llu  %6lld  %3u  %016llx  %s  %s\n", t.active_on ? '>' : ' ',
+                  panicking ? '*' : ' ', static_cast<unsigned long long>(t.thread_id), static_cast<long long>(t.parent_id), t.active_on.value_or(t.last_cpu),
                   static_cast<unsigned long long>(t.address), crash_state_name(t.state), task_name(t).c_str());
     out += buf;
   }
@@ -52,8 +52,8 @@ std::string ps_text(const TaskList& tasks) {
 }
 
 nlohmann::ordered_json task_json(const Task& t) {
-  nlohmann::ordered_json j{{"pid", t.pid}, {"tgid", t.tgid}, {"ppid", t.ppid}, {"comm", t.comm},
-                           {"task", hex(t.address)}, {"state", std::string(1, t.state)}, {"cpu", t.cpu}};
+  nlohmann::ordered_json j{{"pid", t.thread_id}, {"tgid", t.process_id}, {"ppid", t.parent_id}, {"comm", t.comm},
+                           {"task", hex(t.address)}, {"state", std::string(1, t.state)}, {"cpu", t.last_cpu}};
   j["active_on_cpu"] = t.active_on ? nlohmann::ordered_json(*t.active_on) : nullptr;
   j["idle"] = t.idle;
   j["kernel_thread"] = t.kernel_thread;
@@ -64,7 +64,7 @@ nlohmann::ordered_json ps_json(const TaskList& tasks) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const Task& t : tasks.tasks) {
     auto j = task_json(t);
-    j["stack"] = {hex(t.stack), hex(t.stack + tasks.thread_size)};
+    j["stack"] = {hex(t.stack_low), hex(t.stack_high)};
     list.push_back(std::move(j));
   }
   nlohmann::ordered_json cpus = nlohmann::ordered_json::array();
@@ -84,7 +84,7 @@ nlohmann::ordered_json ps_json(const TaskList& tasks) {
 
 std::string backtrace_text(const Task& t, const Backtrace& bt) {
   char head[200];
-  std::snprintf(head, sizeof head, "PID: %-7d TASK: %016llx  CPU: %-3s COMMAND: \"%s\"\n", t.pid,
+  std::snprintf(head, sizeof head, "PID: %-7llu TASK: %016llx  CPU: %-3s COMMAND: \"%s\"\n", static_cast<unsigned long long>(t.thread_id),
                 static_cast<unsigned long long>(t.address),
                 t.active_on ? std::to_string(*t.active_on).c_str() : "-", t.comm.c_str());
   std::string out = head;

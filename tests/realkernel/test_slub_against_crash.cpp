@@ -181,7 +181,7 @@ TEST_F(SlubOnDump, WhatthreadFindsBothHoldersOfTheFreedObject) {
   ASSERT_TRUE(refs.ok());
   std::set<int> holders;
   for (const auto& r : *refs) {
-    if (r.frame && r.frame->where.function == "coroner_holder") holders.insert(r.task->pid);
+    if (r.frame && r.frame->where.function == "coroner_holder") holders.insert(r.task->thread_id);
   }
   EXPECT_EQ(holders, objects_.holders);
   EXPECT_EQ(holders.size(), 2u);
@@ -270,10 +270,10 @@ TEST(Whatis, NamesEveryKindOfAddress) {
     if (t.comm.starts_with("coroner_holder")) holder = &t;
   }
   ASSERT_NE(holder, nullptr);
-  WhatIs stack = kind(holder->saved_sp + 0x40);
+  WhatIs stack = kind(holder->sp + 0x40);
   EXPECT_EQ(stack.kind, AddressKind::task_stack);
   ASSERT_NE(stack.task, nullptr);
-  EXPECT_EQ(stack.task->pid, holder->pid);
+  EXPECT_EQ(stack.task->thread_id, holder->thread_id);
   EXPECT_TRUE(stack.stack_place && stack.stack_place->frame) << stack.summary;
   WhatIs module = kind(o.view->modules().modules.front().base + 0x10);
   EXPECT_EQ(module.kind, AddressKind::module);

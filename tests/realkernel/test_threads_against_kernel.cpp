@@ -160,7 +160,7 @@ TEST_P(Threads, ThePanickingTaskUnwindsThroughThePanicTrace) {
     EXPECT_EQ(bt->end, "user mode");
     return;
   }
-  EXPECT_EQ(t->pid, 1);
+  EXPECT_EQ(t->thread_id, 1);
   auto ours = after(functions, "panic");
   auto kernels = after(traces_.panic, "panic");
   ASSERT_FALSE(kernels.empty()) << "no panic trace in the console log";
@@ -185,18 +185,18 @@ TEST_P(Threads, PsListsEveryTaskTheKernelListed) {
     if (t.idle) continue;
     // The kernel hands out pids in increasing order: one above every pid sysrq-t listed belongs to
     // a task started after it (insmod, the test module's threads, a kworker the load called for).
-    if (!traces_.tasks.contains(t.pid) && t.pid > newest_listed) {
+    if (!traces_.tasks.contains(static_cast<int>(t.thread_id)) && static_cast<int>(t.thread_id) > newest_listed) {
       ++started_after;
       continue;
     }
-    ours.insert({t.pid, t.ppid, t.comm.substr(0, 15)});
+    ours.insert({t.thread_id, t.parent_id, t.comm.substr(0, 15)});
     // Running then, woken since (R now), or run since: its state may have changed.
-    auto it = traces_.tasks.find(t.pid);
+    auto it = traces_.tasks.find(t.thread_id);
     if (it == traces_.tasks.end() || it->second.state == 'R' || t.state == 'R' ||
         ran_after_printed(*o_.objects, t, it->second)) {
       continue;
     }
-    EXPECT_EQ(t.state, it->second.state) << "pid " << t.pid;
+    EXPECT_EQ(t.state, it->second.state) << "pid " << t.thread_id;
     ++states;
   }
   EXPECT_EQ(tasks_->cpus.size(), 2u);
@@ -252,7 +252,7 @@ TEST_P(Threads, OtherCpuUnwindsWhole) {
   }
   // Not an assertion: what the CPU was doing in this dump, for whoever reads the test's output.
   std::cout << ::testing::PrintToString(GetParam()) << ": CPU " << other << " ran "
-            << (t->idle ? "its idle task" : "pid " + std::to_string(t->pid) + " (" + t->comm + ")") << " across "
+            << (t->idle ? "its idle task" : "pid " + std::to_string(t->thread_id) + " (" + t->comm + ")") << " across "
             << ::testing::PrintToString(left) << ", " << bt->frames.size() << " frames to " << bt->end << "\n";
 }
 
@@ -261,8 +261,8 @@ TEST_P(Threads, EveryFrameLiesInsideItsCallersFrame) {
     auto bt = o_.view->backtrace(t);
     ASSERT_TRUE(bt.ok());
     for (const Frame& f : bt->frames) {
-      EXPECT_LE(f.sp, f.caller_sp) << t.pid << " #" << f.level;
-      EXPECT_FALSE(f.stack.empty()) << t.pid << " #" << f.level;
+      EXPECT_LE(f.sp, f.caller_sp) << t.thread_id << " #" << f.level;
+      EXPECT_FALSE(f.stack.empty()) << t.thread_id << " #" << f.level;
     }
   }
 }
@@ -334,7 +334,7 @@ TEST_P(KdumpThreads, PsFindsTheTasksDrgnFinds) {
   DrgnTasks drgn = drgn_tasks(GetParam().flavour, GetParam().file);
   std::set<TaskKey> ours;
   for (const Task& t : tasks_->tasks) {
-    if (!t.idle) ours.insert({t.pid, t.comm, t.address});
+    if (!t.idle) ours.insert({t.thread_id, t.comm, t.address});
   }
   std::cout << drgn.tasks.size() << " tasks found by drgn, " << ours.size() << " by coroner; " << drgn.faults
             << " reads drgn could not make\n";
@@ -382,8 +382,8 @@ TEST(ThreadsAgainstCrash, PsAgreesOnTheTasksCrashFinds) {
       uint64_t address = std::stoull(m[4], nullptr, 16);
       const Task* t = (*tasks)->by_address(address);
       ASSERT_NE(t, nullptr) << line;
-      EXPECT_EQ(t->pid, std::stoi(m[1])) << line;
-      EXPECT_EQ(t->active_on.value_or(t->cpu), static_cast<uint32_t>(std::stoi(m[3]))) << line;
+      EXPECT_EQ(t->thread_id, std::stoi(m[1])) << line;
+      EXPECT_EQ(t->active_on.value_or(t->last_cpu), static_cast<uint32_t>(std::stoi(m[3]))) << line;
       EXPECT_EQ(t->comm, m[6]) << line;
     }
     EXPECT_GE(rows.size(), 3u) << scenario;
@@ -470,7 +470,7 @@ Fifo find_fifo(Opened& o) {
   EXPECT_TRUE(tasks.ok());
   const Task* writer = nullptr;
   for (const Task& t : (*tasks)->tasks) {
-    if (t.comm == "cat") f.readers.insert(t.pid);
+    if (t.comm == "cat") f.readers.insert(t.thread_id);
     if (t.comm == "sleep") writer = &t;
   }
   EXPECT_NE(writer, nullptr);
@@ -505,14 +505,14 @@ TEST(Whatthread, BothFifoReadersHoldThePipeInPipeReadFrames) {
     ASSERT_TRUE(refs.ok());
     std::set<int> holders, in_pipe_read;
     for (const auto& r : *refs) {
-      holders.insert(r.task->pid);
+      holders.insert(r.task->thread_id);
       ASSERT_TRUE(r.location.has_value());
       EXPECT_GE(r.value, fifo.pipe);
       EXPECT_LT(r.value, fifo.pipe + fifo.size);
       auto word = o.kernel->read_u64(*r.location);
       ASSERT_TRUE(word.ok());
       EXPECT_EQ(*word, r.value);
-      if (r.frame && r.frame->where.function == "pipe_read") in_pipe_read.insert(r.task->pid);
+      if (r.frame && r.frame->where.function == "pipe_read") in_pipe_read.insert(r.task->thread_id);
     }
     EXPECT_EQ(holders, fifo.readers) << scenario << " " << file;
     EXPECT_EQ(in_pipe_read, fifo.readers) << scenario << " " << file;

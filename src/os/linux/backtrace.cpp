@@ -26,14 +26,14 @@ Backtrace task_backtrace(const Kernel& k, const TaskList& tasks, const Unwinder&
   } else {
     if (task.active_on) out.start = "CPU " + std::to_string(*task.active_on) + " has no registers in the dump; ";
     // __switch_to_asm pushed an inactive_task_frame: r15 r14 r13 r12 bx bp, then the return address.
-    auto bp = k.read_u64(task.saved_sp + 5 * 8), ip = k.read_u64(task.saved_sp + 6 * 8);
-    out.start += "saved switch frame at thread.sp " + hex(task.saved_sp);
+    auto bp = k.read_u64(task.sp + 5 * 8), ip = k.read_u64(task.sp + 6 * 8);
+    out.start += "saved switch frame at thread.sp " + hex(task.sp);
     if (!bp || !ip) {
       out.end = "switch frame unreadable: " + (bp ? ip.error() : bp.error()).message;
       out.reliable = false;
       return out;
     }
-    s.sp = task.saved_sp + 7 * 8;
+    s.sp = task.sp + 7 * 8;
     s.bp = *bp;
     s.ip = *ip;
     auto ret_from_fork = k.symbol_address("ret_from_fork");

@@ -93,7 +93,7 @@ const Task* LinuxView::panicking_task() {
     if (bt && runs_through_panic(*bt)) return current;
   }
   for (const Task& other : list.tasks) {
-    if (other.idle || other.active_on || other.cpu != *list.panic_cpu) continue;
+    if (other.idle || other.active_on || other.last_cpu != *list.panic_cpu) continue;
     auto bt = backtrace(other);
     if (bt && runs_through_panic(*bt)) return &other;
   }

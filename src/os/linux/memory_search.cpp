@@ -55,7 +55,7 @@ class HitNamer {
       hit.virtual_address = v;
       auto bt = backtraces_.find(&t);
       if (bt == backtraces_.end()) bt = backtraces_.emplace(&t, view_.backtrace(t).value_or(Backtrace{})).first;
-      hit.where = "stack of pid " + std::to_string(t.pid) + " (" + t.comm + "), " + place_on_stack(bt->second, t, v).text;
+      hit.where = "stack of pid " + std::to_string(t.thread_id) + " (" + t.comm + "), " + place_on_stack(bt->second, t, v).text;
       return;
     }
     if (image_end_) {

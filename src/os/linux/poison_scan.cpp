@@ -28,7 +28,7 @@ std::pair<std::string, std::string> holder_of(Slub* slub, const MemoryMap& map,
   uint64_t v = map.page_offset + physical;
   if (auto s = stacks.find(physical & ~uint64_t{4095}); s != stacks.end()) {
     const Task& t = *s->second.task;
-    return {"task stacks", "stack of pid " + std::to_string(t.pid) + " (" + t.comm + ") at " +
+    return {"task stacks", "stack of pid " + std::to_string(t.thread_id) + " (" + t.comm + ") at " +
                                hex(s->second.virtual_page + (physical & 4095))};
   }
   if (slub) {

@@ -22,8 +22,8 @@ StackPlace place_on_stack(const Backtrace& bt, const Task& task, uint64_t locati
       return {f, "frame #" + std::to_string(f.level) + " " + f.where.text(f.pc), StackSlot::live_frame};
     }
   }
-  if (!task.active_on && location >= task.saved_sp && location < task.saved_sp + kInactiveFrameSize) {
-    return {std::nullopt, std::string("switch frame (saved ") + kSwitchFrameRegs[(location - task.saved_sp) / 8] + ")",
+  if (!task.active_on && location >= task.sp && location < task.sp + kInactiveFrameSize) {
+    return {std::nullopt, std::string("switch frame (saved ") + kSwitchFrameRegs[(location - task.sp) / 8] + ")",
             StackSlot::switch_frame};
   }
   if (!bt.frames.empty() && location < bt.frames.front().sp) {

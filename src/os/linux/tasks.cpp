@@ -64,21 +64,21 @@ class TaskReader {
       if (!v) problem(std::string(path), v.error());
       return v.value_or(0);
     };
-    task.pid = static_cast<int32_t>(get("pid"));
-    task.tgid = static_cast<int32_t>(get("tgid"));
+    task.thread_id = get("pid");
+    task.process_id = static_cast<int32_t>(get("tgid"));
     auto comm = t_.text(address, "comm");
     if (comm) task.comm = *comm; else problem("comm", comm.error());
     uint64_t state = get(t_.has("__state") ? "__state" : "state");
     uint64_t exit_state = get("exit_state");
     task.state_bits = state | exit_state;
     task.state = state_letter(state, exit_state);
-    task.cpu = static_cast<uint32_t>(get(t_.has("cpu") ? "cpu" : "thread_info.cpu"));
+    task.last_cpu = static_cast<uint32_t>(get(t_.has("cpu") ? "cpu" : "thread_info.cpu"));
     task.kernel_thread = (get("flags") & kPfKthread) != 0;
-    task.stack = get("stack");
-    task.saved_sp = get("thread.sp");
+    task.stack_low = get("stack");
+    task.sp = get("thread.sp");
     if (uint64_t parent = get("real_parent")) {
       auto ppid = t_.integer(parent, "pid");
-      task.ppid = static_cast<int32_t>(ppid.value_or(0));
+      task.parent_id = static_cast<int32_t>(ppid.value_or(0));
     }
     return task;
   }
@@ -259,7 +259,7 @@ Result<TaskList> read_tasks(Objects& objects) {
     auto idle = reader.read(cpu.idle ? cpu.idle : *init_task);
     if (!idle) continue;
     idle->idle = true;
-    idle->ppid = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
+    idle->parent_id = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
     out.tasks.push_back(std::move(*idle));
   }
   auto processes = walk_list(objects, {reader.reader().type(), "tasks", *init_task, false, 1000000});
@@ -275,8 +275,9 @@ Result<TaskList> read_tasks(Objects& objects) {
     }
   }
   add_tasks_only_the_pid_table_holds(objects, reader, seen, broken.has_value(), out);
-  for (const Cpu& cpu : out.cpus) {
-    for (Task& t : out.tasks) {
+  for (Task& t : out.tasks) {
+    t.stack_high = t.stack_low + out.thread_size;
+    for (const Cpu& cpu : out.cpus) {
       if (t.address == cpu.current) t.active_on = cpu.id;
     }
   }
@@ -284,12 +285,12 @@ Result<TaskList> read_tasks(Objects& objects) {
   return out;
 }
 
-const Task* TaskList::by_pid(int32_t pid) const {
+const Task* TaskList::by_pid(uint64_t pid) const {
   for (const Task& t : tasks) {
-    if (t.pid == pid && !t.idle) return &t;
+    if (t.thread_id == pid && !t.idle) return &t;
   }
   for (const Task& t : tasks) {
-    if (t.pid == pid) return &t;
+    if (t.thread_id == pid) return &t;
   }
   return nullptr;
 }

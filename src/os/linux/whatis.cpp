@@ -27,7 +27,7 @@ bool on_a_stack(LinuxView& view, uint64_t a, WhatIs& out) {
       out.stack = r.kind;
       auto bt = view.backtrace(t);
       if (bt) out.stack_place = place_on_stack(*bt, t, a);
-      out.summary = r.kind + " stack of pid " + std::to_string(t.pid) + " (" + t.comm + ")" +
+      out.summary = r.kind + " stack of pid " + std::to_string(t.thread_id) + " (" + t.comm + ")" +
                     (out.stack_place ? ", " + out.stack_place->text : "");
       return true;
     }

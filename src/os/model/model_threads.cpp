@@ -67,8 +67,8 @@ std::vector<uint64_t> walk(Evaluator& eval, const std::string& type, uint64_t fi
   return out;
 }
 
-ModelThread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
-  ModelThread t;
+Thread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
+  Thread t;
   t.address = address;
   auto number = [&](const std::string& expr, const char* what) -> std::optional<uint64_t> {
     if (expr.empty()) return std::nullopt;
@@ -79,8 +79,8 @@ ModelThread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
     }
     return *v;
   };
-  t.id = number(m.id, "id").value_or(address);
-  if (auto v = number(m.pid, "pid")) t.pid = static_cast<int64_t>(*v);
+  t.thread_id = number(m.id, "id").value_or(address);
+  if (auto v = number(m.pid, "pid")) t.process_id = static_cast<int64_t>(*v);
   if (auto v = number(m.lwp, "lwp")) t.lwp = static_cast<int64_t>(*v);
   if (!m.comm.empty()) {
     auto c = eval.text(eval.on(m.thread_type, address, m.comm));
@@ -123,9 +123,9 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
     const PrStatus& note = notes[cpu];
     if (note.pid == 0) continue;  // an idle CPU: every idle task has pid 0, and only CPU 0's is on the list
     for (size_t i = 0; i < out.threads.size(); ++i) {
-      ModelThread& t = out.threads[i];
-      if (t.id != static_cast<uint64_t>(note.pid)) continue;
-      t.cpu = static_cast<uint32_t>(cpu);
+      Thread& t = out.threads[i];
+      if (t.thread_id != static_cast<uint64_t>(note.pid)) continue;
+      t.active_on = static_cast<uint32_t>(cpu);
       t.registers = note;
       t.pc = note.reg(Reg::rip);
       t.sp = note.reg(Reg::rsp);
@@ -178,13 +178,13 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, const Result<Model
   if (!m.panic_thread_id.empty()) panic_id = eval.integer(m.panic_thread_id).value_or(0);
   for (size_t i = 0; i < out.threads.size(); ++i) {
     const auto& t = out.threads[i];
-    if ((panic_address && *panic_address && t.address == *panic_address) || (panic_id && *panic_id && t.id == *panic_id)) {
+    if ((panic_address && *panic_address && t.address == *panic_address) || (panic_id && *panic_id && t.thread_id == *panic_id)) {
       out.panicking = i;
     }
   }
   if (m.prstatus_registers) apply_cpu_registers(eval, objects.kernel(), m, out);
   if (out.panicking && !m.panic_pc.empty()) {
-    ModelThread& t = out.threads[*out.panicking];
+    Thread& t = out.threads[*out.panicking];
     auto pc = eval.integer(m.panic_pc);
     auto sp = eval.integer(m.panic_sp);
     auto fp = eval.integer(m.panic_fp);
@@ -199,12 +199,12 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, const Result<Model
   return out;
 }
 
-std::string thread_name(const ModelThread& t) {
+std::string thread_name(const Thread& t) {
   return (t.comm.empty() ? "?" : t.comm) + (t.lwp >= 0 ? "/" + std::to_string(t.lwp) : "");
 }
 
-std::string thread_label(const ModelThread& t) {
-  return hex(t.address) + " (" + thread_name(t) + ", pid " + std::to_string(t.pid) + ")";
+std::string thread_label(const Thread& t) {
+  return hex(t.address) + " (" + thread_name(t) + ", pid " + std::to_string(t.process_id) + ")";
 }
 
 std::string thread_label(const ModelThreads& threads, uint64_t address) {
@@ -212,14 +212,6 @@ std::string thread_label(const ModelThreads& threads, uint64_t address) {
     if (t.address == address) return thread_label(t);
   }
   return hex(address) + " (not a thread on the list)";
-}
-
-bool ModelThread::on_own_stack(uint64_t a) const { return a >= stack_low && a < stack_high; }
-
-std::optional<std::pair<uint64_t, uint64_t>> ModelThread::interrupt_stack() const {
-  if (!interrupt_stack_size || !sp || on_own_stack(sp)) return std::nullopt;
-  uint64_t low = sp & ~(interrupt_stack_size - 1);
-  return std::pair{low, low + interrupt_stack_size};
 }
 
 Unwinder model_unwinder(Objects& objects) {
@@ -240,13 +232,13 @@ Unwinder model_unwinder(Objects& objects) {
 
 // Frames chain from the interrupt stack (when the registers are on one) into the thread's own
 // stack, never back.
-Backtrace unwind(const Unwinder& unwinder, const ModelThread& t) {
+Backtrace unwind(const Unwinder& unwinder, const Thread& t) {
   Backtrace bt;
   if (!t.pc) {
     bt.end = "no saved pc";
     return bt;
   }
-  bt.start = t.cpu ? "registers of CPU " + std::to_string(*t.cpu) + " (NT_PRSTATUS)" : "the thread's saved context";
+  bt.start = t.active_on ? "registers of CPU " + std::to_string(*t.active_on) + " (NT_PRSTATUS)" : "the thread's saved context";
   std::vector<StackRange> stacks;
   if (auto irq = t.interrupt_stack()) stacks.push_back({"interrupt", irq->first, irq->second});
   if (t.stack_low < t.stack_high) stacks.push_back({"thread", t.stack_low, t.stack_high});
@@ -262,7 +254,7 @@ Backtrace unwind(const Unwinder& unwinder, const ModelThread& t) {
 // The lowest live word of the thread's own stack: its stack pointer, or when its registers are on
 // an interrupt stack, the stack pointer the interrupt saved, else the first frame the chain
 // reaches on its own stack.
-uint64_t lowest_live(const ModelThread& t, const Backtrace& bt) {
+uint64_t lowest_live(const Thread& t, const Backtrace& bt) {
   if (t.sp && t.on_own_stack(t.sp)) return t.sp;
   if (t.interrupted_sp) return t.interrupted_sp;
   for (const auto& f : bt.frames) {
@@ -273,7 +265,7 @@ uint64_t lowest_live(const ModelThread& t, const Backtrace& bt) {
 
 // A frame owns the words from its callee's frame pointer up to its own: [fp_n-1, fp_n). Saved
 // arguments (-msave-args) and locals sit just below a frame pointer, in that frame's range.
-SlotPlace place_on_stack(const ModelThread& t, const Backtrace& bt, uint64_t location) {
+SlotPlace place_on_stack(const Thread& t, const Backtrace& bt, uint64_t location) {
   const uint64_t lowest = lowest_live(t, bt);
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     const Frame& f = bt.frames[i];
@@ -292,7 +284,7 @@ std::vector<ModelStackReference> find_stack_references(const Unwinder& unwinder,
                                                        const std::function<bool(uint64_t)>& match) {
   const Kernel& kernel = unwinder.kernel();
   std::vector<ModelStackReference> out;
-  for (const ModelThread& t : threads.threads) {
+  for (const Thread& t : threads.threads) {
     if (t.stack_high <= t.stack_low || t.stack_high - t.stack_low > kMaxStack) continue;
     std::vector<uint8_t> bytes(t.stack_high - t.stack_low);
     if (!kernel.read(t.stack_low, bytes)) continue;

@@ -11,7 +11,7 @@ ModelWhatIs what_is(const Unwinder& unwinder, const ModelThreads& threads, const
   }
   if (kmem) w.buffer = kmem->buffer_containing(address);
   for (size_t i = 0; i < threads.threads.size(); ++i) {
-    const ModelThread& t = threads.threads[i];
+    const Thread& t = threads.threads[i];
     if (address >= t.stack_low && address < t.stack_high) {  // only this thread's frames are needed
       w.stack = ModelStackPlace{i, place_on_stack(t, unwind(unwinder, t), address).text};
       break;

@@ -10,22 +10,13 @@
 #include "coroner/dump/notes.hpp"
 #include "coroner/target/object.hpp"
 #include "coroner/target/stack_range.hpp"
+#include "coroner/target/thread.hpp"
 
 namespace coroner::linux_kernel {
 
-struct Task {
-  uint64_t address = 0;  // struct task_struct
-  int32_t pid = 0, tgid = 0, ppid = 0;
-  std::string comm;
-  char state = '?';         // the kernel's letter, as sysrq-t and /proc print it: R S D T t X Z P I
-  uint64_t state_bits = 0;  // __state | exit_state
-  uint32_t cpu = 0;         // the CPU it last ran on
-  std::optional<uint32_t> active_on;  // the CPU it was current on at the crash
-  bool idle = false;        // a CPU's idle task (pid 0)
-  bool kernel_thread = false;
-  uint64_t stack = 0;       // task->stack: the lowest address of its kernel stack
-  uint64_t saved_sp = 0;    // thread.sp: where __switch_to_asm left its inactive_task_frame
-};
+// A task is a Thread (target/thread.hpp): thread_id is its pid, process_id its tgid, parent_id its
+// ppid, sp its thread.sp.
+using Task = Thread;
 
 struct Cpu {
   uint32_t id = 0;
@@ -43,11 +34,11 @@ struct TaskList {
   uint64_t thread_size = 0;
   std::vector<std::string> problems;  // what could not be read, and where
 
-  const Task* by_pid(int32_t pid) const;
+  const Task* by_pid(uint64_t pid) const;
   const Task* by_address(uint64_t task) const;
   const Task* active_on(uint32_t cpu) const;
   const Cpu* cpu(uint32_t id) const;
-  StackRange task_stack(const Task& t) const { return {"task", t.stack, t.stack + thread_size}; }
+  StackRange task_stack(const Task& t) const { return {"task", t.stack_low, t.stack_high}; }
   // Every stack `t` may be running on: its own, and when it is on a CPU, that CPU's IRQ and
   // exception stacks.
   std::vector<StackRange> stacks_of(const Task& t) const;

@@ -12,40 +12,23 @@
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/target/object.hpp"
 #include "coroner/target/stack_slot.hpp"
+#include "coroner/target/thread.hpp"
 #include "coroner/target/unwinder.hpp"
 
 namespace coroner::os_model {
 
-struct ModelThread {
-  uint64_t address = 0;  // the thread structure
-  uint64_t id = 0;       // the debugger's thread id (illumos t_did, FreeBSD td_tid)
-  int64_t pid = -1, lwp = -1;
-  std::string comm;
-  char state = '?';
-  uint64_t stack_low = 0, stack_high = 0;
-  uint64_t pc = 0, sp = 0, fp = 0;  // where it was switched out (or panicked)
-  std::optional<uint32_t> cpu;        // the CPU it was running on, when a note says so
-  std::optional<PrStatus> registers;  // all its registers at the crash, from that CPU's note
-  uint64_t interrupt_stack_size = 0;  // the model's: sp may be on an interrupt stack this big
-  uint64_t interrupted_sp = 0;        // then: the stack pointer on its own stack the interrupt left
-  std::vector<std::string> problems;  // fields that could not be read
-
-  bool on_own_stack(uint64_t address) const;
-  // [low, high) of the interrupt stack its registers' stack pointer is on, if it is on one.
-  std::optional<std::pair<uint64_t, uint64_t>> interrupt_stack() const;
-};
 
 struct ModelThreads {
-  std::vector<ModelThread> threads;
+  std::vector<Thread> threads;
   std::optional<size_t> panicking;  // index into threads
   std::optional<std::string> panic_message;
   std::vector<std::string> problems;
 };
 
 // mdb's "ksh/1": the process's command and the thread's lwp id.
-std::string thread_name(const ModelThread& thread);
+std::string thread_name(const Thread& thread);
 // "0xffffd033e590a400 (sh/1, pid 101)".
-std::string thread_label(const ModelThread& thread);
+std::string thread_label(const Thread& thread);
 // The label of the thread at `address`, or the address and that no thread on the list is there.
 std::string thread_label(const ModelThreads& threads, uint64_t address);
 
@@ -60,15 +43,15 @@ Unwinder model_unwinder(Objects& objects);
 
 // The thread's frames from its saved pc, sp and fp (or its CPU's registers at the crash), across
 // the interrupt stack they may be on and its own stack. Frame 0 is the saved pc itself.
-Backtrace unwind(const Unwinder& unwinder, const ModelThread& thread);
+Backtrace unwind(const Unwinder& unwinder, const Thread& thread);
 
 // The lowest live word of the thread's own stack.
-uint64_t lowest_live(const ModelThread& thread, const Backtrace& bt);
+uint64_t lowest_live(const Thread& thread, const Backtrace& bt);
 // Where a word of a thread's stack is: "frame #4 hati_page_unmap+0x2b", "below the stack pointer".
-SlotPlace place_on_stack(const ModelThread& thread, const Backtrace& bt, uint64_t location);
+SlotPlace place_on_stack(const Thread& thread, const Backtrace& bt, uint64_t location);
 
 struct ModelStackReference {
-  const ModelThread* thread = nullptr;
+  const Thread* thread = nullptr;
   uint64_t location = 0, value = 0;
   SlotPlace place;  // "frame #4 hati_page_unmap+0xe5", "below the stack pointer"
 };
