@@ -53,7 +53,7 @@ Status ElfSymbols::load_symbols() {
       strtab_index = sh.sh_link;
     }
     if ((sh.sh_flags & SHF_ALLOC) && sh.sh_type == SHT_PROGBITS && in_bounds(sh.sh_offset, sh.sh_size, image_size_)) {
-      sections_.push_back({sh.sh_addr, sh.sh_size, sh.sh_offset});
+      sections_.push_back({sh.sh_addr, sh.sh_size, sh.sh_offset, (sh.sh_flags & SHF_EXECINSTR) != 0});
     }
   }
   if (!symtab) return make_error(path_ + ": has no symbol table (.symtab); is it stripped? Use the -dbg vmlinux");
@@ -152,6 +152,14 @@ std::string ElfSymbols::describe(uint64_t runtime_address) const {
   auto hit = lookup(runtime_address);
   if (!hit) return hex(runtime_address);
   return std::string(hit->symbol->name) + "+" + hex(hit->offset) + "/" + hex(hit->size);
+}
+
+bool ElfSymbols::in_code(uint64_t runtime_address) const {
+  uint64_t link = runtime_address - kaslr_offset_;
+  for (const Section& s : sections_) {
+    if (s.code && link >= s.address && link - s.address < s.size) return true;
+  }
+  return false;
 }
 
 Result<std::string_view> ElfSymbols::file_bytes(uint64_t link_address, uint64_t length) const {

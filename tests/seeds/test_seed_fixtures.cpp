@@ -436,6 +436,14 @@ TEST(Seed003Linux, TheSoftirqCompletesACompletionInExt4lazyinitsDeadFrame) {
             (std::vector<std::string>{"spin_bug", "do_raw_spin_lock", "_raw_spin_lock_irqsave", "complete", "bio_batch_end_io"}));
   EXPECT_EQ(std::vector<std::string>(f.end() - 5, f.end()),  // past do_IRQ, on ext4lazyinit's stack
             (std::vector<std::string>{"common_interrupt", "ext4_run_li_request", "ext4_lazyinit_thread", "kthread", "kernel_thread_helper"}));
+  // The sleeping threads were switched out at thread_return, a label inside schedule() and no
+  // function symbol of its own: code all the same, where their unwinds start.
+  for (const auto& b : coroner_json("seed-003", "bt", "--all")["backtraces"]) {
+    EXPECT_EQ(b["end"], "end of stack") << b.dump();
+    if (b["thread"]["address"] != "0xffff88017b8d5b00") {
+      EXPECT_EQ(functions(b).front(), "thread_return") << b.dump();
+    }
+  }
 
   auto j = analyze("seed-003");
   EXPECT_EQ(verdict_ids(j), (std::vector<std::string>{"linux.completion-on-dead-stack-frame", "linux.spinlock-bad-magic"}))

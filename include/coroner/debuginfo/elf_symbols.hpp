@@ -53,6 +53,9 @@ class ElfSymbols {
   // Bytes of an allocated section at a link-time address, read from the vmlinux file itself.
   Result<std::string_view> file_bytes(uint64_t link_address, uint64_t length) const;
   uint64_t relocate(const Symbol& s) const;
+  // Whether a run-time address is in a section of code (SHF_EXECINSTR): where a return address
+  // may point.
+  bool in_code(uint64_t runtime_address) const;
 
  private:
   ElfSymbols() = default;
@@ -62,6 +65,7 @@ class ElfSymbols {
 
   struct Section {
     uint64_t address, size, file_offset;
+    bool code;  // SHF_EXECINSTR
   };
   std::string path_;
   int fd_ = -1;

@@ -219,11 +219,7 @@ Unwinder model_unwinder(Objects& objects) {
   DebugInfo& debug = objects.debug();
   // The model kernels' images are not relocated: a run-time address is the link-time one.
   CodeView code;
-  code.is_text = [&kernel](uint64_t pc) {
-    const ElfSymbols* symbols = kernel.symbols();
-    auto hit = symbols ? symbols->lookup(pc) : std::nullopt;
-    return hit && hit->symbol->function;
-  };
+  code.is_text = [&kernel](uint64_t pc) { return kernel.symbols() && kernel.symbols()->in_code(pc); };
   code.locate = [&kernel](uint64_t pc, bool return_address) { return locate_in_image(kernel, pc, return_address); };
   code.line = [&debug](uint64_t pc) { return debug.source_line(pc); };
   code.call_frame_rule = [&debug](uint64_t pc) { return debug.call_frame_rule(pc); };
