@@ -208,10 +208,10 @@ void ObjectGatherer::find_holders() {
   auto refs = find_stack_references(view_, [&](uint64_t v) { return by_address_.find(v).has_value(); });
   if (!refs) return;
   for (const StackReference& r : *refs) {
-    auto t = thread_of_.find(r.task);
+    auto t = thread_of_.find(r.thread);
     if (t == thread_of_.end()) continue;
-    add_holder_of(by_address_, facts_.objects, t->second, r.value, r.location ? r.slot : StackSlot::live_frame,
-                  [&] { return r.location ? "stack slot " + hex(*r.location) + ", " + r.place : r.place; });
+    add_holder_of(by_address_, facts_.objects, t->second, r.value, r.place.slot,
+                  [&] { return r.location ? "stack slot " + hex(*r.location) + ", " + r.place.text : r.place.text; });
   }
 }
 

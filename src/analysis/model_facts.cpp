@@ -58,7 +58,7 @@ void find_holders(const Unwinder& unwinder, ModelAnalysis& a, const std::map<uin
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {
     add_holder_of(by_address, a.facts.objects, index[r.thread], r.value, r.place.slot,
-                  [&] { return "stack slot " + hex(r.location) + ", " + r.place.text; });
+                  [&] { return "stack slot " + hex(*r.location) + ", " + r.place.text; });
   }
 }
 

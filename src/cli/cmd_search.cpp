@@ -21,22 +21,22 @@ uint64_t parse_number(const std::string& text, const char* what) {
   fail(std::string("--") + what + " '" + text + "' is not a number (0x... or decimal)");
 }
 
-void print_stack_hits(const std::vector<linux_kernel::StackReference>& refs, bool json, uint64_t value, uint64_t mask) {
+void print_stack_hits(const std::vector<StackReference>& refs, bool json, uint64_t value, uint64_t mask) {
   if (json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& r : refs) {
-      list.push_back({{"task", report::task_json(*r.task)},
+      list.push_back({{"task", report::task_json(*r.thread)},
                       {"location", r.location ? nlohmann::ordered_json(hex(*r.location)) : nullptr},
                       {"register", r.reg.empty() ? nullptr : nlohmann::ordered_json(r.reg)},
-                      {"word", hex(r.value)}, {"stack", r.stack}, {"place", r.place}});
+                      {"word", hex(r.value)}, {"stack", r.stack}, {"place", r.place.text}});
     }
     std::cout << report::to_json_text({{"schema", "coroner.search"}, {"scope", "stacks"}, {"value", hex(value)},
                                        {"mask", hex(mask)}, {"hits", list}}) << '\n';
     return;
   }
   for (const auto& r : refs) {
-    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  pid " << r.task->thread_id
-              << " (" << r.task->comm << ") " << r.stack << " stack, " << r.place << '\n';
+    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  pid " << r.thread->thread_id
+              << " (" << r.thread->comm << ") " << r.stack << " stack, " << r.place.text << '\n';
   }
 }
 

@@ -78,13 +78,13 @@ void register_whatthread(CLI::App& app) {
     if (args->json) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const auto& r : *refs) {
-        nlohmann::ordered_json j{{"task", report::task_json(*r.task)}, {"value", hex(r.value)}, {"offset", r.value - *address}};
+        nlohmann::ordered_json j{{"task", report::task_json(*r.thread)}, {"value", hex(r.value)}, {"offset", r.value - *address}};
         j["location"] = r.location ? nlohmann::ordered_json(hex(*r.location)) : nullptr;
         j["register"] = r.reg.empty() ? nullptr : nlohmann::ordered_json(r.reg);
         j["stack"] = r.stack;
-        j["frame"] = r.frame ? nlohmann::ordered_json(r.frame->level) : nullptr;
-        j["function"] = r.frame ? nlohmann::ordered_json(r.frame->where.function) : nullptr;
-        j["place"] = r.place;
+        j["frame"] = r.place.frame ? nlohmann::ordered_json(r.place.frame->level) : nullptr;
+        j["function"] = r.place.frame ? nlohmann::ordered_json(r.place.frame->where.function) : nullptr;
+        j["place"] = r.place.text;
         list.push_back(std::move(j));
       }
       std::cout << report::to_json_text({{"schema", "coroner.whatthread"}, {"address", hex(*address)}, {"size", *size},
@@ -94,11 +94,11 @@ void register_whatthread(CLI::App& app) {
       std::cout << "threads holding a value in [" << hex(*address) << ", " << hex(*address + *size) << ")"
                 << (what.empty() ? "" : " (" + what + ")") << ":\n";
       for (const auto& r : *refs) {
-        std::cout << "  pid " << r.task->thread_id << " (" << r.task->comm << ")  ";
+        std::cout << "  pid " << r.thread->thread_id << " (" << r.thread->comm << ")  ";
         if (r.location) std::cout << r.stack << " stack " << hex(*r.location);
         std::cout << "  " << hex(r.value);
         if (r.value != *address) std::cout << " (+" << hex(r.value - *address) << ")";
-        std::cout << "  " << r.place << '\n';
+        std::cout << "  " << r.place.text << '\n';
       }
       if (refs->empty()) std::cout << "  none\n";
     }

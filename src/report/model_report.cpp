@@ -72,22 +72,22 @@ nlohmann::ordered_json model_bt_json(const Thread& t, const Backtrace& bt, bool 
   return {{"thread", thread_json(t)}, {"panicking", panicking}, {"frames", frames}, {"end", bt.end}};
 }
 
-std::string model_whatthread_text(const std::vector<os_model::ModelStackReference>& refs) {
+std::string model_whatthread_text(const std::vector<StackReference>& refs) {
   if (refs.empty()) return "no thread holds it\n";
   std::string out;
   for (const auto& r : refs) {
     out += thread_label(*r.thread) + ": " +
-           hex(r.value) + " at " + hex(r.location) + ", " + r.place.text + "\n";
+           hex(r.value) + " at " + hex(*r.location) + ", " + r.place.text + "\n";
   }
   return out;
 }
 
 nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, const std::string& what,
-                                             const std::vector<os_model::ModelStackReference>& refs) {
+                                             const std::vector<StackReference>& refs) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& r : refs) {
     list.push_back({{"thread", thread_json(*r.thread)}, {"value", hex(r.value)}, {"offset", r.value - address},
-                    {"location", hex(r.location)}, {"place", r.place.text}});
+                    {"location", hex(*r.location)}, {"place", r.place.text}});
   }
   return {{"schema", "coroner.model-whatthread"}, {"address", hex(address)}, {"size", size}, {"object", what},
           {"references", list}};

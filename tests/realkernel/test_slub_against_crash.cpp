@@ -181,7 +181,7 @@ TEST_F(SlubOnDump, WhatthreadFindsBothHoldersOfTheFreedObject) {
   ASSERT_TRUE(refs.ok());
   std::set<int> holders;
   for (const auto& r : *refs) {
-    if (r.frame && r.frame->where.function == "coroner_holder") holders.insert(r.task->thread_id);
+    if (r.place.frame && r.place.frame->where.function == "coroner_holder") holders.insert(r.thread->thread_id);
   }
   EXPECT_EQ(holders, objects_.holders);
   EXPECT_EQ(holders.size(), 2u);

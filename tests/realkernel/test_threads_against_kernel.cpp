@@ -505,14 +505,14 @@ TEST(Whatthread, BothFifoReadersHoldThePipeInPipeReadFrames) {
     ASSERT_TRUE(refs.ok());
     std::set<int> holders, in_pipe_read;
     for (const auto& r : *refs) {
-      holders.insert(r.task->thread_id);
+      holders.insert(r.thread->thread_id);
       ASSERT_TRUE(r.location.has_value());
       EXPECT_GE(r.value, fifo.pipe);
       EXPECT_LT(r.value, fifo.pipe + fifo.size);
       auto word = o.kernel->read_u64(*r.location);
       ASSERT_TRUE(word.ok());
       EXPECT_EQ(*word, r.value);
-      if (r.frame && r.frame->where.function == "pipe_read") in_pipe_read.insert(r.task->thread_id);
+      if (r.place.frame && r.place.frame->where.function == "pipe_read") in_pipe_read.insert(r.thread->thread_id);
     }
     EXPECT_EQ(holders, fifo.readers) << scenario << " " << file;
     EXPECT_EQ(in_pipe_read, fifo.readers) << scenario << " " << file;

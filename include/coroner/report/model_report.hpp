@@ -15,9 +15,9 @@ std::string model_ps_text(const os_model::ModelThreads& threads);
 nlohmann::ordered_json model_ps_json(const os_model::OsModel& model, const os_model::ModelThreads& threads);
 std::string model_bt_text(const Thread& thread, const Backtrace& bt, bool panicking);
 nlohmann::ordered_json model_bt_json(const Thread& thread, const Backtrace& bt, bool panicking);
-std::string model_whatthread_text(const std::vector<os_model::ModelStackReference>& refs);
+std::string model_whatthread_text(const std::vector<StackReference>& refs);
 nlohmann::ordered_json model_whatthread_json(uint64_t address, uint64_t size, const std::string& what,
-                                             const std::vector<os_model::ModelStackReference>& refs);
+                                             const std::vector<StackReference>& refs);
 std::string model_whatis_text(const Kernel& kernel, const os_model::ModelThreads& threads, const os_model::ModelWhatIs& w);
 nlohmann::ordered_json model_whatis_json(const Kernel& kernel, const os_model::ModelThreads& threads,
                                          const os_model::ModelWhatIs& w);

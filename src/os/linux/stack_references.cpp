@@ -16,20 +16,15 @@ const char* kNoteRegs[] = {"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10
 
 }  // namespace
 
-StackPlace place_on_stack(const Backtrace& bt, const Task& task, uint64_t location) {
+SlotPlace place_on_stack(const Backtrace& bt, const Task& task, uint64_t location) {
   for (const Frame& f : bt.frames) {
-    if (f.holds(location)) {
-      return {f, "frame #" + std::to_string(f.level) + " " + f.where.text(f.pc), StackSlot::live_frame};
-    }
+    if (f.holds(location)) return {StackSlot::live_frame, "frame #" + std::to_string(f.level) + " " + f.where.text(f.pc), f};
   }
   if (!task.active_on && location >= task.sp && location < task.sp + kInactiveFrameSize) {
-    return {std::nullopt, std::string("switch frame (saved ") + kSwitchFrameRegs[(location - task.sp) / 8] + ")",
-            StackSlot::switch_frame};
+    return {StackSlot::switch_frame, std::string("switch frame (saved ") + kSwitchFrameRegs[(location - task.sp) / 8] + ")"};
   }
-  if (!bt.frames.empty() && location < bt.frames.front().sp) {
-    return {std::nullopt, kBelowStackPointerText, StackSlot::below_stack_pointer};
-  }
-  return {std::nullopt, kOutsideFramesText, StackSlot::outside_frames};
+  if (!bt.frames.empty() && location < bt.frames.front().sp) return {StackSlot::below_stack_pointer, kBelowStackPointerText};
+  return {StackSlot::outside_frames, kOutsideFramesText};
 }
 
 Result<std::vector<StackReference>> find_stack_references(LinuxView& view, uint64_t low, uint64_t high) {
@@ -52,7 +47,7 @@ Result<std::vector<StackReference>> find_stack_references(LinuxView& view, const
       if (cpu && cpu->registers) {
         for (int r = 0; r < 17; ++r) {
           uint64_t v = cpu->registers->regs[r];
-          if (in_range(v)) out.push_back({&task, v, std::nullopt, kNoteRegs[r], "", std::nullopt, "register " + std::string(kNoteRegs[r])});
+          if (in_range(v)) out.push_back({&task, v, std::nullopt, kNoteRegs[r], "", {StackSlot::live_frame, "register " + std::string(kNoteRegs[r])}});
         }
       }
     }
@@ -64,8 +59,7 @@ Result<std::vector<StackReference>> find_stack_references(LinuxView& view, const
         std::memcpy(&v, bytes.data.data() + off, 8);
         if (!in_range(v) || !bytes.readable(off, 8)) continue;
         uint64_t location = range.low + off;
-        StackPlace place = place_on_stack(backtrace(), task, location);
-        out.push_back({&task, v, location, "", range.kind, place.frame, place.text, place.slot});
+        out.push_back({&task, v, location, "", range.kind, place_on_stack(backtrace(), task, location)});
       }
     }
   }

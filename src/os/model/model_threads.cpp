@@ -269,17 +269,17 @@ SlotPlace place_on_stack(const Thread& t, const Backtrace& bt, uint64_t location
     if (t.on_own_stack(location) && !t.on_own_stack(low)) low = lowest;  // the first frame past the interrupt stack
     uint64_t high = f.bp ? f.bp : t.stack_high;
     if (location >= low && location < high) {
-      return {StackSlot::live_frame, "frame #" + std::to_string(f.level) + " " + f.where.short_text(f.pc)};
+      return {StackSlot::live_frame, "frame #" + std::to_string(f.level) + " " + f.where.short_text(f.pc), f};
     }
   }
   if (location < lowest) return {StackSlot::below_stack_pointer, kBelowStackPointerText};
   return {StackSlot::outside_frames, kOutsideFramesText};
 }
 
-std::vector<ModelStackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
+std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
                                                        const std::function<bool(uint64_t)>& match) {
   const Kernel& kernel = unwinder.kernel();
-  std::vector<ModelStackReference> out;
+  std::vector<StackReference> out;
   for (const Thread& t : threads.threads) {
     if (t.stack_high <= t.stack_low || t.stack_high - t.stack_low > kMaxStack) continue;
     std::vector<uint8_t> bytes(t.stack_high - t.stack_low);
@@ -291,7 +291,7 @@ std::vector<ModelStackReference> find_stack_references(const Unwinder& unwinder,
       if (!match(v)) continue;
       if (!bt) bt = unwind(unwinder, t);
       uint64_t location = t.stack_low + off;
-      out.push_back({&t, location, v, place_on_stack(t, *bt, location)});
+      out.push_back({&t, v, location, "", "thread", place_on_stack(t, *bt, location)});
     }
   }
   return out;

@@ -23,7 +23,7 @@ struct WhatIs {
   CodeLocation symbol;                    // kernel image or module symbol
   const Task* task = nullptr;             // whose stack
   std::string stack;                      // "task", "IRQ", ...
-  std::optional<StackPlace> stack_place;  // the frame holding it
+  std::optional<SlotPlace> stack_place;  // the frame holding it
   std::optional<SlabObject> slab;
   std::optional<uint64_t> pfn, page;      // RAM: page frame and its struct page
   std::vector<std::string> page_flags;    // "slab", "head", "lru", ...

@@ -50,14 +50,9 @@ uint64_t lowest_live(const Thread& thread, const Backtrace& bt);
 // Where a word of a thread's stack is: "frame #4 hati_page_unmap+0x2b", "below the stack pointer".
 SlotPlace place_on_stack(const Thread& thread, const Backtrace& bt, uint64_t location);
 
-struct ModelStackReference {
-  const Thread* thread = nullptr;
-  uint64_t location = 0, value = 0;
-  SlotPlace place;  // "frame #4 hati_page_unmap+0xe5", "below the stack pointer"
-};
 
 // Words on every thread's stack whose value `match` accepts.
-std::vector<ModelStackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
+std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
                                                        const std::function<bool(uint64_t)>& match);
 
 }  // namespace coroner::os_model
