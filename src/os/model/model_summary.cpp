@@ -24,16 +24,24 @@ linux_kernel::Sourced<std::string> text_fact(Objects& objects, const std::string
 
 }  // namespace
 
+ModelPanic read_panic(Objects& objects, const OsModel& m, const Result<ModelLog>* log, std::vector<std::string>& problems) {
+  ModelPanic out;
+  out.message = text_fact(objects, m.panic_message, "panic message", problems);
+  auto found = panic_from_log(objects, m, log, problems);
+  if (!out.message.value && !found.empty()) out.message = {found.front(), "the log"};
+  if (found.size() > 1) out.cause = {found[1], "the log"};
+  return out;
+}
+
 linux_kernel::KernelSummary summarize_model(Objects& objects, const OsModel& m, const Result<ModelLog>* log) {
   linux_kernel::KernelSummary s;
   s.os = m.os;
   s.dump_memory_bytes = objects.kernel().dump().physical_memory_size();
   s.release = text_fact(objects, m.release, "release", s.warnings);
   s.version = text_fact(objects, m.version, "version", s.warnings);
-  s.panic_message = text_fact(objects, m.panic_message, "panic message", s.warnings);
-  auto found = panic_from_log(objects, m, log, s.warnings);
-  if (!found.empty()) s.panic_message = {found.front(), "the log"};
-  if (found.size() > 1) s.panic_cause = {found[1], "the log"};
+  auto panic = read_panic(objects, m, log, s.warnings);
+  s.panic_message = panic.message;
+  s.panic_cause = panic.cause;
   if (!m.panic_cpu.empty()) {
     if (auto n = evaluate_integer(objects, m.panic_cpu); n && *n < 65536) s.crashing_cpu = {static_cast<int>(*n), m.panic_cpu};
     else s.warnings.push_back("crashing CPU (" + m.panic_cpu + "): " + (n ? "implausible value " + std::to_string(*n) : n.error().message));

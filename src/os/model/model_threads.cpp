@@ -7,6 +7,7 @@
 
 #include "coroner/format.hpp"
 #include "coroner/os/model/model_log.hpp"
+#include "coroner/os/model/model_summary.hpp"
 #include "coroner/target/expression.hpp"
 
 namespace coroner::os_model {
@@ -166,13 +167,7 @@ ModelThreads read_threads(Objects& objects, const OsModel& m, const Result<Model
     addresses = walk(eval, m.thread_type, first, m.threads.next, limit, out.problems);
   }
   for (uint64_t a : addresses) out.threads.push_back(read_thread(eval, m, a));
-  if (!m.panic_message.empty()) {
-    auto s = eval.text(eval.global(m.panic_message));
-    if (s && !s->empty()) out.panic_message = *s;
-  }
-  if (!out.panic_message) {
-    if (auto found = panic_from_log(objects, m, log, out.problems); !found.empty()) out.panic_message = found.front();
-  }
+  out.panic_message = read_panic(objects, m, log, out.problems).message.value;
   std::optional<uint64_t> panic_address, panic_id;
   if (!m.panic_thread.empty()) panic_address = eval.integer(m.panic_thread).value_or(0);
   if (!m.panic_thread_id.empty()) panic_id = eval.integer(m.panic_thread_id).value_or(0);

@@ -8,6 +8,16 @@
 
 namespace coroner::os_model {
 
+// The panic message and its cause, read once for info, ps and analyze: the model's `panic.message`
+// variable when it has one and it holds text, else the first `panic.log` pattern's find in the log
+// (`log` when the caller has read it); the second pattern's find is the cause. What cannot be read
+// is added to `problems`.
+struct ModelPanic {
+  linux_kernel::Sourced<std::string> message, cause;
+};
+ModelPanic read_panic(Objects& objects, const OsModel& model, const Result<ModelLog>* log,
+                      std::vector<std::string>& problems);
+
 linux_kernel::KernelSummary summarize_model(Objects& objects, const OsModel& model, const Result<ModelLog>* log = nullptr);
 
 }  // namespace coroner::os_model
