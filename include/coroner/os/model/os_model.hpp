@@ -2,7 +2,9 @@
 // Kernels other than Linux, described as data (data/os/*.yaml): which symbols say a dump is that
 // kernel's, where its panic string and panicking thread are, and how to walk its threads and read
 // each one's name, ids, state, stack and saved registers, each an expression over the kernel's
-// DWARF. Threads then unwind by frame pointers. Adding a kernel means adding a file, not C++.
+// DWARF. Threads then unwind as every kernel's do (target/unwinder.hpp): by the kernel's DWARF call
+// frame information where its debug info has .debug_frame, by frame pointers elsewhere. Adding a
+// kernel means adding a file, not C++.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -64,7 +66,7 @@ struct OsModel {
   // Per-thread expressions, evaluated on the thread (its type is thread_type).
   std::string id, pid, lwp, comm, state, stack_low, stack_high, stack_pages, pc, sp, fp;
   std::map<uint64_t, char> states;  // state value -> ps letter
-  std::string unwind = "frame-pointer";
+  std::string unwind = "frame-pointer";  // where .debug_frame has no rule: the only fallback there is
   // The kernel's allocator, for telling freed buffers from live ones: its kind (the code that
   // knows its bookkeeping, "illumos-kmem") and the list of its caches.
   std::string allocator;
