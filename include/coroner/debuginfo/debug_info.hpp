@@ -101,7 +101,12 @@ class DebugInfo {
  private:
   DebugInfo() = default;
   Result<const Type*> build(uint64_t die, int depth);
-  Result<const Type*> build_from(const DieFacts& f, int depth);
+  Result<const Type*> build_from(const DieFacts& f, int depth);  // (type_builder.cpp)
+  Result<const Type*> build_wrapper(const DieFacts& f, int depth);
+  Result<const Type*> build_aggregate(const DieFacts& f, int depth);
+  Result<const Type*> build_enumeration(const DieFacts& f, int depth);
+  Result<const Type*> build_array(const DieFacts& f, int depth);
+  Result<const Type*> build_function(const DieFacts& f, int depth);
   Result<const Type*> referenced(const std::optional<uint64_t>& die, int depth);
   Result<const Type*> parse_spelling(std::string_view spelling);
   const Type* find_named(NameKind kind, std::string_view name);
