@@ -25,7 +25,7 @@ constexpr int kDwarfRbp = 6;  // DWARF register 6 on x86-64
 
 // Addresses the panic string names ("backing_object 0xfffff800534a1600 was somehow
 // re-referenced"): objects the crash itself points at, untyped until a rule reads them `as` a type.
-void add_named_objects(Objects& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
+void add_named_objects(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
   if (!a.threads.panic_message) return;
   static const std::regex kAddress(R"(0x([0-9a-fA-F]{8,16})\b)");
   const std::string& text = *a.threads.panic_message;
@@ -67,7 +67,7 @@ void find_holders(const Unwinder& unwinder, ModelAnalysis& a, const std::map<uin
 // they hold. A frame's CFA is its caller's stack pointer; the outermost frame's, when the unwind
 // knows no caller, is taken as a frame-pointer frame's: its frame pointer plus 16 (the saved rbp,
 // the return address).
-std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const Backtrace& bt, size_t i) {
+std::vector<rules::FrameWords::Variable> frame_variables(TypedMemory& objects, const Backtrace& bt, size_t i) {
   std::vector<rules::FrameWords::Variable> out;
   const Frame& frame = bt.frames[i];
   if (frame.where.function.empty() || !frame.bp) return out;
@@ -90,7 +90,7 @@ std::vector<rules::FrameWords::Variable> frame_variables(Objects& objects, const
   return out;
 }
 
-void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
+void add_crashing_frames(TypedMemory& objects, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
   const Thread& t = a.threads.threads[*a.threads.panicking];
   const Backtrace& bt = a.backtraces[*a.threads.panicking];
@@ -116,7 +116,7 @@ void add_crashing_frames(Objects& objects, ModelAnalysis& a) {
 
 // The structures the crashing frames' pointer parameters and locals point to, typed by the debug
 // info: what a debugger's `p *dentry` in that frame shows.
-void add_frame_objects(Objects& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
+void add_frame_objects(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
   for (const rules::FrameWords& f : a.facts.crashing_frames) {
     for (const auto& v : f.variables) {
       auto pointee = objects.debug().find_type(v.pointee);
@@ -184,7 +184,7 @@ std::string signature(const OsModel& model, const ModelAnalysis& a) {
 
 // The allocator's buffers the panicking thread's stack points to, freed or not, typed through their
 // cache's name; returns each buffer's size by address.
-std::map<uint64_t, uint64_t> add_kmem_buffers(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
+std::map<uint64_t, uint64_t> add_kmem_buffers(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
                                               const KmemBuffers& kmem, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
   const Thread& panicking = a.threads.threads[*a.threads.panicking];
@@ -240,7 +240,7 @@ void add_log(const OsModel& model, const std::optional<Result<ModelLog>>& log, M
 
 }  // namespace
 
-ModelAnalysis analyze_model_crash(Objects& objects, const OsModel& model, const PoisonCatalog& poison,
+ModelAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
                                   const std::function<void(std::string_view)>& step) {
   auto at = [&](std::string_view what) {
     if (step) step(what);

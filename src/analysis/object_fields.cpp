@@ -12,7 +12,7 @@ namespace {
 
 constexpr size_t kBytesShown = 24;
 
-FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const std::string& os, const Value& v) {
+FieldValue field_value(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, const Value& v) {
   FieldValue out;
   const Type* t = strip_typedefs(v.type);
   if (t && is_integer_like(t) && t->size > 0 && t->size <= 8) {
@@ -43,7 +43,7 @@ FieldValue field_value(Objects& objects, const PoisonCatalog& poison, const std:
 
 }  // namespace
 
-FieldReader object_field_reader(Objects& objects, const PoisonCatalog& poison, std::string os, std::string type,
+FieldReader object_field_reader(TypedMemory& objects, const PoisonCatalog& poison, std::string os, std::string type,
                                 uint64_t address) {
   auto t = objects.debug().find_type(type);
   const Type* typed = t ? *t : nullptr;

@@ -36,7 +36,7 @@ void register_list(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.list)");
   cmd->callback([args] {
     auto typed = open_target(args->dump);
-    Objects& objects = *typed.objects;
+    TypedMemory& objects = *typed.objects;
     auto container = typed.debug->find_type(args->type);
     if (!container) fail(container.error().message);
     auto start_value = evaluate(objects, args->start);

@@ -23,7 +23,7 @@ void register_print(CLI::App& app) {
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
   cmd->callback([args] {
     auto typed = open_target(args->dump);
-    Objects& objects = *typed.objects;
+    TypedMemory& objects = *typed.objects;
     report::ValueFormat format;
     format.depth = args->depth;
     format.poison = &typed.poison;

@@ -72,7 +72,7 @@ void register_struct(CLI::App& app) {
       else std::cout << report::layout_text(*debug, *t);
       return;
     }
-    Objects& objects = *target.objects;
+    TypedMemory& objects = *target.objects;
     auto where = evaluate_address(objects, address);
     if (!where) fail(where.error().message);
     Value v = objects.lvalue(*t, *where);

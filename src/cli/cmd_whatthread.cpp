@@ -13,7 +13,7 @@ namespace {
 
 // The size of what starts at `address`, when coroner knows: a task_struct, a slab object (from its
 // start: the whole object), or a sized symbol.
-std::optional<uint64_t> known_object_size(Objects& objects, const linux_kernel::TaskList& tasks, uint64_t address,
+std::optional<uint64_t> known_object_size(TypedMemory& objects, const linux_kernel::TaskList& tasks, uint64_t address,
                                           std::string& what) {
   if (auto slub = linux_kernel::Slub::read(objects)) {
     if (auto o = slub->object_at(address); o && *o && (*o)->slot && (*o)->offset == 0) {

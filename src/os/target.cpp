@@ -36,7 +36,7 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
   if (!debug) return debug.error();
   t.debug = std::move(*debug);
   t.warnings = t.debug->index().problems();
-  t.objects = std::make_unique<Objects>(*t.kernel, *t.debug);
+  t.objects = std::make_unique<TypedMemory>(*t.kernel, *t.debug);
   t.model = os_model_of(*t.kernel);
   if (!t.model) {
     t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);

@@ -17,7 +17,7 @@ struct Frame {
 
 class Formatter {
  public:
-  Formatter(Objects& o, const ValueFormat& f) : o_(o), f_(f) {}
+  Formatter(TypedMemory& o, const ValueFormat& f) : o_(o), f_(f) {}
 
   // The value's bytes (a slice of the object, or the rvalue's own), or an error to show in place.
   Result<std::vector<uint8_t>> bytes_of(const Type* t, const Frame& frame, const Value& v) {
@@ -257,12 +257,12 @@ class Formatter {
     return j;
   }
 
-  Objects& o_;
+  TypedMemory& o_;
   const ValueFormat& f_;
 };
 
 // Lvalues are read once, whole; bit fields read their containing bytes.
-std::optional<ObjectBytes> read_whole(Objects& objects, const Value& v) {
+std::optional<ObjectBytes> read_whole(TypedMemory& objects, const Value& v) {
   if (!v.address) return std::nullopt;
   const Type* t = strip_typedefs(v.type);
   uint64_t size = v.bit_size ? (v.bit_offset + v.bit_size + 7) / 8 : (t ? t->size : 0);
@@ -271,7 +271,7 @@ std::optional<ObjectBytes> read_whole(Objects& objects, const Value& v) {
 
 }  // namespace
 
-std::string value_text(Objects& objects, const Value& value, const ValueFormat& format) {
+std::string value_text(TypedMemory& objects, const Value& value, const ValueFormat& format) {
   Formatter f(objects, format);
   auto whole = read_whole(objects, value);
   std::string out;
@@ -279,7 +279,7 @@ std::string value_text(Objects& objects, const Value& value, const ValueFormat& 
   return out;
 }
 
-nlohmann::ordered_json value_json(Objects& objects, const Value& value, const ValueFormat& format) {
+nlohmann::ordered_json value_json(TypedMemory& objects, const Value& value, const ValueFormat& format) {
   Formatter f(objects, format);
   auto whole = read_whole(objects, value);
   return f.json(value, value.type, Frame{whole ? &*whole : nullptr, 0}, 0);

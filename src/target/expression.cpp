@@ -22,7 +22,7 @@ bool all_hex(std::string_view s) {
 
 class Evaluator {
  public:
-  Evaluator(Objects& o, std::string_view text) : o_(o), d_(o.debug()), text_(text) {}
+  Evaluator(TypedMemory& o, std::string_view text) : o_(o), d_(o.debug()), text_(text) {}
 
   Result<Value> run() {
     auto v = additive();
@@ -276,7 +276,7 @@ class Evaluator {
     return o_.rvalue(d_.pointer_to(type), *address - member->offset);
   }
 
-  Objects& o_;
+  TypedMemory& o_;
   DebugInfo& d_;
   std::string_view text_;
   size_t pos_ = 0;
@@ -284,17 +284,17 @@ class Evaluator {
 
 }  // namespace
 
-Result<Value> evaluate(Objects& objects, std::string_view expression) {
+Result<Value> evaluate(TypedMemory& objects, std::string_view expression) {
   return Evaluator(objects, expression).run();
 }
 
-Result<uint64_t> evaluate_integer(Objects& objects, std::string_view expression) {
+Result<uint64_t> evaluate_integer(TypedMemory& objects, std::string_view expression) {
   auto v = evaluate(objects, expression);
   if (!v) return v.error();
   return objects.integer(*v);
 }
 
-Result<std::string> value_text(Objects& objects, const Value& value, size_t limit) {
+Result<std::string> value_text(TypedMemory& objects, const Value& value, size_t limit) {
   const Type* t = strip_typedefs(value.type);
   if (t && t->kind == TypeKind::pointer) {
     auto p = objects.integer(value);
@@ -308,13 +308,13 @@ Result<std::string> value_text(Objects& objects, const Value& value, size_t limi
   return s.size() > limit ? s.substr(0, limit) : s;
 }
 
-Result<std::string> evaluate_text(Objects& objects, std::string_view expression, size_t limit) {
+Result<std::string> evaluate_text(TypedMemory& objects, std::string_view expression, size_t limit) {
   auto v = evaluate(objects, expression);
   if (!v) return v.error();
   return value_text(objects, *v, limit);
 }
 
-Result<uint64_t> evaluate_address(Objects& objects, std::string_view expression) {
+Result<uint64_t> evaluate_address(TypedMemory& objects, std::string_view expression) {
   auto v = evaluate(objects, expression);
   if (!v) return v.error();
   const Type* t = strip_typedefs(v->type);

@@ -26,7 +26,7 @@ enum class LinkKind { list_head, hlist, pointer };
 // pointers, up to the break, and appended in list order.
 template <typename ToContainer>
 void walk_back_from_head(const Kernel& kernel, uint64_t head_link, const ToContainer& to_container,
-                         std::unordered_set<uint64_t>& seen, size_t limit, ListWalk& walk) {
+                         std::unordered_set<uint64_t>& seen, size_t limit, WalkedList& walk) {
   std::vector<uint64_t> tail;
   uint64_t link = head_link;
   for (;;) {
@@ -43,7 +43,7 @@ void walk_back_from_head(const Kernel& kernel, uint64_t head_link, const ToConta
 
 }  // namespace
 
-Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
+Result<WalkedList> walk_list(TypedMemory& objects, const ListRequest& request) {
   DebugInfo& debug = objects.debug();
   auto path = debug.find_member_path(request.container, request.member);
   if (!path) return path.error();
@@ -63,7 +63,7 @@ Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
                       "; a list needs a list_head, hlist_node, llist_node or a pointer member");
   }
   const Kernel& kernel = objects.kernel();
-  ListWalk walk;
+  WalkedList walk;
   // Links are addresses of the member inside each container (or the container itself, for pointer chains).
   auto to_container = [&](uint64_t link) { return kind == LinkKind::pointer ? link : link - offset; };
   auto next_of = [&](uint64_t link) -> Result<uint64_t> {
@@ -125,7 +125,7 @@ Result<ListWalk> walk_list(Objects& objects, const ListRequest& request) {
   }
 }
 
-std::optional<std::string> incomplete_walk(const ListWalk& walk, std::string_view what) {
+std::optional<std::string> incomplete_walk(const WalkedList& walk, std::string_view what) {
   if (walk.end == ListEnd::back_at_start) return std::nullopt;
   return std::string(what) + " ends " + list_end_name(walk.end) + (walk.detail.empty() ? "" : " " + walk.detail);
 }

@@ -21,7 +21,7 @@ bool ObjectBytes::readable(uint64_t offset, uint64_t length) const {
   return true;
 }
 
-ObjectBytes Objects::read_object(uint64_t address, uint64_t size) const {
+ObjectBytes TypedMemory::read_object(uint64_t address, uint64_t size) const {
   ObjectBytes out;
   out.address = address;
   out.data.assign(size, 0);
@@ -58,7 +58,7 @@ uint64_t extract_bits(const uint8_t* bytes, size_t length, uint64_t bit_offset, 
   return v;
 }
 
-Result<Value> Objects::field(const Type* type, uint64_t address, std::string_view path) {
+Result<Value> TypedMemory::field(const Type* type, uint64_t address, std::string_view path) {
   if (path.starts_with("[")) {
     size_t close = path.find(']');
     std::string digits(path.substr(1, close == std::string_view::npos ? 0 : close - 1));
@@ -87,7 +87,7 @@ Value member_value(const Member& m, std::optional<uint64_t> container) {
   return v;
 }
 
-Result<std::vector<uint8_t>> Objects::bytes(const Value& v) const {
+Result<std::vector<uint8_t>> TypedMemory::bytes(const Value& v) const {
   if (!v.address) return v.bytes;
   const Type* t = strip_typedefs(v.type);
   uint64_t size = t ? t->size : 0;
@@ -99,7 +99,7 @@ Result<std::vector<uint8_t>> Objects::bytes(const Value& v) const {
   return out;
 }
 
-Result<uint64_t> Objects::integer(const Value& v) const {
+Result<uint64_t> TypedMemory::integer(const Value& v) const {
   auto b = bytes(v);
   if (!b) return b.error();
   bool sign = is_signed(v.type);
@@ -112,7 +112,7 @@ Result<uint64_t> Objects::integer(const Value& v) const {
   return extract_bits(b->data(), n, 0, static_cast<uint32_t>(n * 8), sign);
 }
 
-Value Objects::rvalue(const Type* t, uint64_t bits) const {
+Value TypedMemory::rvalue(const Type* t, uint64_t bits) const {
   Value v;
   v.type = t;
   const Type* s = strip_typedefs(t);
@@ -122,7 +122,7 @@ Value Objects::rvalue(const Type* t, uint64_t bits) const {
   return v;
 }
 
-Result<Value> Objects::variable(std::string_view name) {
+Result<Value> TypedMemory::variable(std::string_view name) {
   auto var = debug_.find_variable(name);
   if (var && var->die.owner != &debug_) {
     // A module's variable: its .ko was relocated to the load addresses, so DWARF places it.

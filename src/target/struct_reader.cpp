@@ -2,7 +2,7 @@
 
 namespace coroner {
 
-Result<StructReader> StructReader::of(Objects& objects, std::string_view type) {
+Result<StructReader> StructReader::of(TypedMemory& objects, std::string_view type) {
   auto t = objects.debug().find_type(type);
   if (!t) return t.error();
   const Type* s = strip_typedefs(*t);

@@ -17,7 +17,7 @@ bool is_node(uint64_t entry) { return is_internal(entry) && entry > 4096; }
 
 class XarrayWalker {
  public:
-  XarrayWalker(Objects& objects, uint64_t shift_offset, uint64_t slots_offset, uint64_t slot_count, size_t limit)
+  XarrayWalker(TypedMemory& objects, uint64_t shift_offset, uint64_t slots_offset, uint64_t slot_count, size_t limit)
       : kernel_(objects.kernel()), shift_offset_(shift_offset), slots_offset_(slots_offset),
         slot_count_(slot_count), limit_(limit) {}
 
@@ -91,7 +91,7 @@ class XarrayWalker {
 
 }  // namespace
 
-Result<XarrayWalk> walk_xarray(Objects& objects, uint64_t xarray, size_t limit) {
+Result<XarrayWalk> walk_xarray(TypedMemory& objects, uint64_t xarray, size_t limit) {
   auto root = StructReader::of(objects, "struct xarray");
   if (!root) return root.error();
   auto head = root->member("xa_head");

@@ -107,7 +107,7 @@ inline DebugInfo& shared_debug_info() { return debug_info_of(dumps_dir()); }
 // when the dump could not be opened (the test has failed already).
 struct OpenedDump {
   std::unique_ptr<Kernel> kernel;
-  std::unique_ptr<Objects> objects;
+  std::unique_ptr<TypedMemory> objects;
   std::unique_ptr<linux_kernel::LinuxView> view;
 };
 inline OpenedDump open_dump_in(const std::string& dir, const std::string& scenario, const std::string& file,
@@ -117,7 +117,7 @@ inline OpenedDump open_dump_in(const std::string& dir, const std::string& scenar
   EXPECT_TRUE(k.ok()) << (k ? "" : k.error().message);
   if (!k) return o;
   o.kernel = std::move(*k);
-  o.objects = std::make_unique<Objects>(*o.kernel, debug);
+  o.objects = std::make_unique<TypedMemory>(*o.kernel, debug);
   o.view = std::make_unique<linux_kernel::LinuxView>(*o.objects);
   return o;
 }

@@ -68,7 +68,7 @@ std::vector<std::vector<std::string>> crash_rows(const std::string& file, const 
 // (sched_clock): the later of when it last came on a CPU (sched_info.last_arrival) and when its
 // runtime was last accounted (se.exec_start, which stops when it goes to sleep). A member this
 // kernel's build lacks is left out; nullopt when it has neither.
-std::optional<uint64_t> last_ran_ns(Objects& objects, const Task& t) {
+std::optional<uint64_t> last_ran_ns(TypedMemory& objects, const Task& t) {
   std::optional<uint64_t> latest;
   for (const char* member : {"sched_info.last_arrival", "se.exec_start"}) {
     std::ostringstream e;
@@ -80,7 +80,7 @@ std::optional<uint64_t> last_ran_ns(Objects& objects, const Task& t) {
 
 // A task that ran after sysrq-t printed it may sleep elsewhere now, or in another state: how long
 // the guest took between sysrq-t and the crash depends on the host's load, not on coroner.
-bool ran_after_printed(Objects& objects, const Task& t, const coroner::testing::KernelTrace& printed) {
+bool ran_after_printed(TypedMemory& objects, const Task& t, const coroner::testing::KernelTrace& printed) {
   auto ran = last_ran_ns(objects, t);
   return ran && printed.printed_ns && *ran > printed.printed_ns;
 }

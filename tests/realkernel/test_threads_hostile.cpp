@@ -70,7 +70,7 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
       auto kernel = Kernel::open(std::make_unique<LyingDump>(std::move(*dump), seed, one_in),
                                  dumps_dir() + "/kernel/vmlinux");
       if (!kernel) continue;  // a lie in what opening needs is a clean refusal
-      Objects objects(**kernel, **debug);
+      TypedMemory objects(**kernel, **debug);
       LinuxView view(objects);
       auto tasks = view.tasks();
       // Module .ko files placed by lying section addresses: relocated wherever, still no crash.

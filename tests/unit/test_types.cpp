@@ -239,7 +239,7 @@ class Values : public Fixture {
     ASSERT_TRUE(kernel_or) << kernel_or.error().message;
     kernel = std::move(*kernel_or);
     ASSERT_TRUE(kernel->symbols());
-    objects = std::make_unique<Objects>(*kernel, *debug);
+    objects = std::make_unique<TypedMemory>(*kernel, *debug);
   }
   std::string text(const std::string& expression) {
     auto v = evaluate(*objects, expression);
@@ -258,7 +258,7 @@ class Values : public Fixture {
 
   std::unique_ptr<TempFile> dump;
   std::unique_ptr<Kernel> kernel;
-  std::unique_ptr<Objects> objects;
+  std::unique_ptr<TypedMemory> objects;
 };
 
 // Seed 004's dentry as the engineer printed it: d_iname "10\000ZZZZ..." and d_time 0x5a5a5a5a5a5a5a5a.

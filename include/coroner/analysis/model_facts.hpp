@@ -24,7 +24,7 @@ struct ModelAnalysis {
 };
 
 // `objects` and `poison` must outlive the analysis: the objects' field readers read through them.
-ModelAnalysis analyze_model_crash(Objects& objects, const os_model::OsModel& model, const PoisonCatalog& poison,
+ModelAnalysis analyze_model_crash(TypedMemory& objects, const os_model::OsModel& model, const PoisonCatalog& poison,
                                   const std::function<void(std::string_view)>& step = {});
 
 }  // namespace coroner::analysis

@@ -14,7 +14,7 @@ using rules::FieldReader;
 
 // The field `path` of the `type` ("struct dentry", "htable_t") at `address`; patterns are matched
 // for `os`. `objects` and `poison` must outlive the reader.
-FieldReader object_field_reader(Objects& objects, const PoisonCatalog& poison, std::string os, std::string type,
+FieldReader object_field_reader(TypedMemory& objects, const PoisonCatalog& poison, std::string os, std::string type,
                                 uint64_t address);
 
 }  // namespace coroner::analysis

@@ -32,7 +32,7 @@ struct Target {
 
   std::unique_ptr<Kernel> kernel;
   std::unique_ptr<DebugInfo> debug;
-  std::unique_ptr<Objects> objects;
+  std::unique_ptr<TypedMemory> objects;
   std::unique_ptr<linux_kernel::LinuxView> view;  // Linux: its structures, with the modules' debug info
   const os_model::OsModel* model = nullptr;       // a kernel data/os/ describes; then `view` is null
   PoisonCatalog poison;                           // the shipped catalog and the options' files

@@ -20,7 +20,7 @@ struct ValueFormat {
 // The shortest run of pattern bytes a char array must hold to be annotated.
 constexpr size_t kPoisonRunInText = 4;
 
-std::string value_text(Objects& objects, const Value& value, const ValueFormat& format = {});
-nlohmann::ordered_json value_json(Objects& objects, const Value& value, const ValueFormat& format = {});
+std::string value_text(TypedMemory& objects, const Value& value, const ValueFormat& format = {});
+nlohmann::ordered_json value_json(TypedMemory& objects, const Value& value, const ValueFormat& format = {});
 
 }  // namespace coroner::report

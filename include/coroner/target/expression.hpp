@@ -9,16 +9,16 @@
 
 namespace coroner {
 
-Result<Value> evaluate(Objects& objects, std::string_view expression);
+Result<Value> evaluate(TypedMemory& objects, std::string_view expression);
 
 // The address an expression designates: an lvalue's address, or a pointer's or number's value
 // ("ffff8b87012148c0", "init_task", "&init_task.tasks", "(struct page *)0x...").
-Result<uint64_t> evaluate_address(Objects& objects, std::string_view expression);
+Result<uint64_t> evaluate_address(TypedMemory& objects, std::string_view expression);
 // An expression's value as an integer (a number, an enumerator, a pointer's value).
-Result<uint64_t> evaluate_integer(Objects& objects, std::string_view expression);
+Result<uint64_t> evaluate_integer(TypedMemory& objects, std::string_view expression);
 // A value as text: a char array's bytes up to the first NUL, or the string a char * points to (at
 // most `limit` bytes).
-Result<std::string> value_text(Objects& objects, const Value& value, size_t limit = 1024);
-Result<std::string> evaluate_text(Objects& objects, std::string_view expression, size_t limit = 1024);
+Result<std::string> value_text(TypedMemory& objects, const Value& value, size_t limit = 1024);
+Result<std::string> evaluate_text(TypedMemory& objects, std::string_view expression, size_t limit = 1024);
 
 }  // namespace coroner

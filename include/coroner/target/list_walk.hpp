@@ -25,15 +25,15 @@ struct ListRequest {
 enum class ListEnd { back_at_start, null_pointer, cycle, unreadable, limit };
 const char* list_end_name(ListEnd e);
 
-struct ListWalk {
+struct WalkedList {
   std::vector<uint64_t> entries;  // container addresses, in list order
   ListEnd end = ListEnd::back_at_start;
   std::string detail;             // for cycle/unreadable: where and why
 };
 
-Result<ListWalk> walk_list(Objects& objects, const ListRequest& request);
+Result<WalkedList> walk_list(TypedMemory& objects, const ListRequest& request);
 
 // "WHAT ends <how> <detail>" when the walk did not come back to its start, for a problem list.
-std::optional<std::string> incomplete_walk(const ListWalk& walk, std::string_view what);
+std::optional<std::string> incomplete_walk(const WalkedList& walk, std::string_view what);
 
 }  // namespace coroner

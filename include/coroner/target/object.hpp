@@ -31,9 +31,10 @@ struct ObjectBytes {
   size_t readable_prefix() const;
 };
 
-class Objects {
+// Memory read as the debug info types it: typed values, members, variables, object bytes.
+class TypedMemory {
  public:
-  Objects(const Kernel& kernel, DebugInfo& debug) : kernel_(kernel), debug_(debug) {}
+  TypedMemory(const Kernel& kernel, DebugInfo& debug) : kernel_(kernel), debug_(debug) {}
   const Kernel& kernel() const { return kernel_; }
   DebugInfo& debug() { return debug_; }
 

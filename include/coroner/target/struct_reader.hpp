@@ -13,7 +13,7 @@ namespace coroner {
 class StructReader {
  public:
   // `type` is a C spelling ("struct task_struct"); fails when the debug info lacks it.
-  static Result<StructReader> of(Objects& objects, std::string_view type);
+  static Result<StructReader> of(TypedMemory& objects, std::string_view type);
 
   const Type* type() const { return type_; }
   uint64_t size() const { return type_->size; }
@@ -30,8 +30,8 @@ class StructReader {
   Result<uint64_t> address_of(uint64_t base, std::string_view path);
 
  private:
-  StructReader(Objects& objects, const Type* type) : objects_(&objects), type_(type) {}
-  Objects* objects_;
+  StructReader(TypedMemory& objects, const Type* type) : objects_(&objects), type_(type) {}
+  TypedMemory* objects_;
   const Type* type_;
   std::map<std::string, Result<Member>, std::less<>> members_;
 };

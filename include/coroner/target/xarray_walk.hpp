@@ -24,6 +24,6 @@ struct XarrayWalk {
 
 // `xarray` is the address of a struct xarray (or of a radix_tree_root that is one). Fails only
 // when the debug info has no struct xarray with xa_head or no struct xa_node with shift and slots.
-Result<XarrayWalk> walk_xarray(Objects& objects, uint64_t xarray, size_t limit = 1000000);
+Result<XarrayWalk> walk_xarray(TypedMemory& objects, uint64_t xarray, size_t limit = 1000000);
 
 }  // namespace coroner

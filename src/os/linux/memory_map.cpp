@@ -2,7 +2,7 @@
 
 namespace coroner::linux_kernel {
 
-MemoryMap MemoryMap::read(Objects& objects) {
+MemoryMap MemoryMap::read(TypedMemory& objects) {
   MemoryMap m;
   const Kernel& k = objects.kernel();
   auto variable = [&](const char* name, uint64_t& out) {

@@ -27,7 +27,7 @@ struct ElfSym {
 };
 static_assert(sizeof(ElfSym) == 24);
 
-void read_kallsyms(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
+void read_kallsyms(TypedMemory& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
   const Kernel& k = objects.kernel();
   auto kallsyms = mod.integer(m.address, "kallsyms");
   auto layout = StructReader::of(objects, "struct mod_kallsyms");
@@ -65,7 +65,7 @@ void read_kallsyms(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
 }
 
 // mod->sect_attrs: each allocated section's name and load address, as sysfs shows them.
-void read_sections(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
+void read_sections(TypedMemory& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
   auto attrs = mod.integer(m.address, "sect_attrs");
   auto group = StructReader::of(objects, "struct module_sect_attrs");
   auto attr = StructReader::of(objects, "struct module_sect_attr");
@@ -89,7 +89,7 @@ void read_sections(Objects& objects, StructReader& mod, LoadedModule& m, std::ve
 
 // Before 6.4 a module had two allocations, core and init, each text first; since, one per kind of
 // memory (struct module_memory mem[], indexed by enum mod_mem_type).
-void read_layout(Objects& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
+void read_layout(TypedMemory& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
   uint64_t a = m.address;
   auto split = [&](const char* kind, bool init, uint64_t base, uint64_t size, uint64_t text_size) {
     if (!base || !size) return;
@@ -132,7 +132,7 @@ void read_layout(Objects& objects, StructReader& mod, LoadedModule& m, std::vect
   }
 }
 
-LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, std::vector<std::string>& problems) {
+LoadedModule read_module(TypedMemory& objects, StructReader& mod, uint64_t address, std::vector<std::string>& problems) {
   LoadedModule m;
   m.address = address;
   m.name = mod.text(address, "name").value_or("?");
@@ -153,7 +153,7 @@ LoadedModule read_module(Objects& objects, StructReader& mod, uint64_t address, 
 
 }  // namespace
 
-Result<ModuleList> read_modules(Objects& objects) {
+Result<ModuleList> read_modules(TypedMemory& objects) {
   ModuleList out;
   auto head = objects.kernel().symbol_address("modules");
   if (!head) return make_error("no symbol `modules` in the vmlinux: a kernel without module support?");
@@ -240,7 +240,7 @@ bool TextRanges::contains(uint64_t address) const {
   return false;
 }
 
-x86_64::OrcLayout orc_layout(Objects& objects) {
+x86_64::OrcLayout orc_layout(TypedMemory& objects) {
   x86_64::OrcLayout layout;
   auto entry = StructReader::of(objects, "struct orc_entry");
   if (!entry) return layout;  // the pre-6.4 layout
@@ -259,7 +259,7 @@ x86_64::OrcLayout orc_layout(Objects& objects) {
   return layout;
 }
 
-x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vector<std::string>& problems) {
+x86_64::OrcIndex load_orc(TypedMemory& objects, const ModuleList* modules, std::vector<std::string>& problems) {
   x86_64::OrcIndex index;
   const Kernel& k = objects.kernel();
   const ElfSymbols* syms = k.symbols();

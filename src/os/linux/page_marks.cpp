@@ -5,7 +5,7 @@
 namespace coroner::linux_kernel {
 namespace {
 
-const Type* enum_type(Objects& objects, const char* spelling) {
+const Type* enum_type(TypedMemory& objects, const char* spelling) {
   auto t = objects.debug().find_type(spelling);
   if (!t) return nullptr;
   const Type* e = strip_typedefs(*t);
@@ -22,7 +22,7 @@ const Enumerator* enumerator(const Type* e, std::string_view name) {
 
 }  // namespace
 
-PageMarks PageMarks::read(Objects& objects) {
+PageMarks PageMarks::read(TypedMemory& objects) {
   PageMarks m;
   const Type* flags = enum_type(objects, "enum pageflags");
   const Type* types = enum_type(objects, "enum pagetype");

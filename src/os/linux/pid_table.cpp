@@ -9,7 +9,7 @@ namespace {
 
 // Where init_pid_ns keeps its IDR's xarray: pid_namespace.idr.idr_rt (4.15+; older kernels hash
 // their pids in pid_hash, which this does not read).
-Result<uint64_t> pid_xarray(Objects& objects) {
+Result<uint64_t> pid_xarray(TypedMemory& objects) {
   auto ns = objects.kernel().symbol_address("init_pid_ns");
   if (!ns) return make_error("no symbol init_pid_ns in the vmlinux");
   auto layout = StructReader::of(objects, "struct pid_namespace");
@@ -24,7 +24,7 @@ Result<uint64_t> pid_xarray(Objects& objects) {
 // task_struct hangs there by (pid_links[] since 4.19, pids[].node before).
 class PidTask {
  public:
-  static Result<PidTask> of(Objects& objects) {
+  static Result<PidTask> of(TypedMemory& objects) {
     auto type = objects.debug().find_enumerator("PIDTYPE_PID");
     if (!type) return make_error("no enumerator PIDTYPE_PID in the debug info");
     std::string n = std::to_string(type->enumerator.value);
@@ -53,7 +53,7 @@ class PidTask {
 
 }  // namespace
 
-Result<PidTableTasks> tasks_in_pid_table(Objects& objects) {
+Result<PidTableTasks> tasks_in_pid_table(TypedMemory& objects) {
   auto xarray = pid_xarray(objects);
   if (!xarray) return xarray.error();
   auto pid_task = PidTask::of(objects);

@@ -21,7 +21,7 @@ uint32_t read_count(const Kernel& k, const char* name, uint32_t fallback, uint32
 
 }  // namespace
 
-SlabFlagBits SlabFlagBits::read(Objects& objects) {
+SlabFlagBits SlabFlagBits::read(TypedMemory& objects) {
   SlabFlagBits bits;
   auto e = objects.debug().find_type("enum _slab_flag_bits");
   const Type* t = e ? strip_typedefs(*e) : nullptr;
@@ -49,7 +49,7 @@ std::string SlabCache::debug_flags() const {
   return out;
 }
 
-Result<Slub> Slub::read(Objects& objects) {
+Result<Slub> Slub::read(TypedMemory& objects) {
   Slub slub(objects);
   const Kernel& k = objects.kernel();
   slub.map_ = MemoryMap::read(objects);

@@ -16,7 +16,7 @@ uint32_t bits(uint32_t word, const Member& m) {
 
 }  // namespace
 
-Result<std::vector<uint64_t>> depot_stack(Objects& objects, uint32_t handle) {
+Result<std::vector<uint64_t>> depot_stack(TypedMemory& objects, uint32_t handle) {
   if (!handle) return std::vector<uint64_t>{};
   auto parts = StructReader::of(objects, "union handle_parts");
   if (!parts) return parts.error();

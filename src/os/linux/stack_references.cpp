@@ -35,7 +35,7 @@ Result<std::vector<StackReference>> find_stack_references(LinuxView& view, const
   auto tasks = view.tasks();
   if (!tasks) return tasks.error();
   std::vector<StackReference> out;
-  Objects& objects = view.objects();
+  TypedMemory& objects = view.objects();
   for (const Task& task : (*tasks)->tasks) {
     std::optional<Backtrace> bt;
     auto backtrace = [&]() -> const Backtrace& {

@@ -28,11 +28,11 @@ char state_letter(uint64_t state, uint64_t exit_state) {
   return index < 9 ? kLetters[index] : '?';
 }
 
-std::optional<uint64_t> symbol(Objects& objects, std::string_view name) {
+std::optional<uint64_t> symbol(TypedMemory& objects, std::string_view name) {
   return objects.kernel().symbol_address(name);
 }
 
-uint64_t find_thread_size(Objects& objects) {
+uint64_t find_thread_size(TypedMemory& objects) {
   auto start = symbol(objects, "__start_init_task"), end = symbol(objects, "__end_init_task");
   if (start && end && *end > *start && *end - *start <= (1u << 20)) return *end - *start;
   return 16384;  // x86-64 without KASAN
@@ -40,7 +40,7 @@ uint64_t find_thread_size(Objects& objects) {
 
 class TaskReader {
  public:
-  TaskReader(Objects& objects, StructReader tasks, TaskList& out)
+  TaskReader(TypedMemory& objects, StructReader tasks, TaskList& out)
       : objects_(objects), t_(std::move(tasks)), out_(out) {
     if (auto signal = StructReader::of(objects, "struct signal_struct"); signal && signal->has("thread_head")) {
       thread_head_offset_ = signal->offset_of("thread_head");
@@ -113,14 +113,14 @@ class TaskReader {
   StructReader& reader() { return t_; }
 
  private:
-  Objects& objects_;
+  TypedMemory& objects_;
   StructReader t_;
   TaskList& out_;
   std::optional<uint64_t> thread_head_offset_;
 };
 
 // This CPU's copy of a per-CPU variable, from the offset read_cpus() already holds.
-std::optional<uint64_t> per_cpu(Objects& objects, std::string_view name, const Cpu& cpu) {
+std::optional<uint64_t> per_cpu(TypedMemory& objects, std::string_view name, const Cpu& cpu) {
   auto at = symbol(objects, name);
   if (!at) return std::nullopt;
   return *at + cpu.per_cpu_offset;
@@ -128,7 +128,7 @@ std::optional<uint64_t> per_cpu(Objects& objects, std::string_view name, const C
 
 // This CPU's copy of a per-CPU value the kernel keeps as a variable of its own or as a member of
 // struct pcpu_hot, the per-CPU struct that gathers the hottest ones (`hardirq_stack_ptr`).
-std::optional<uint64_t> per_cpu_hot(Objects& objects, const char* name, const Cpu& cpu) {
+std::optional<uint64_t> per_cpu_hot(TypedMemory& objects, const char* name, const Cpu& cpu) {
   if (auto own = per_cpu(objects, name, cpu)) return own;
   auto hot = per_cpu(objects, "pcpu_hot", cpu);
   auto layout = StructReader::of(objects, "struct pcpu_hot");
@@ -138,7 +138,7 @@ std::optional<uint64_t> per_cpu_hot(Objects& objects, const char* name, const Cp
   return *hot + member->offset;
 }
 
-std::vector<StackRange> cpu_stacks(Objects& objects, const Cpu& cpu, uint64_t thread_size, TaskList& out) {
+std::vector<StackRange> cpu_stacks(TypedMemory& objects, const Cpu& cpu, uint64_t thread_size, TaskList& out) {
   std::vector<StackRange> stacks;
   const Kernel& k = objects.kernel();
   if (auto at = per_cpu_hot(objects, "hardirq_stack_ptr", cpu)) {
@@ -164,7 +164,7 @@ std::vector<StackRange> cpu_stacks(Objects& objects, const Cpu& cpu, uint64_t th
   return stacks;
 }
 
-void read_cpus(Objects& objects, TaskList& out) {
+void read_cpus(TypedMemory& objects, TaskList& out) {
   const Kernel& k = objects.kernel();
   uint32_t count = 1;
   if (auto n = symbol(objects, "nr_cpu_ids")) count = k.read_u32(*n).value_or(1);
@@ -190,7 +190,7 @@ void read_cpus(Objects& objects, TaskList& out) {
   }
 }
 
-std::optional<uint32_t> find_panic_cpu(Objects& objects, const TaskList& out) {
+std::optional<uint32_t> find_panic_cpu(TypedMemory& objects, const TaskList& out) {
   const Kernel& k = objects.kernel();
   for (const char* name : {"panic_cpu", "crashing_cpu"}) {
     auto at = symbol(objects, name);
@@ -207,7 +207,7 @@ std::optional<uint32_t> find_panic_cpu(Objects& objects, const TaskList& out) {
 // A task list broken by a page the dump left out loses the processes between its breaks (and the
 // threads of a leader it could not read); the pid table reaches them another way. Its problems
 // matter only then: on a whole task list it adds nothing.
-void add_tasks_only_the_pid_table_holds(Objects& objects, TaskReader& reader, std::unordered_set<uint64_t>& seen,
+void add_tasks_only_the_pid_table_holds(TypedMemory& objects, TaskReader& reader, std::unordered_set<uint64_t>& seen,
                                         bool list_broken, TaskList& out) {
   auto table = tasks_in_pid_table(objects);
   if (!table) {
@@ -234,7 +234,7 @@ void add_tasks_only_the_pid_table_holds(Objects& objects, TaskReader& reader, st
 
 }  // namespace
 
-Result<uint64_t> per_cpu_address(Objects& objects, std::string_view name, uint32_t cpu) {
+Result<uint64_t> per_cpu_address(TypedMemory& objects, std::string_view name, uint32_t cpu) {
   auto at = objects.kernel().symbol_address(name);
   if (!at) return make_error("no symbol " + std::string(name) + " in the vmlinux");
   auto offsets = objects.kernel().symbol_address("__per_cpu_offset");
@@ -244,7 +244,7 @@ Result<uint64_t> per_cpu_address(Objects& objects, std::string_view name, uint32
   return *at + *offset;
 }
 
-Result<TaskList> read_tasks(Objects& objects) {
+Result<TaskList> read_tasks(TypedMemory& objects) {
   TaskList out;
   auto init_task = objects.kernel().symbol_address("init_task");
   if (!init_task) return make_error("no symbol init_task: give the vmlinux this kernel was built as");

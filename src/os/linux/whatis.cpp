@@ -50,7 +50,7 @@ std::string slab_summary(const SlabObject& o) {
 WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
   WhatIs out;
   out.address = address;
-  Objects& objects = view.objects();
+  TypedMemory& objects = view.objects();
   const Kernel& k = objects.kernel();
   if (auto p = k.translate(address)) out.physical = *p;
   if (address < kUserTop) {

@@ -15,7 +15,7 @@ constexpr uint64_t kBuftagAlloc = 0xa110c8edULL;             // KMEM_BUFTAG_ALLO
 constexpr uint64_t kBuftagFree = 0xf4eef4eeULL;              // KMEM_BUFTAG_FREE
 constexpr size_t kMaxCaches = 4096;
 
-std::optional<uint64_t> number(Objects& objects, const std::string& expression) {
+std::optional<uint64_t> number(TypedMemory& objects, const std::string& expression) {
   auto n = evaluate_integer(objects, expression);
   return n ? std::optional<uint64_t>(*n) : std::nullopt;
 }
@@ -29,7 +29,7 @@ std::optional<Member> member_of(DebugInfo& debug, const char* type, const char* 
 
 }  // namespace
 
-std::optional<KmemBuffers> KmemBuffers::read(Objects& objects, const OsModel& m) {
+std::optional<KmemBuffers> KmemBuffers::read(TypedMemory& objects, const OsModel& m) {
   if (m.allocator != "illumos-kmem" || !m.caches) return std::nullopt;
   KmemBuffers out(objects);
   DebugInfo& debug = objects.debug();

@@ -47,7 +47,7 @@ struct RecordLayout {
   uint64_t size = 0, ts_nsec = 0, len = 0, text_len = 0;
 };
 
-Result<RecordLayout> record_layout(Objects& objects, const std::string& type_name) {
+Result<RecordLayout> record_layout(TypedMemory& objects, const std::string& type_name) {
   auto found = objects.debug().find_type(type_name);
   if (!found) return make_error("the log's record type `" + type_name + "` is not in the debug info");
   const Type* t = strip_typedefs(*found);
@@ -97,7 +97,7 @@ Result<std::vector<std::string>> record_ring_lines(const std::vector<uint8_t>& b
 
 }  // namespace
 
-Result<ModelLog> read_log(Objects& objects, const OsModel& m) {
+Result<ModelLog> read_log(TypedMemory& objects, const OsModel& m) {
   if (!m.log) {
     return make_error("the " + m.os + " model (" + m.file + ") has no `log`: coroner cannot read this kernel's messages yet "
                       "(`coroner info` shows the panic string)");
@@ -142,7 +142,7 @@ Result<ModelLog> read_log(Objects& objects, const OsModel& m) {
   return log;
 }
 
-std::vector<std::string> panic_from_log(Objects& objects, const OsModel& m, const Result<ModelLog>* log,
+std::vector<std::string> panic_from_log(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log,
                                         std::vector<std::string>& problems) {
   if (m.panic_log.empty() || !m.log) return {};
   std::optional<Result<ModelLog>> read;

@@ -7,7 +7,7 @@ namespace coroner::os_model {
 namespace {
 
 // The text an expression names, with the expression as its source; a failure becomes a warning.
-linux_kernel::Sourced<std::string> text_fact(Objects& objects, const std::string& expression, const char* what,
+linux_kernel::Sourced<std::string> text_fact(TypedMemory& objects, const std::string& expression, const char* what,
                                              std::vector<std::string>& warnings) {
   linux_kernel::Sourced<std::string> out;
   if (expression.empty()) return out;
@@ -24,7 +24,7 @@ linux_kernel::Sourced<std::string> text_fact(Objects& objects, const std::string
 
 }  // namespace
 
-ModelPanic read_panic(Objects& objects, const OsModel& m, const Result<ModelLog>* log, std::vector<std::string>& problems) {
+ModelPanic read_panic(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log, std::vector<std::string>& problems) {
   ModelPanic out;
   out.message = text_fact(objects, m.panic_message, "panic message", problems);
   auto found = panic_from_log(objects, m, log, problems);
@@ -33,7 +33,7 @@ ModelPanic read_panic(Objects& objects, const OsModel& m, const Result<ModelLog>
   return out;
 }
 
-linux_kernel::KernelSummary summarize_model(Objects& objects, const OsModel& m, const Result<ModelLog>* log) {
+linux_kernel::KernelSummary summarize_model(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log) {
   linux_kernel::KernelSummary s;
   s.os = m.os;
   s.dump_memory_bytes = objects.kernel().dump().physical_memory_size();

@@ -19,7 +19,7 @@ constexpr uint64_t kMaxStack = 1 << 20;
 // Expressions of a model, evaluated globally or on one structure of a known type.
 class Evaluator {
  public:
-  explicit Evaluator(Objects& objects) : objects_(objects) {}
+  explicit Evaluator(TypedMemory& objects) : objects_(objects) {}
 
   Result<Value> global(const std::string& expression) { return evaluate(objects_, expression); }
   Result<Value> on(const std::string& type, uint64_t address, const std::string& member) {
@@ -46,7 +46,7 @@ class Evaluator {
     return member_path ? item + "->" + member : member;
   }
 
-  Objects& objects_;
+  TypedMemory& objects_;
 };
 
 // Every item of a list: from `first` (already evaluated), `next` on each, to NULL or a loop.
@@ -147,7 +147,7 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
 
 }  // namespace
 
-ModelThreads read_threads(Objects& objects, const OsModel& m, const Result<ModelLog>* log, size_t limit) {
+ModelThreads read_threads(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log, size_t limit) {
   ModelThreads out;
   Evaluator eval(objects);
   std::vector<uint64_t> addresses;
@@ -209,7 +209,7 @@ std::string thread_label(const ModelThreads& threads, uint64_t address) {
   return hex(address) + " (not a thread on the list)";
 }
 
-Unwinder model_unwinder(Objects& objects) {
+Unwinder model_unwinder(TypedMemory& objects) {
   const Kernel& kernel = objects.kernel();
   DebugInfo& debug = objects.debug();
   // The model kernels' images are not relocated: a run-time address is the link-time one.

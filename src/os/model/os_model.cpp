@@ -104,7 +104,7 @@ class Reader {
     }
     if (const YAML::Node procs = root["processes"]) {
       if (auto st = keys(procs, {"type", "first", "next", "threads"}, "processes"); !st) return st.error();
-      ListWalk walk;
+      WalkedList walk;
       if (auto st = list(procs, walk); !st) return st.error();
       m.processes = walk;
       if (auto st = text(procs, "type", m.process_type, true); !st) return st.error();
@@ -152,7 +152,7 @@ class Reader {
       const YAML::Node caches = a["caches"];
       if (!caches) return make_error(where(a) + ": `allocator` needs `caches: {type, first, next}`");
       if (auto st = keys(caches, {"type", "first", "next"}, "allocator.caches"); !st) return st.error();
-      ListWalk walk;
+      WalkedList walk;
       if (auto st = list(caches, walk); !st) return st.error();
       m.caches = walk;
       if (auto st = text(caches, "type", m.cache_type, true); !st) return st.error();
@@ -197,7 +197,7 @@ class Reader {
     return ok_status();
   }
 
-  Status list(const YAML::Node& map, ListWalk& walk) const {
+  Status list(const YAML::Node& map, WalkedList& walk) const {
     if (auto st = text(map, "first", walk.first, true); !st) return st;
     return text(map, "next", walk.next, true);
   }

@@ -14,11 +14,11 @@ namespace coroner::linux_kernel {
 
 class LinuxView {
  public:
-  explicit LinuxView(Objects& objects) : objects_(objects) {}
+  explicit LinuxView(TypedMemory& objects) : objects_(objects) {}
   ~LinuxView();  // takes its modules' debug info back out of the kernel's
   LinuxView(const LinuxView&) = delete;
   LinuxView& operator=(const LinuxView&) = delete;
-  Objects& objects() { return objects_; }
+  TypedMemory& objects() { return objects_; }
 
   Result<const TaskList*> tasks();
   // Modules are optional: a kernel without them (or an unreadable list) gives an empty list and
@@ -43,7 +43,7 @@ class LinuxView {
   std::vector<std::string> problems() const;
 
  private:
-  Objects& objects_;
+  TypedMemory& objects_;
   std::optional<Result<TaskList>> tasks_;
   std::optional<ModuleList> modules_;
   ModuleDebugSet module_debug_;

@@ -20,7 +20,7 @@ struct MemoryMap {
   uint64_t max_pfn = 0;
   static constexpr uint64_t kPageSize = 4096;
 
-  static MemoryMap read(Objects& objects);
+  static MemoryMap read(TypedMemory& objects);
 
   // The page frame of a direct-map address; nullopt outside the direct map of RAM.
   std::optional<uint64_t> direct_map_pfn(uint64_t address) const;

@@ -56,7 +56,7 @@ struct ModuleList {
   const LoadedModule* containing(uint64_t address) const;
 };
 
-Result<ModuleList> read_modules(Objects& objects);
+Result<ModuleList> read_modules(TypedMemory& objects);
 
 // A return address is looked up at address - 1, as the kernel's %pB does: a call to a noreturn
 // function can be the last instruction of its caller.
@@ -73,8 +73,8 @@ class TextRanges {
 };
 
 // struct orc_entry's bit layout, from the kernel's DWARF (the pre-6.4 one when it has none).
-x86_64::OrcLayout orc_layout(Objects& objects);
+x86_64::OrcLayout orc_layout(TypedMemory& objects);
 // The ORC tables of the vmlinux (its sections, KASLR applied) and of every module in the dump.
-x86_64::OrcIndex load_orc(Objects& objects, const ModuleList* modules, std::vector<std::string>& problems);
+x86_64::OrcIndex load_orc(TypedMemory& objects, const ModuleList* modules, std::vector<std::string>& problems);
 
 }  // namespace coroner::linux_kernel

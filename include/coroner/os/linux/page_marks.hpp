@@ -15,7 +15,7 @@ namespace coroner::linux_kernel {
 
 class PageMarks {
  public:
-  static PageMarks read(Objects& objects);
+  static PageMarks read(TypedMemory& objects);
 
   // Whether the (head) page at `page` is a slab page; an error naming what the debug info lacks
   // when it says neither way.

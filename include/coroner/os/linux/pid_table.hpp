@@ -17,6 +17,6 @@ struct PidTableTasks {
 
 // Fails when the debug info lacks what the table is read by (init_pid_ns with an idr, struct pid's
 // tasks[], task_struct's pid_links[], PIDTYPE_PID), and says which.
-Result<PidTableTasks> tasks_in_pid_table(Objects& objects);
+Result<PidTableTasks> tasks_in_pid_table(TypedMemory& objects);
 
 }  // namespace coroner::linux_kernel

@@ -22,7 +22,7 @@ namespace coroner::linux_kernel {
 struct SlabFlagBits {
   uint64_t consistency_checks = 0x100, red_zone = 0x400, poison = 0x800, store_user = 0x10000;
   uint64_t object_poison = 0x80000000;  // mm/slub.c's: objects really are poisoned (no ctor, no RCU)
-  static SlabFlagBits read(Objects& objects);
+  static SlabFlagBits read(TypedMemory& objects);
 };
 
 struct SlabCache {
@@ -78,7 +78,7 @@ struct CacheCounts {
 
 class Slub {
  public:
-  static Result<Slub> read(Objects& objects);
+  static Result<Slub> read(TypedMemory& objects);
 
   const std::vector<SlabCache>& caches() const { return caches_; }
   const SlabCache* cache_at(uint64_t kmem_cache) const;
@@ -108,7 +108,7 @@ class Slub {
   const std::vector<std::string>& problems() const { return problems_; }
 
  private:
-  explicit Slub(Objects& objects) : objects_(&objects) {}
+  explicit Slub(TypedMemory& objects) : objects_(&objects) {}
   void read_layouts();
   uint64_t decode_free_pointer(const SlabCache& cache, uint64_t stored, uint64_t at) const;
   void walk_freelist(const SlabCache& cache, uint64_t first, uint64_t slab_base, uint32_t objects,
@@ -122,7 +122,7 @@ class Slub {
     const char* slab_link = "slab_list";                 // the node lists' link; "lru" before 5.17
   };
 
-  Objects* objects_;
+  TypedMemory* objects_;
   MemoryMap map_;
   PageMarks marks_;
   Layouts layouts_;

@@ -11,6 +11,6 @@
 namespace coroner::linux_kernel {
 
 // The return addresses saved under `handle`, innermost first; empty for handle 0.
-Result<std::vector<uint64_t>> depot_stack(Objects& objects, uint32_t handle);
+Result<std::vector<uint64_t>> depot_stack(TypedMemory& objects, uint32_t handle);
 
 }  // namespace coroner::linux_kernel

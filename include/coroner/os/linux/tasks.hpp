@@ -45,9 +45,9 @@ struct TaskList {
 };
 
 // The per-CPU copy of a per-CPU variable (`runqueues`, `hardirq_stack_ptr`) on `cpu`.
-Result<uint64_t> per_cpu_address(Objects& objects, std::string_view symbol, uint32_t cpu);
+Result<uint64_t> per_cpu_address(TypedMemory& objects, std::string_view symbol, uint32_t cpu);
 
-Result<TaskList> read_tasks(Objects& objects);
+Result<TaskList> read_tasks(TypedMemory& objects);
 
 // "RU", "IN", "UN", "ID"...: crash's abbreviations of a kernel state letter.
 const char* crash_state_name(char state);

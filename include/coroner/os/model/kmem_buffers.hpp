@@ -32,7 +32,7 @@ struct KmemBuffer {
 class KmemBuffers {
  public:
   // nullopt when the model has no illumos-kmem allocator or its cache list is unreadable.
-  static std::optional<KmemBuffers> read(Objects& objects, const OsModel& model);
+  static std::optional<KmemBuffers> read(TypedMemory& objects, const OsModel& model);
   // The buffer that starts at `address`, checked through its buftag in every cache.
   std::optional<KmemBuffer> buffer_at(uint64_t address) const;
   // The buffer `address` falls inside (mdb's ::whatis): for each cache, the nearest start at or
@@ -51,10 +51,10 @@ class KmemBuffers {
     uint64_t bc_addr = 0, bc_cache = 0, bc_thread = 0, bc_timestamp = 0, bc_depth = 0, bc_stack = 0;  // audit record
     uint64_t bc_stack_slots = 0;  // KMEM_STACK_DEPTH, from bc_stack's array type
   };
-  explicit KmemBuffers(Objects& objects) : objects_(&objects) {}
+  explicit KmemBuffers(TypedMemory& objects) : objects_(&objects) {}
   std::optional<KmemBuffer> check(const Cache& cache, uint64_t address) const;
   std::optional<KmemAudit> audit(const Cache& cache, uint64_t address, uint64_t bufctl) const;
-  Objects* objects_;
+  TypedMemory* objects_;
   Layout layout_;
   std::vector<Cache> caches_;
 };

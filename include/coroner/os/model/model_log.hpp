@@ -16,14 +16,14 @@ struct ModelLog {
 };
 
 // Fails, saying why, when the model has no `log` or the buffer cannot be read.
-Result<ModelLog> read_log(Objects& objects, const OsModel& model);
+Result<ModelLog> read_log(TypedMemory& objects, const OsModel& model);
 
 // The panic facts the model's `panic.log` patterns find in these lines: for each pattern in turn,
 // its first group on the first line it matches.
 std::vector<std::string> panic_from_log(const OsModel& model, const std::vector<std::string>& lines);
 // The same from the model's log: `log` when the caller has read it, else read here. Empty when the
 // model has no `panic.log`; a log that cannot be read adds a problem.
-std::vector<std::string> panic_from_log(Objects& objects, const OsModel& model, const Result<ModelLog>* log,
+std::vector<std::string> panic_from_log(TypedMemory& objects, const OsModel& model, const Result<ModelLog>* log,
                                         std::vector<std::string>& problems);
 
 }  // namespace coroner::os_model

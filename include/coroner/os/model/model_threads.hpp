@@ -34,12 +34,12 @@ std::string thread_label(const ModelThreads& threads, uint64_t address);
 
 // Every thread, in list order; a list that loops or runs past `limit` items stops with a problem.
 // The panic message may come from the log (`panic.log`): `log`, when the caller has read it.
-ModelThreads read_threads(Objects& objects, const OsModel& model, const Result<ModelLog>* log = nullptr,
+ModelThreads read_threads(TypedMemory& objects, const OsModel& model, const Result<ModelLog>* log = nullptr,
                           size_t limit = 1 << 20);
 
 // The unwinder for a model's kernel: its ELF symbols name the code, its DWARF call frame
 // information (.debug_frame) unwinds where it has a rule, frame pointers where it has none.
-Unwinder model_unwinder(Objects& objects);
+Unwinder model_unwinder(TypedMemory& objects);
 
 // The thread's frames from its saved pc, sp and fp (or its CPU's registers at the crash), across
 // the interrupt stack they may be on and its own stack. Frame 0 is the saved pc itself.

@@ -18,7 +18,7 @@ namespace coroner::os_model {
 
 // A list in the kernel's memory: `first` evaluated once (globally, or on the item that owns the
 // list), then `next` on each item; it ends at NULL or back at the first.
-struct ListWalk {
+struct WalkedList {
   std::string first, next;
 };
 
@@ -59,9 +59,9 @@ struct OsModel {
   // from the interrupt stack's top. Size 0: no interrupt stacks.
   uint64_t interrupt_stack_size = 0;
   int64_t interrupted_sp_offset = -8;
-  std::optional<ListWalk> processes;  // with `threads` walked inside each process
+  std::optional<WalkedList> processes;  // with `threads` walked inside each process
   std::string process_type;
-  ListWalk threads;  // of all threads, or of one process's
+  WalkedList threads;  // of all threads, or of one process's
   std::string thread_type;
   // Per-thread expressions, evaluated on the thread (its type is thread_type).
   std::string id, pid, lwp, comm, state, stack_low, stack_high, stack_pages, pc, sp, fp;
@@ -70,7 +70,7 @@ struct OsModel {
   // The kernel's allocator, for telling freed buffers from live ones: its kind (the code that
   // knows its bookkeeping, "illumos-kmem") and the list of its caches.
   std::string allocator;
-  std::optional<ListWalk> caches;
+  std::optional<WalkedList> caches;
   std::string cache_type;
 };
 
