@@ -21,19 +21,40 @@ namespace {
 
 enum class LinkKind { list_head, hlist, pointer };
 
+Result<LinkKind> link_kind(const Type* member_type, const std::string& member) {
+  const Type* t = strip_typedefs(member_type);
+  if (t->kind == TypeKind::structure && t->name == "list_head") return LinkKind::list_head;
+  if (t->kind == TypeKind::structure && (t->name == "hlist_node" || t->name == "hlist_bl_node" || t->name == "llist_node")) {
+    return LinkKind::hlist;
+  }
+  if (t->kind == TypeKind::pointer) return LinkKind::pointer;
+  return make_error("member '" + member + "' is a " + type_name(member_type) +
+                    "; a list needs a list_head, hlist_node, llist_node or a pointer member");
+}
+
+// Links are addresses of the member inside each container (or the container itself, for pointer
+// chains); next is the first word of a list_head/hlist_node.
+struct Links {
+  const Kernel& kernel;
+  LinkKind kind;
+  uint64_t offset;  // of the member in its container
+  uint64_t container(uint64_t link) const { return kind == LinkKind::pointer ? link : link - offset; }
+  uint64_t of_container(uint64_t c) const { return kind == LinkKind::pointer ? c : c + offset; }
+  Result<uint64_t> next(uint64_t link) const { return kernel.read_u64(kind == LinkKind::pointer ? link + offset : link); }
+};
+
 // A circular list whose forward chain broke at an unreadable entry (a page the dump left out)
 // still has its back chain: the entries past the break are reached from the head through prev
 // pointers, up to the break, and appended in list order.
-template <typename ToContainer>
-void walk_back_from_head(const Kernel& kernel, uint64_t head_link, const ToContainer& to_container,
-                         std::unordered_set<uint64_t>& seen, size_t limit, WalkedList& walk) {
+void walk_back_from_head(const Links& links, uint64_t head_link, std::unordered_set<uint64_t>& seen, size_t limit,
+                         WalkedList& walk) {
   std::vector<uint64_t> tail;
   uint64_t link = head_link;
   for (;;) {
-    auto prev = kernel.read_u64(link + 8);  // list_head.prev
+    auto prev = links.kernel.read_u64(link + 8);  // list_head.prev
     if (!prev || *prev == 0 || !seen.insert(*prev).second || walk.entries.size() + tail.size() >= limit) break;
     link = *prev;
-    tail.push_back(to_container(link));
+    tail.push_back(links.container(link));
   }
   if (tail.empty()) return;
   walk.entries.insert(walk.entries.end(), tail.rbegin(), tail.rend());
@@ -41,88 +62,59 @@ void walk_back_from_head(const Kernel& kernel, uint64_t head_link, const ToConta
                  " past it reached backwards from the head";
 }
 
-}  // namespace
+WalkedList stop(WalkedList walk, ListEnd end, std::string detail = "") {
+  walk.end = end;
+  walk.detail = std::move(detail);
+  return walk;
+}
 
-Result<WalkedList> walk_list(TypedMemory& objects, const ListRequest& request) {
-  DebugInfo& debug = objects.debug();
-  auto path = debug.find_member_path(request.container, request.member);
-  if (!path) return path.error();
-  const uint64_t offset = path->offset;
-  const Type* member_type = path->type;
-  const Type* link_type = strip_typedefs(member_type);
-  LinkKind kind;
-  if (link_type->kind == TypeKind::structure && link_type->name == "list_head") {
-    kind = LinkKind::list_head;
-  } else if (link_type->kind == TypeKind::structure && (link_type->name == "hlist_node" || link_type->name == "hlist_bl_node" ||
-                                                         link_type->name == "llist_node")) {
-    kind = LinkKind::hlist;
-  } else if (link_type->kind == TypeKind::pointer) {
-    kind = LinkKind::pointer;
-  } else {
-    return make_error("member '" + request.member + "' is a " + type_name(member_type) +
-                      "; a list needs a list_head, hlist_node, llist_node or a pointer member");
-  }
-  const Kernel& kernel = objects.kernel();
-  WalkedList walk;
-  // Links are addresses of the member inside each container (or the container itself, for pointer chains).
-  auto to_container = [&](uint64_t link) { return kind == LinkKind::pointer ? link : link - offset; };
-  auto next_of = [&](uint64_t link) -> Result<uint64_t> {
-    return kernel.read_u64(kind == LinkKind::pointer ? link + offset : link);  // next is the first word of a list_head/hlist_node
-  };
-  uint64_t head_link = 0;
-  uint64_t link = 0;
-  if (request.start_is_head) {
-    head_link = request.start;
-    auto first = kernel.read_u64(request.start);  // list_head.next, hlist_head.first
-    if (!first) {
-      walk.end = ListEnd::unreadable;
-      walk.detail = "the head at " + hex(request.start) + ": " + first.error().message;
-      return walk;
-    }
-    link = *first;
-  } else {
-    head_link = kind == LinkKind::pointer ? request.start : request.start + offset;
-    link = head_link;
-    walk.entries.push_back(request.start);
-    auto next = next_of(link);
-    if (!next) {
-      walk.end = ListEnd::unreadable;
-      walk.detail = "the next pointer of " + hex(request.start) + ": " + next.error().message;
-      return walk;
-    }
-    link = *next;
-  }
+// From the link after the start to the end: back at the head, NULL, a cycle, the limit, or an
+// unreadable next pointer.
+WalkedList follow(const Links& links, uint64_t head_link, uint64_t link, size_t limit, WalkedList walk) {
   std::unordered_set<uint64_t> seen{head_link};
   for (;;) {
     if (link == 0) {
-      walk.end = kind == LinkKind::list_head ? ListEnd::unreadable : ListEnd::null_pointer;
-      if (kind == LinkKind::list_head) walk.detail = "a NULL next pointer in a circular list";
-      return walk;
+      if (links.kind == LinkKind::list_head) return stop(std::move(walk), ListEnd::unreadable, "a NULL next pointer in a circular list");
+      return stop(std::move(walk), ListEnd::null_pointer);
     }
-    if (link == head_link) {
-      walk.end = ListEnd::back_at_start;
-      return walk;
-    }
+    if (link == head_link) return stop(std::move(walk), ListEnd::back_at_start);
     if (!seen.insert(link).second) {
-      walk.end = ListEnd::cycle;
-      walk.detail = "entry " + hex(to_container(link)) + " comes round again without passing the start";
-      return walk;
+      return stop(std::move(walk), ListEnd::cycle, "entry " + hex(links.container(link)) + " comes round again without passing the start");
     }
-    if (walk.entries.size() >= request.limit) {
-      walk.end = ListEnd::limit;
-      walk.detail = "stopped after " + std::to_string(request.limit) + " entries";
-      return walk;
-    }
-    walk.entries.push_back(to_container(link));
-    auto next = next_of(link);
+    if (walk.entries.size() >= limit) return stop(std::move(walk), ListEnd::limit, "stopped after " + std::to_string(limit) + " entries");
+    walk.entries.push_back(links.container(link));
+    auto next = links.next(link);
     if (!next) {
       walk.end = ListEnd::unreadable;
-      walk.detail = "the next pointer of " + hex(to_container(link)) + ": " + next.error().message;
-      if (kind == LinkKind::list_head) walk_back_from_head(kernel, head_link, to_container, seen, request.limit, walk);
+      walk.detail = "the next pointer of " + hex(links.container(link)) + ": " + next.error().message;
+      if (links.kind == LinkKind::list_head) walk_back_from_head(links, head_link, seen, limit, walk);
       return walk;
     }
     link = *next;
   }
+}
+
+}  // namespace
+
+Result<WalkedList> walk_list(TypedMemory& objects, const ListRequest& request) {
+  auto path = objects.debug().find_member_path(request.container, request.member);
+  if (!path) return path.error();
+  auto kind = link_kind(path->type, request.member);
+  if (!kind) return kind.error();
+  const Links links{objects.kernel(), *kind, path->offset};
+  WalkedList walk;
+  if (request.start_is_head) {
+    auto first = links.kernel.read_u64(request.start);  // list_head.next, hlist_head.first
+    if (!first) return stop(std::move(walk), ListEnd::unreadable, "the head at " + hex(request.start) + ": " + first.error().message);
+    return follow(links, request.start, *first, request.limit, std::move(walk));
+  }
+  const uint64_t head_link = links.of_container(request.start);
+  walk.entries.push_back(request.start);
+  auto next = links.next(head_link);
+  if (!next) {
+    return stop(std::move(walk), ListEnd::unreadable, "the next pointer of " + hex(request.start) + ": " + next.error().message);
+  }
+  return follow(links, head_link, *next, request.limit, std::move(walk));
 }
 
 std::optional<std::string> incomplete_walk(const WalkedList& walk, std::string_view what) {
