@@ -438,7 +438,9 @@ TEST(Seed003Linux, TheSoftirqCompletesACompletionInExt4lazyinitsDeadFrame) {
             (std::vector<std::string>{"common_interrupt", "ext4_run_li_request", "ext4_lazyinit_thread", "kthread", "kernel_thread_helper"}));
   // The sleeping threads were switched out at thread_return, a label inside schedule() and no
   // function symbol of its own: code all the same, where their unwinds start.
-  for (const auto& b : coroner_json("seed-003", "bt", "--all")["backtraces"]) {
+  auto all = coroner_json("seed-003", "bt", "--all");
+  ASSERT_EQ(all["backtraces"].size(), 3u);
+  for (const auto& b : all["backtraces"]) {
     EXPECT_EQ(b["end"], "end of stack") << b.dump();
     if (b["thread"]["address"] != "0xffff88017b8d5b00") {
       EXPECT_EQ(functions(b).front(), "thread_return") << b.dump();
