@@ -53,7 +53,7 @@ void find_holders(const Unwinder& unwinder, ModelAnalysis& a, const std::map<uin
     by_address.add(i, a.facts.objects[i].address, size == sizes.end() ? 1 : size->second);
   }
   if (by_address.empty()) return;
-  auto refs = find_stack_references(unwinder, a.threads, [&](uint64_t v) { return by_address.find(v).has_value(); });
+  auto refs = find_stack_references(unwinder, a.threads, [&](uint64_t v) { return by_address.find(v).has_value(); }, &a.backtraces);
   std::map<const Thread*, size_t> index;
   for (size_t i = 0; i < a.threads.threads.size(); ++i) index[&a.threads.threads[i]] = i;
   for (const auto& r : refs) {

@@ -272,7 +272,8 @@ SlotPlace place_on_stack(const Thread& t, const Backtrace& bt, uint64_t location
 }
 
 std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
-                                                       const std::function<bool(uint64_t)>& match) {
+                                                  const std::function<bool(uint64_t)>& match,
+                                                  const std::vector<Backtrace>* backtraces) {
   const Kernel& kernel = unwinder.kernel();
   std::vector<StackReference> out;
   for (const Thread& t : threads.threads) {
@@ -284,9 +285,11 @@ std::vector<StackReference> find_stack_references(const Unwinder& unwinder, cons
       uint64_t v;
       std::memcpy(&v, bytes.data() + off, 8);
       if (!match(v)) continue;
-      if (!bt) bt = unwind(unwinder, t);
+      size_t i = static_cast<size_t>(&t - threads.threads.data());
+      const bool known = backtraces && i < backtraces->size();
+      if (!known && !bt) bt = unwind(unwinder, t);
       uint64_t location = t.stack_low + off;
-      out.push_back({&t, v, location, "", "thread", place_on_stack(t, *bt, location)});
+      out.push_back({&t, v, location, "", "thread", place_on_stack(t, known ? (*backtraces)[i] : *bt, location)});
     }
   }
   return out;

@@ -51,8 +51,10 @@ uint64_t lowest_live(const Thread& thread, const Backtrace& bt);
 SlotPlace place_on_stack(const Thread& thread, const Backtrace& bt, uint64_t location);
 
 
-// Words on every thread's stack whose value `match` accepts.
+// Words on every thread's stack whose value `match` accepts. `backtraces`, when the caller has
+// unwound every thread already (one per thread, in order), are used instead of unwinding again.
 std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
-                                                       const std::function<bool(uint64_t)>& match);
+                                                  const std::function<bool(uint64_t)>& match,
+                                                  const std::vector<Backtrace>* backtraces = nullptr);
 
 }  // namespace coroner::os_model
