@@ -68,10 +68,10 @@ void add_panic_and_log(const Kernel& k, const KernelLog* log, CrashAnalysis& a) 
 }
 
 // Every task that unwinds is a thread of the facts; `thread_of` and `task_of` map between them.
-void add_threads(LinuxView& view, const TaskList& list, CrashAnalysis& a, std::map<const Task*, size_t>& thread_of,
+void add_threads(LinuxView& view, const ThreadList& list, CrashAnalysis& a, std::map<const Task*, size_t>& thread_of,
                  std::vector<const Task*>& task_of) {
   a.crashing = view.panicking_task();
-  for (const Task& t : list.tasks) {
+  for (const Task& t : list.threads) {
     auto bt = view.backtrace(t);
     if (!bt) continue;
     if (&t == a.crashing) {
@@ -129,7 +129,7 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
   }
   std::map<const Task*, size_t> thread_of;
   std::vector<const Task*> task_of;
-  at("unwinding " + std::to_string((*tasks)->tasks.size()) + " threads");
+  at("unwinding " + std::to_string((*tasks)->threads.size()) + " threads");
   add_threads(view, **tasks, a, thread_of, task_of);
   ObjectGatherer objects(view, slub, poison, a.facts, thread_of);
   at("explaining the fault");

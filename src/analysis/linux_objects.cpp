@@ -103,11 +103,11 @@ void ObjectGatherer::add_value(uint64_t value, const Found& found, const Task* c
     return;
   }
   if (!found.stack_allowed || !map_.in_vmalloc(value)) return;
-  WhatIs w = what_is(view_, slub_, value);
-  if (w.kind != AddressKind::task_stack || !w.task || w.task == crashing || seen_.contains(value)) return;
+  Identity w = what_is(view_, slub_, value);
+  if (w.kind != AddressKind::task_stack || !w.thread || w.thread == crashing || seen_.contains(value)) return;
   // The lowest address of a stack is the stack's own allocation (task->stack, its vm_struct's
   // addr), not a frame in it.
-  if (value == w.task->stack_low) return;
+  if (value == w.thread->stack_low) return;
   seen_.insert(value);
   rules::ObjectFacts f;
   f.address = value;
@@ -116,8 +116,8 @@ void ObjectGatherer::add_value(uint64_t value, const Found& found, const Task* c
   f.pointers = found.pointers;
   std::string place = w.stack_place ? w.stack_place->text : "";
   f.dead_frame = w.stack_place && w.stack_place->dead();
-  f.found_as += "; on the stack of pid " + std::to_string(w.task->thread_id) + " (" + w.task->comm + "), " + place;
-  if (auto t = thread_of_.find(w.task); t != thread_of_.end()) f.holders.push_back({t->second, "on its own stack, " + place});
+  f.found_as += "; on the stack of pid " + std::to_string(w.thread->thread_id) + " (" + w.thread->comm + "), " + place;
+  if (auto t = thread_of_.find(w.thread); t != thread_of_.end()) f.holders.push_back({t->second, "on its own stack, " + place});
   facts_.objects.push_back(std::move(f));
 }
 

@@ -92,8 +92,8 @@ std::vector<rules::FrameWords::Variable> frame_variables(TypedMemory& objects, c
 
 void add_crashing_frames(TypedMemory& objects, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
-  const Thread& t = a.threads.threads[*a.threads.panicking];
-  const Backtrace& bt = a.backtraces[*a.threads.panicking];
+  const Thread& t = a.threads.threads[*a.threads.crashed];
+  const Backtrace& bt = a.backtraces[*a.threads.crashed];
   uint64_t low = t.sp ? t.sp : t.fp;
   for (size_t i = 0; i < bt.frames.size(); ++i) {
     uint64_t high = bt.frames[i].bp ? bt.frames[i].bp : t.stack_high;
@@ -148,7 +148,7 @@ void add_frame_objects(TypedMemory& objects, const PoisonCatalog& poison, const 
 // frames it was interrupted in, or another thread's. A frame that returned and whose memory the
 // crash still uses is how seed 003's completion died.
 void add_stack_addresses(ModelAnalysis& a) {
-  const Thread& crashing = a.threads.threads[*a.threads.panicking];
+  const Thread& crashing = a.threads.threads[*a.threads.crashed];
   if (!crashing.registers) return;
   std::set<uint64_t> seen;
   for (const auto& o : a.facts.objects) seen.insert(o.address);
@@ -162,7 +162,7 @@ void add_stack_addresses(ModelAnalysis& a) {
       SlotPlace slot = place_on_stack(owner, a.backtraces[i], value);
       const std::string& place = slot.text;
       bool dead = slot.dead();
-      if (i == *a.threads.panicking && !dead) continue;  // its own live frames: where it is working
+      if (i == *a.threads.crashed && !dead) continue;  // its own live frames: where it is working
       seen.insert(value);
       rules::ObjectFacts o;
       o.address = value;
@@ -187,8 +187,8 @@ std::string signature(const OsModel& model, const ModelAnalysis& a) {
 std::map<uint64_t, uint64_t> add_kmem_buffers(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
                                               const KmemBuffers& kmem, ModelAnalysis& a) {
   const Kernel& k = objects.kernel();
-  const Thread& panicking = a.threads.threads[*a.threads.panicking];
-  const Backtrace& bt = a.backtraces[*a.threads.panicking];
+  const Thread& panicking = a.threads.threads[*a.threads.crashed];
+  const Backtrace& bt = a.backtraces[*a.threads.crashed];
   uint64_t low = panicking.sp ? panicking.sp : panicking.fp;
   std::vector<uint8_t> words(low < panicking.stack_high && panicking.stack_high - low <= (1u << 20) ? panicking.stack_high - low : 0);
   if (!words.empty() && !k.read(low, words)) words.clear();
@@ -226,13 +226,13 @@ void add_threads(const Unwinder& unwinder, ModelAnalysis& a) {
     for (const auto& f : a.backtraces.back().frames) functions.push_back(f.where.function);
     a.facts.threads.push_back({static_cast<int>(t.process_id), static_cast<int>(t.process_id), t.comm, functions, t.state});
   }
-  if (a.threads.panicking) a.facts.crashing = static_cast<int>(*a.threads.panicking);
+  if (a.threads.crashed) a.facts.crashing = static_cast<int>(*a.threads.crashed);
 }
 
-void add_log(const OsModel& model, const std::optional<Result<ModelLog>>& log, ModelAnalysis& a) {
+void add_log(const OsModel& model, const std::optional<Result<KernelLog>>& log, ModelAnalysis& a) {
   if (log && *log) {
-    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines);
-    a.facts.log = (*log)->lines;
+    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines());
+    a.facts.log = (*log)->lines();
   } else if (log) {
     a.problems.push_back("message buffer: " + log->error().message);
   }
@@ -247,9 +247,9 @@ ModelAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, co
   };
   ModelAnalysis a;
   a.facts.os = model.os;
-  std::optional<Result<ModelLog>> log;  // read once: the panic facts, the summary and the rules' log
+  std::optional<Result<KernelLog>> log;  // read once: the panic facts, the summary and the rules' log
   if (model.log) log = read_log(objects, model);
-  const Result<ModelLog>* read = log ? &*log : nullptr;
+  const Result<KernelLog>* read = log ? &*log : nullptr;
   a.summary = summarize_model(objects, model, read);
   at("reading the threads");
   a.threads = read_threads(objects, model, read);
@@ -258,7 +258,7 @@ ModelAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, co
   at("unwinding " + std::to_string(a.threads.threads.size()) + " threads");
   const Unwinder unwinder = model_unwinder(objects);
   add_threads(unwinder, a);
-  if (a.threads.panicking) {
+  if (a.threads.crashed) {
     add_crashing_frames(objects, a);
     add_stack_addresses(a);
   }
@@ -270,7 +270,7 @@ ModelAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, co
   a.signature = signature(model, a);
   std::map<uint64_t, uint64_t> sizes;
   auto kmem = KmemBuffers::read(objects, model);
-  if (kmem && a.threads.panicking) {
+  if (kmem && a.threads.crashed) {
     at("following the buffers the panicking thread used");
     sizes = add_kmem_buffers(objects, model, poison, *kmem, a);
     at("finding the threads that hold them");

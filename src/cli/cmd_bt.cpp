@@ -2,22 +2,51 @@
 
 #include "commands.hpp"
 #include "coroner/report/info_report.hpp"
-#include "coroner/report/task_report.hpp"
+#include "coroner/report/thread_report.hpp"
 
 namespace coroner::cli {
 namespace {
 
-using linux_kernel::Task;
-using linux_kernel::TaskList;
-
-// What `bt` shows with no selection: the panicking task, or else every task on a CPU.
-std::vector<const Task*> default_selection(linux_kernel::LinuxView& view, const TaskList& tasks) {
-  std::vector<const Task*> out;
-  if (const Task* t = view.panicking_task()) return {t};
-  for (const Task& t : tasks.tasks) {
+// What `bt` shows with no selection: the thread that panicked, or else every thread on a CPU.
+std::vector<const Thread*> default_selection(const ThreadList& list) {
+  if (const Thread* t = list.crashed_thread()) return {t};
+  std::vector<const Thread*> out;
+  for (const Thread& t : list.threads) {
     if (t.active_on) out.push_back(&t);
   }
+  if (out.empty()) fail("no panicking thread known: name a thread (see `coroner ps`) or use --all");
   return out;
+}
+
+// A thread address (0x...), a thread id, or a process id (then every thread of the process).
+std::vector<const Thread*> named_threads(const ThreadList& list, const std::string& word) {
+  uint64_t n = 0;
+  try {
+    size_t used = 0;
+    n = std::stoull(word, &used, 0);
+    if (used != word.size()) throw std::invalid_argument(word);
+  } catch (const std::exception&) {
+    fail("'" + word + "' is neither a thread id, a process id nor a thread address (0x...)");
+  }
+  if (word.starts_with("0x")) {
+    if (const Thread* t = list.by_address(n)) return {t};
+  } else if (const Thread* t = list.by_id(n)) {
+    return {t};
+  } else {
+    std::vector<const Thread*> process;
+    for (const Thread& t : list.threads) {
+      if (t.process_id >= 0 && static_cast<uint64_t>(t.process_id) == n) process.push_back(&t);
+    }
+    if (!process.empty()) return process;
+  }
+  fail("no thread " + word + " in the dump (see `coroner ps`)");
+}
+
+const Thread* on_cpu(const ThreadList& list, uint32_t cpu) {
+  const Thread* t = list.active_on(cpu);
+  if (!t) fail("CPU " + std::to_string(cpu) + ": no such CPU or its current thread is unknown (the dump has " +
+               std::to_string(list.cpus.size()) + " CPUs; see `coroner ps`)");
+  return t;
 }
 
 }  // namespace
@@ -25,58 +54,41 @@ std::vector<const Task*> default_selection(linux_kernel::LinuxView& view, const 
 void register_bt(CLI::App& app) {
   struct Args {
     DumpArgs dump;
-    std::vector<std::string> pids;
+    std::vector<std::string> threads;
     bool all = false;
     std::vector<uint32_t> cpus;
     bool json = false;
   };
   auto args = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("bt", "backtraces (ORC unwinder): the panicking task by default, or PIDs, task "
-                                       "addresses, --cpu N, --all");
+  auto* cmd = app.add_subcommand("bt", "backtraces: the thread that panicked by default, or thread ids, process ids, "
+                                       "thread addresses, --cpu N, --all");
   add_dump_args(*cmd, args->dump, true);
-  cmd->add_option("task", args->pids, "PIDs or task_struct addresses (0x...)");
-  cmd->add_flag("-a,--all", args->all, "every task");
-  cmd->add_option("--cpu", args->cpus, "the task running on this CPU at the crash (repeatable)");
+  cmd->add_option("thread", args->threads, "thread ids (Linux's pids), process ids, or thread addresses (0x...)");
+  cmd->add_flag("-a,--all", args->all, "every thread");
+  cmd->add_option("--cpu", args->cpus, "the thread running on this CPU at the crash (repeatable)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.bt)");
   cmd->callback([args] {
-    auto typed = open_target(args->dump);
-    if (typed.model) return model_bt(typed, args->pids, args->all, args->json);
-    linux_kernel::LinuxView& view = *typed.view;
-    const TaskList& tasks = tasks_or_fail(view);
-    std::vector<const Task*> selected;
+    auto target = open_target(args->dump);
+    const ThreadList& list = threads_or_fail(target);
+    std::vector<const Thread*> selected;
     if (args->all) {
-      for (const Task& t : tasks.tasks) selected.push_back(&t);
+      for (const Thread& t : list.threads) selected.push_back(&t);
     }
-    for (uint32_t c : args->cpus) {
-      const Task* t = tasks.active_on(c);
-      if (!t) fail("CPU " + std::to_string(c) + ": no such CPU or its current task is unknown (the dump has " +
-                   std::to_string(tasks.cpus.size()) + " CPUs; see `coroner ps`)");
-      selected.push_back(t);
+    for (uint32_t c : args->cpus) selected.push_back(on_cpu(list, c));
+    for (const std::string& word : args->threads) {
+      for (const Thread* t : named_threads(list, word)) selected.push_back(t);
     }
-    for (const std::string& p : args->pids) {
-      const Task* t = nullptr;
-      try {
-        t = p.rfind("0x", 0) == 0 ? tasks.by_address(std::stoull(p, nullptr, 16)) : tasks.by_pid(std::stoi(p));
-      } catch (const std::exception&) {
-        fail("'" + p + "' is neither a PID nor a task address (0x...)");
-      }
-      if (!t) fail("no task " + p + " in the dump (see `coroner ps`)");
-      selected.push_back(t);
-    }
-    if (selected.empty()) selected = default_selection(view, tasks);
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    if (selected.empty()) selected = default_selection(list);
+    nlohmann::ordered_json backtraces = nlohmann::ordered_json::array();
     for (size_t i = 0; i < selected.size(); ++i) {
-      auto bt = view.backtrace(*selected[i]);
+      auto bt = target.backtrace(*selected[i]);
       if (!bt) fail(bt.error().message);
-      if (args->json) {
-        list.push_back(report::backtrace_json(*selected[i], *bt));
-      } else {
-        if (i) std::cout << '\n';
-        std::cout << report::backtrace_text(*selected[i], *bt);
-      }
+      const bool crashed = list.crashed_thread() == selected[i];
+      if (args->json) backtraces.push_back(report::backtrace_json(*selected[i], *bt, crashed));
+      else std::cout << (i ? "\n" : "") << report::backtrace_text(*selected[i], *bt, crashed);
     }
-    if (args->json) std::cout << report::to_json_text({{"schema", "coroner.bt"}, {"backtraces", list}}) << '\n';
-    print_warnings(view);
+    if (args->json) std::cout << report::to_json_text(report::bt_json(target.os(), std::move(backtraces))) << '\n';
+    print_warnings(target);
   });
 }
 

@@ -82,13 +82,13 @@ void register_fault(CLI::App& app) {
   cmd->callback([args] {
     auto typed = open_target(args->dump);
     auto& view = linux_or_fail(typed, "dis fault", "the fault's registers and the slab caches");
-    const auto& tasks = tasks_or_fail(view);
-    if (!tasks.panic_cpu) fail("the dump does not say which CPU crashed");
-    const linux_kernel::Task* t = view.panicking_task();
-    if (!t) fail("no task was running on the crashing CPU " + std::to_string(*tasks.panic_cpu));
-    auto bt = view.backtrace(*t);
+    const ThreadList& threads = threads_or_fail(typed);
+    if (!threads.panic_cpu) fail("the dump does not say which CPU crashed");
+    const Thread* t = threads.crashed_thread();
+    if (!t) fail("no task was running on the crashing CPU " + std::to_string(*threads.panic_cpu));
+    auto bt = typed.backtrace(*t);
     if (!bt) fail(bt.error().message);
-    auto log = linux_kernel::read_printk_log(view.objects().kernel());
+    auto log = typed.log();
     auto fault = linux_kernel::explain_fault(view, slub_or_warn(typed), typed.poison, *bt, log ? &*log : nullptr);
     if (!fault) {
       std::cout << "pid " << t->thread_id << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "

@@ -22,19 +22,17 @@ void register_info(CLI::App& app) {
       std::cout << (args->json ? report::to_json_text(report::user_core_json(d)) + "\n" : report::user_core_text(d));
       return;
     }
-    if (os_model_of(*kernel)) {
-      auto typed = open_target(std::move(kernel), args->dump);
-      return model_info(typed, args->json);
+    // Linux describes itself through VMCOREINFO and its log; a model kernel through its types.
+    std::optional<Target> typed;
+    auto summary = summary_without_types(*kernel);
+    if (!summary) {
+      typed.emplace(open_target(std::move(kernel), args->dump));
+      summary = typed->summary();
     }
-    auto log = linux_kernel::read_printk_log(*kernel);
-    auto summary = linux_kernel::summarize(*kernel, log ? &*log : nullptr);
-    if (!log) summary.warnings.push_back("kernel log: " + log.error().message);
-    if (args->json) {
-      std::cout << report::to_json_text(report::info_json(*kernel, summary)) << '\n';
-    } else {
-      std::cout << report::info_text(*kernel, summary);
-    }
-    if (kernel->vmlinux_check().verdict == VmlinuxMatch::mismatch) throw CLI::RuntimeError(3);
+    const Kernel& k = typed ? *typed->kernel : *kernel;
+    if (args->json) std::cout << report::to_json_text(report::info_json(k, *summary)) << '\n';
+    else std::cout << report::info_text(k, *summary);
+    if (k.vmlinux_check().verdict == VmlinuxMatch::mismatch) throw CLI::RuntimeError(3);
   });
 }
 

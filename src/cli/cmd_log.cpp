@@ -19,22 +19,20 @@ void register_log(CLI::App& app) {
   cmd->callback([args] {
     auto kernel = open_kernel(args->dump);
     if (!kernel) throw CLI::RuntimeError(1);
-    if (os_model_of(*kernel)) {
-      auto typed = open_target(std::move(kernel), args->dump);
-      return model_log(typed, args->json);
-    }
-    auto log = linux_kernel::read_printk_log(*kernel);
+    // Linux's printk ring needs only the dump; a model kernel's buffer is read through its types.
+    std::optional<Target> typed;
+    auto log = log_without_types(*kernel);
     if (!log) {
-      std::cerr << "coroner: " << kernel->dump().path() << ": " << log.error().message << '\n';
-      throw CLI::RuntimeError(1);
+      typed.emplace(open_target(std::move(kernel), args->dump));
+      log = typed->log();
     }
-    if (args->json) {
-      std::cout << report::to_json_text(report::log_json(*log)) << '\n';
-    } else {
-      std::cout << report::log_text(*log, args->caller);
-    }
-    for (const auto& p : log->problems) std::cerr << "coroner: warning: " << p << '\n';
-    print_warnings(*kernel);
+    const Kernel& k = typed ? *typed->kernel : *kernel;
+    if (!*log) fail(k.dump().path() + ": " + log->error().message);
+    const std::string os = typed ? typed->os() : "linux";
+    if (args->json) std::cout << report::to_json_text(report::log_json(os, **log)) << '\n';
+    else std::cout << report::log_text(**log, args->caller);
+    for (const auto& p : (*log)->problems) std::cerr << "coroner: warning: " << p << '\n';
+    print_warnings(k);
   });
 }
 

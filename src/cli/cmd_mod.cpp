@@ -2,7 +2,7 @@
 
 #include "commands.hpp"
 #include "coroner/report/info_report.hpp"
-#include "coroner/report/task_report.hpp"
+#include "coroner/report/module_report.hpp"
 
 namespace coroner::cli {
 

@@ -3,9 +3,8 @@
 #include "commands.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/linux/memory_search.hpp"
-#include "coroner/os/linux/stack_references.hpp"
 #include "coroner/report/info_report.hpp"
-#include "coroner/report/task_report.hpp"
+#include "coroner/report/thread_report.hpp"
 #include "coroner/target/expression.hpp"
 
 namespace coroner::cli {
@@ -25,7 +24,7 @@ void print_stack_hits(const std::vector<StackReference>& refs, bool json, uint64
   if (json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& r : refs) {
-      list.push_back({{"task", report::task_json(*r.thread)},
+      list.push_back({{"thread", report::thread_json(*r.thread)},
                       {"location", r.location ? nlohmann::ordered_json(hex(*r.location)) : nullptr},
                       {"register", r.reg.empty() ? nullptr : nlohmann::ordered_json(r.reg)},
                       {"word", hex(r.value)}, {"stack", r.stack}, {"place", r.place.text}});
@@ -35,8 +34,8 @@ void print_stack_hits(const std::vector<StackReference>& refs, bool json, uint64
     return;
   }
   for (const auto& r : refs) {
-    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  pid " << r.thread->thread_id
-              << " (" << r.thread->comm << ") " << r.stack << " stack, " << r.place.text << '\n';
+    std::cout << (r.location ? hex_padded(*r.location) : r.reg) << ": " << hex_padded(r.value) << "  tid " << r.thread->thread_id
+              << " (" << thread_name(*r.thread) << ") " << r.stack << " stack, " << r.place.text << '\n';
   }
 }
 
@@ -65,16 +64,16 @@ void register_search(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.search)");
   cmd->callback([args] {
     auto typed = open_target(args->dump);
-    linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the tasks' stacks and the memory map");
     uint64_t mask = parse_number(args->mask, "mask");
     auto value = evaluate_address(*typed.objects, args->value);
     if (!value) fail(value.error().message);
     uint64_t want = *value & mask;
     if (args->stacks) {
-      auto refs = linux_kernel::find_stack_references(view, [want, mask](uint64_t w) { return (w & mask) == want; });
+      auto refs = typed.stack_references([want, mask](uint64_t w) { return (w & mask) == want; });
       if (!refs) fail(refs.error().message);
       print_stack_hits(*refs, args->json, want, mask);
     } else {
+      linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the memory map (search --stacks works on every kernel)");
       linux_kernel::SearchRequest request{want, mask, args->limit, !args->physical};
       auto result = linux_kernel::search_physical(view, request);
       if (args->json) {
@@ -103,7 +102,7 @@ void register_search(CLI::App& app) {
                   << '\n';
       }
     }
-    print_warnings(view);
+    print_warnings(typed);
   });
 }
 

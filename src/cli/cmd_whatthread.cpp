@@ -1,33 +1,30 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "coroner/format.hpp"
-#include "coroner/os/linux/slub.hpp"
-#include "coroner/os/linux/stack_references.hpp"
 #include "coroner/report/info_report.hpp"
-#include "coroner/report/task_report.hpp"
+#include "coroner/report/thread_report.hpp"
 #include "coroner/target/expression.hpp"
 
 namespace coroner::cli {
 namespace {
 
-// The size of what starts at `address`, when coroner knows: a task_struct, a slab object (from its
-// start: the whole object), or a sized symbol.
-std::optional<uint64_t> known_object_size(TypedMemory& objects, const linux_kernel::TaskList& tasks, uint64_t address,
-                                          std::string& what) {
-  if (auto slub = linux_kernel::Slub::read(objects)) {
+// The size of what starts at `address`, when coroner knows: a slab object (from its start: the
+// whole object), a thread structure, or a sized symbol.
+std::optional<uint64_t> known_object_size(Target& target, const ThreadList& threads, uint64_t address, std::string& what) {
+  if (auto* slub = target.slub()) {
     if (auto o = slub->object_at(address); o && *o && (*o)->slot && (*o)->offset == 0) {
       const auto& obj = **o;
       what = std::string(obj.free ? "free" : "allocated") + " " + obj.cache->name + " object";
       return obj.cache->object_size;
     }
   }
-  if (const auto* t = tasks.by_address(address)) {
-    auto type = objects.debug().find_type("struct task_struct");
-    what = "task_struct of pid " + std::to_string(t->thread_id) + " (" + t->comm + ")";
-    if (type) return strip_typedefs(*type)->size;
+  if (const Thread* t = threads.by_address(address)) {
+    if (const Type* type = target.thread_type(); type && type->size) {
+      what = type_name(type) + " of thread " + std::to_string(t->thread_id) + " (" + thread_name(*t) + ")";
+      return type->size;
+    }
   }
-  if (const ElfSymbols* syms = objects.kernel().symbols()) {
+  if (const ElfSymbols* syms = target.kernel->symbols()) {
     if (auto hit = syms->lookup(address); hit && hit->offset == 0 && hit->symbol->size && !hit->symbol->function) {
       what = std::string(hit->symbol->name);
       return hit->symbol->size;
@@ -68,41 +65,15 @@ void register_whatthread(CLI::App& app) {
       size = pointee->size;
       what = type_name(pointee);
     }
-    if (typed.model) return model_whatthread(typed, *address, size.value_or(1), what, args->json);
-    linux_kernel::LinuxView& view = *typed.view;
-    const auto& tasks = tasks_or_fail(view);
-    if (!size) size = known_object_size(*typed.objects, tasks, *address, what).value_or(1);
+    const ThreadList& threads = threads_or_fail(typed);
+    if (!size) size = known_object_size(typed, threads, *address, what).value_or(1);
     if (*size == 0) fail("--size 0 matches nothing; give the object's size in bytes");
-    auto refs = linux_kernel::find_stack_references(view, *address, *address + *size);
+    const report::HeldRange range{*address, *size, what};
+    auto refs = typed.stack_references([&](uint64_t v) { return v >= range.address && v - range.address < range.size; });
     if (!refs) fail(refs.error().message);
-    if (args->json) {
-      nlohmann::ordered_json list = nlohmann::ordered_json::array();
-      for (const auto& r : *refs) {
-        nlohmann::ordered_json j{{"task", report::task_json(*r.thread)}, {"value", hex(r.value)}, {"offset", r.value - *address}};
-        j["location"] = r.location ? nlohmann::ordered_json(hex(*r.location)) : nullptr;
-        j["register"] = r.reg.empty() ? nullptr : nlohmann::ordered_json(r.reg);
-        j["stack"] = r.stack;
-        j["frame"] = r.place.frame ? nlohmann::ordered_json(r.place.frame->level) : nullptr;
-        j["function"] = r.place.frame ? nlohmann::ordered_json(r.place.frame->where.function) : nullptr;
-        j["place"] = r.place.text;
-        list.push_back(std::move(j));
-      }
-      std::cout << report::to_json_text({{"schema", "coroner.whatthread"}, {"address", hex(*address)}, {"size", *size},
-                                         {"object", what}, {"references", list}})
-                << '\n';
-    } else {
-      std::cout << "threads holding a value in [" << hex(*address) << ", " << hex(*address + *size) << ")"
-                << (what.empty() ? "" : " (" + what + ")") << ":\n";
-      for (const auto& r : *refs) {
-        std::cout << "  pid " << r.thread->thread_id << " (" << r.thread->comm << ")  ";
-        if (r.location) std::cout << r.stack << " stack " << hex(*r.location);
-        std::cout << "  " << hex(r.value);
-        if (r.value != *address) std::cout << " (+" << hex(r.value - *address) << ")";
-        std::cout << "  " << r.place.text << '\n';
-      }
-      if (refs->empty()) std::cout << "  none\n";
-    }
-    print_warnings(view);
+    if (args->json) std::cout << report::to_json_text(report::whatthread_json(typed.os(), range, *refs)) << '\n';
+    else std::cout << report::whatthread_text(range, *refs);
+    print_warnings(typed);
   });
 }
 

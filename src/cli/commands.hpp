@@ -42,21 +42,16 @@ PoisonCatalog poison_catalog_or_fail(const std::vector<std::string>& files);
 // Linux's structures, for a command that reads them (`kmem`: "the slab caches"); on a kernel one
 // of data/os/'s models describes, fails the command naming the kernel and what it lacks.
 linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, std::string_view needs);
-// The tasks of a typed dump; fails the command (saying why) when they cannot be read.
-const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view);
+// The threads of a typed dump; fails the command (saying why) when they cannot be read.
+const ThreadList& threads_or_fail(Target& target);
 // The kernel's warnings and the problems met on the way (unreadable tasks, modules, ORC tables),
 // on stderr.
 void print_warnings(linux_kernel::LinuxView& view);
 void print_warnings(const Kernel& kernel);
 void print_warnings(Target& target);
 
-// ps, bt and whatthread on a kernel described by an OS model (typed.model set).
-void model_ps(Target& typed, bool json);
-void model_bt(Target& typed, const std::vector<std::string>& threads, bool all, bool json);
-void model_whatthread(Target& typed, uint64_t address, uint64_t size, const std::string& what, bool json);
+// whatis on a kernel described by an OS model (typed.model set).
 void model_whatis(Target& typed, const std::vector<uint64_t>& addresses, bool json);
-void model_info(Target& typed, bool json);
-void model_log(Target& typed, bool json);
 
 void register_info(CLI::App& app);
 void register_struct(CLI::App& app);

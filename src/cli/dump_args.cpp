@@ -81,10 +81,10 @@ linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, 
   return *typed.view;
 }
 
-const linux_kernel::TaskList& tasks_or_fail(linux_kernel::LinuxView& view) {
-  auto tasks = view.tasks();
-  if (!tasks) fail("cannot list the tasks: " + tasks.error().message);
-  return **tasks;
+const ThreadList& threads_or_fail(Target& target) {
+  auto threads = target.threads();
+  if (!threads) fail("cannot list the threads: " + threads.error().message);
+  return **threads;
 }
 
 void print_warnings(linux_kernel::LinuxView& view) {
@@ -93,8 +93,8 @@ void print_warnings(linux_kernel::LinuxView& view) {
 }
 
 void print_warnings(Target& target) {
-  if (target.view) print_warnings(*target.view);
-  else print_warnings(*target.kernel);
+  for (const auto& p : target.problems()) std::cerr << "coroner: warning: " << p << '\n';
+  print_warnings(*target.kernel);
 }
 
 void print_warnings(const Kernel& kernel) {

@@ -1,5 +1,13 @@
 #include "coroner/os/target.hpp"
 
+#include "coroner/os/linux/stack_references.hpp"
+#include "coroner/os/linux/printk_log.hpp"
+#include "coroner/os/linux/whatis.hpp"
+#include "coroner/os/model/model_whatis.hpp"
+#include "coroner/os/model/model_log.hpp"
+#include "coroner/os/model/model_summary.hpp"
+#include "coroner/os/model/model_threads.hpp"
+
 namespace coroner {
 
 const os_model::OsModel* os_model_of(const Kernel& kernel) {
@@ -56,5 +64,89 @@ linux_kernel::Slub* Target::slub() {
   }
   return *slub_ ? &slub_->value() : nullptr;
 }
+
+Result<const ThreadList*> Target::threads() {
+  if (view) return view->threads();
+  if (!model_threads_) {
+    ThreadList list = os_model::read_threads(*objects, *model);
+    if (list.threads.empty()) {
+      std::string why = list.problems.empty() ? "the list is empty" : list.problems.front();
+      model_threads_ = make_error("no " + model->os + " threads found through " + model->file + ": " + why);
+    } else {
+      model_threads_ = std::move(list);
+    }
+  }
+  if (!*model_threads_) return model_threads_->error();
+  return &model_threads_->value();
+}
+
+Result<Backtrace> Target::backtrace(const Thread& thread) {
+  if (view) return view->backtrace(thread);
+  return os_model::unwind(model_unwinder(), thread);
+}
+
+Result<std::vector<StackReference>> Target::stack_references(const std::function<bool(uint64_t)>& match) {
+  if (view) return linux_kernel::find_stack_references(*view, match);
+  auto list = threads();
+  if (!list) return list.error();
+  return os_model::find_stack_references(model_unwinder(), **list, match);
+}
+
+const Unwinder& Target::model_unwinder() {
+  if (!model_unwinder_) model_unwinder_ = std::make_unique<Unwinder>(os_model::model_unwinder(*objects));
+  return *model_unwinder_;
+}
+
+Identity Target::identify(uint64_t address) {
+  Identity out;
+  if (view) {
+    out = linux_kernel::what_is(*view, slub(), address);
+  } else {
+    if (!kmem_) kmem_ = os_model::KmemBuffers::read(*objects, *model);
+    auto list = threads();
+    static const ThreadList kNone;
+    out = os_model::what_is(model_unwinder(), list ? **list : kNone, *kmem_ ? &**kmem_ : nullptr, address);
+    if (!list) out.problems.push_back(list.error().message);
+  }
+  if (auto word = kernel->read_u64(address & ~uint64_t{7})) {
+    out.word = *word;
+    out.poison = poison.match_scalar(*word, 8, os());
+  }
+  return out;
+}
+
+CodeLocation Target::locate(uint64_t pc, bool return_address) {
+  return view ? linux_kernel::locate_code(*kernel, &view->modules(), pc, return_address) : locate_in_image(*kernel, pc, return_address);
+}
+
+const Type* Target::thread_type() const {
+  auto type = debug->find_type(model ? model->thread_type : "struct task_struct");
+  return type ? strip_typedefs(*type) : nullptr;
+}
+
+Result<KernelLog> Target::log() const {
+  if (model) return os_model::read_log(*objects, *model);
+  return linux_kernel::read_printk_log(*kernel);
+}
+
+linux_kernel::KernelSummary Target::summary() const {
+  if (model) return os_model::summarize_model(*objects, *model);
+  return *summary_without_types(*kernel);
+}
+
+std::optional<Result<KernelLog>> log_without_types(const Kernel& kernel) {
+  if (os_model_of(kernel)) return std::nullopt;
+  return linux_kernel::read_printk_log(kernel);
+}
+
+std::optional<linux_kernel::KernelSummary> summary_without_types(const Kernel& kernel) {
+  auto log = log_without_types(kernel);
+  if (!log) return std::nullopt;
+  auto summary = linux_kernel::summarize(kernel, *log ? &log->value() : nullptr);
+  if (!*log) summary.warnings.push_back("kernel log: " + log->error().message);
+  return summary;
+}
+
+std::vector<std::string> Target::problems() const { return view ? view->problems() : std::vector<std::string>{}; }
 
 }  // namespace coroner

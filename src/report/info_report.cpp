@@ -170,20 +170,27 @@ std::string user_core_text(const Dump& d) {
   return o.str();
 }
 
-json log_json(const linux_kernel::KernelLog& log) {
+json log_json(const std::string& os, const KernelLog& log) {
   json records = json::array();
   for (const auto& r : log.records) {
-    records.push_back({{"seq", r.seq},
-                       {"timestamp_ns", r.timestamp_ns},
-                       {"caller", linux_kernel::caller_name(r.caller_id)},
+    records.push_back({{"seq", log.stamped ? json(r.seq) : json(nullptr)},
+                       {"timestamp_ns", log.stamped ? json(r.timestamp_ns) : json(nullptr)},
+                       {"caller", log.stamped ? json(linux_kernel::caller_name(r.caller_id)) : json(nullptr)},
                        {"text", sanitize_utf8(r.text)}});
   }
-  return json{{"schema", "coroner.log"}, {"schema_version", 1}, {"records", records}, {"problems", log.problems}};
+  json ring = nullptr;
+  if (log.ring) ring = {{"buffer", hex(log.ring->buffer)}, {"size", log.ring->size}, {"write_position", log.ring->write_position}};
+  return json{{"schema", "coroner.log"}, {"schema_version", 2}, {"os", os}, {"ring", ring},
+              {"records", records}, {"problems", log.problems}};
 }
 
-std::string log_text(const linux_kernel::KernelLog& log, bool with_caller) {
+std::string log_text(const KernelLog& log, bool with_caller) {
   std::string out;
   for (const auto& r : log.records) {
+    if (!log.stamped) {
+      out += r.text + '\n';
+      continue;
+    }
     std::string line = linux_kernel::format_log_line(r);
     if (with_caller) {
       // "[    4.074068] [T1] text", as the kernel prints with CONFIG_PRINTK_CALLER.

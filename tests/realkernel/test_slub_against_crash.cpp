@@ -89,7 +89,7 @@ TEST_F(SlubOnDump, WhatisAgreesWithCrashsKmemOnEveryObjectOfTheModule) {
       std::string name = std::string(freed ? "kmem_freed" : "kmem_live") + std::to_string(i);
       CrashKmem crash = crash_kmem(name);
       ASSERT_NE(crash.cache, 0u) << name << ": no crash output";
-      WhatIs w = what_is(*o_.view, &*slub_, address);
+      Identity w = what_is(*o_.view, &*slub_, address);
       ASSERT_EQ(w.kind, AddressKind::slab_object) << name << ": " << w.summary;
       ASSERT_TRUE(w.slab.has_value());
       EXPECT_EQ(w.slab->cache->address, crash.cache) << name;
@@ -106,7 +106,7 @@ TEST_F(SlubOnDump, WhatisAgreesWithCrashsKmemOnEveryObjectOfTheModule) {
 TEST_F(SlubOnDump, FreeTracksNameTheFreeingFunctionAndAllocTracksTheAllocatingOne) {
   auto name = [&](uint64_t a) { return locate_code(o_.objects->kernel(), &o_.view->modules(), a, true).function; };
   for (uint64_t address : objects_.freed) {
-    WhatIs w = what_is(*o_.view, &*slub_, address);
+    Identity w = what_is(*o_.view, &*slub_, address);
     ASSERT_TRUE(w.slab && w.slab->alloc && w.slab->freed);
     EXPECT_EQ(name(w.slab->freed->addr), "coroner_release");
     EXPECT_EQ(name(w.slab->alloc->addr), "coroner_alloc");
@@ -257,29 +257,29 @@ TEST(Whatis, NamesEveryKindOfAddress) {
   ASSERT_TRUE(slub.ok());
   const Kernel& k = o.objects->kernel();
   auto kind = [&](uint64_t a) { return what_is(*o.view, &*slub, a); };
-  WhatIs init = kind(*k.symbol_address("init_task") + 0x10);
+  Identity init = kind(*k.symbol_address("init_task") + 0x10);
   EXPECT_EQ(init.kind, AddressKind::kernel_data);
   EXPECT_EQ(init.symbol.function, "init_task");
-  WhatIs text = kind(*k.symbol_address("panic") + 4);
+  Identity text = kind(*k.symbol_address("panic") + 4);
   EXPECT_EQ(text.kind, AddressKind::kernel_text);
   EXPECT_EQ(text.summary, "kernel text: panic+0x4/0x2f4");
   auto tasks = o.view->tasks();
   ASSERT_TRUE(tasks.ok());
   const Task* holder = nullptr;
-  for (const Task& t : (*tasks)->tasks) {
+  for (const Task& t : (*tasks)->threads) {
     if (t.comm.starts_with("coroner_holder")) holder = &t;
   }
   ASSERT_NE(holder, nullptr);
-  WhatIs stack = kind(holder->sp + 0x40);
+  Identity stack = kind(holder->sp + 0x40);
   EXPECT_EQ(stack.kind, AddressKind::task_stack);
-  ASSERT_NE(stack.task, nullptr);
-  EXPECT_EQ(stack.task->thread_id, holder->thread_id);
+  ASSERT_NE(stack.thread, nullptr);
+  EXPECT_EQ(stack.thread->thread_id, holder->thread_id);
   EXPECT_TRUE(stack.stack_place && stack.stack_place->frame) << stack.summary;
-  WhatIs module = kind(o.view->modules().modules.front().base + 0x10);
+  Identity module = kind(o.view->modules().modules.front().base + 0x10);
   EXPECT_EQ(module.kind, AddressKind::module);
   EXPECT_EQ(kind(0x7ffd0000).kind, AddressKind::user);
   const MemoryMap& map = slub->memory();
-  WhatIs page = kind(map.page_of(0x1234) + 8);
+  Identity page = kind(map.page_of(0x1234) + 8);
   EXPECT_EQ(page.kind, AddressKind::struct_page);
   EXPECT_EQ(page.pfn, 0x1234u);
   EXPECT_EQ(kind(map.vmalloc_start + (16ull << 40)).kind, AddressKind::unmapped);
@@ -303,7 +303,7 @@ TEST_P(SlubOnEveryKernel, WhatisGivesEachObjectTheStateTheModuleLeftIt) {
   auto name = [&](uint64_t a) { return locate_code(o.objects->kernel(), &o.view->modules(), a, true).function; };
   for (int freed = 0; freed < 2; ++freed) {
     for (uint64_t address : freed ? objects.freed : objects.live) {
-      WhatIs w = what_is(*o.view, &*slub, address);
+      Identity w = what_is(*o.view, &*slub, address);
       ASSERT_EQ(w.kind, AddressKind::slab_object) << hex(address) << ": " << w.summary << " "
                                                   << ::testing::PrintToString(w.problems);
       ASSERT_TRUE(w.slab.has_value());

@@ -112,7 +112,7 @@ class Threads : public ::testing::TestWithParam<DumpParam> {
                        [](const std::string& p) { return p.find("was excluded from the dump") != std::string::npos; });
   }
   Opened o_;
-  const TaskList* tasks_ = nullptr;
+  const ThreadList* tasks_ = nullptr;
   coroner::testing::KernelTraces traces_;
 };
 
@@ -124,7 +124,7 @@ TEST_P(Threads, EverySleepingTaskUnwindsAsTheKernelUnwoundIt) {
     // A task that was running then (sysrq-t itself, or one on the other CPU, which the kernel
     // refuses to unwind and prints no frames for) has moved since.
     if (trace.state == 'R' || trace.frames.empty()) continue;
-    const Task* t = tasks_->by_pid(pid);
+    const Task* t = tasks_->by_id(pid);
     if (!t && lost_tasks()) continue;
     ASSERT_NE(t, nullptr) << "pid " << pid << " (" << trace.comm << ") is missing";
     if (t->active_on) continue;
@@ -181,7 +181,7 @@ TEST_P(Threads, PsListsEveryTaskTheKernelListed) {
     newest_listed = std::max(newest_listed, pid);
   }
   int states = 0, started_after = 0;
-  for (const Task& t : tasks_->tasks) {
+  for (const Task& t : tasks_->threads) {
     if (t.idle) continue;
     // The kernel hands out pids in increasing order: one above every pid sysrq-t listed belongs to
     // a task started after it (insmod, the test module's threads, a kworker the load called for).
@@ -257,7 +257,7 @@ TEST_P(Threads, OtherCpuUnwindsWhole) {
 }
 
 TEST_P(Threads, EveryFrameLiesInsideItsCallersFrame) {
-  for (const Task& t : tasks_->tasks) {
+  for (const Task& t : tasks_->threads) {
     auto bt = o_.view->backtrace(t);
     ASSERT_TRUE(bt.ok());
     for (const Frame& f : bt->frames) {
@@ -333,7 +333,7 @@ DrgnTasks drgn_tasks(const std::string& flavour, const std::string& file) {
 TEST_P(KdumpThreads, PsFindsTheTasksDrgnFinds) {
   DrgnTasks drgn = drgn_tasks(GetParam().flavour, GetParam().file);
   std::set<TaskKey> ours;
-  for (const Task& t : tasks_->tasks) {
+  for (const Task& t : tasks_->threads) {
     if (!t.idle) ours.insert({t.thread_id, t.comm, t.address});
   }
   std::cout << drgn.tasks.size() << " tasks found by drgn, " << ours.size() << " by coroner; " << drgn.faults
@@ -383,7 +383,7 @@ TEST(ThreadsAgainstCrash, PsAgreesOnTheTasksCrashFinds) {
       const Task* t = (*tasks)->by_address(address);
       ASSERT_NE(t, nullptr) << line;
       EXPECT_EQ(t->thread_id, std::stoi(m[1])) << line;
-      EXPECT_EQ(t->active_on.value_or(t->last_cpu), static_cast<uint32_t>(std::stoi(m[3]))) << line;
+      EXPECT_EQ(t->active_on.value_or(t->last_cpu.value_or(~0u)), static_cast<uint32_t>(std::stoi(m[3]))) << line;
       EXPECT_EQ(t->comm, m[6]) << line;
     }
     EXPECT_GE(rows.size(), 3u) << scenario;
@@ -420,7 +420,7 @@ TEST(SourceLines, EveryFramesLineIsAddr2linesLine) {
   auto tasks = o.view->tasks();
   ASSERT_TRUE(tasks.ok());
   std::vector<std::pair<uint64_t, std::string>> lines;  // link address looked up, our line
-  for (const Task& t : (*tasks)->tasks) {
+  for (const Task& t : (*tasks)->threads) {
     auto bt = o.view->backtrace(t);
     ASSERT_TRUE(bt.ok());
     for (const Frame& f : bt->frames) {
@@ -469,7 +469,7 @@ Fifo find_fifo(Opened& o) {
   auto tasks = o.view->tasks();
   EXPECT_TRUE(tasks.ok());
   const Task* writer = nullptr;
-  for (const Task& t : (*tasks)->tasks) {
+  for (const Task& t : (*tasks)->threads) {
     if (t.comm == "cat") f.readers.insert(t.thread_id);
     if (t.comm == "sleep") writer = &t;
   }

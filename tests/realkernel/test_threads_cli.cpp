@@ -37,7 +37,7 @@ TEST(ThreadsCli, BtDefaultsToThePanickingTaskAndNamesEveryFrame) {
   ASSERT_EQ(j["schema"], "coroner.bt");
   ASSERT_EQ(j["backtraces"].size(), 1u);
   const auto& bt = j["backtraces"][0];
-  EXPECT_EQ(bt["task"]["pid"], 1);
+  EXPECT_EQ(bt["thread"]["tid"], 1);
   EXPECT_EQ(bt["end"], "user mode");
   std::vector<std::string> functions;
   for (const auto& f : bt["frames"]) {
@@ -54,9 +54,9 @@ TEST(ThreadsCli, WhatthreadTakesTheSizeFromATypedPointer) {
   auto ps = json_of("ps", "");
   std::string writer;
   std::set<int> readers;
-  for (const auto& t : ps["tasks"]) {
-    if (t["comm"] == "sleep") writer = t["task"];
-    if (t["comm"] == "cat") readers.insert(t["pid"].get<int>());
+  for (const auto& t : ps["threads"]) {
+    if (t["comm"] == "sleep") writer = t["address"];
+    if (t["comm"] == "cat") readers.insert(t["tid"].get<int>());
   }
   ASSERT_FALSE(writer.empty());
   auto pipe = coroner_run("print", "'((struct task_struct *)" + writer + ")->files->fdt->fd[1]->private_data'");
@@ -67,7 +67,7 @@ TEST(ThreadsCli, WhatthreadTakesTheSizeFromATypedPointer) {
   EXPECT_EQ(j["object"], "struct pipe_inode_info");
   EXPECT_GT(j["size"].get<int>(), 100);
   std::set<int> holders;
-  for (const auto& r : j["references"]) holders.insert(r["task"]["pid"].get<int>());
+  for (const auto& r : j["references"]) holders.insert(r["thread"]["tid"].get<int>());
   EXPECT_EQ(holders, readers);
   auto stacks = json_of("search", address + " --stacks");
   EXPECT_EQ(stacks["scope"], "stacks");
@@ -89,7 +89,7 @@ TEST(ThreadsCli, ModListsTheGuestsModulesWithSymbols) {
 TEST(ThreadsCli, ErrorsSayWhatIsWrongAndWhatToDo) {
   auto missing = coroner_run("bt", "99999");
   EXPECT_EQ(missing.status, 1);
-  EXPECT_NE(missing.output.find("no task 99999 in the dump (see `coroner ps`)"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("no thread 99999 in the dump (see `coroner ps`)"), std::string::npos) << missing.output;
   auto cpu = coroner_run("bt", "--cpu 7");
   EXPECT_EQ(cpu.status, 1);
   EXPECT_NE(cpu.output.find("the dump has 2 CPUs"), std::string::npos) << cpu.output;

@@ -78,7 +78,7 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
       (void)evaluate(objects, "virtio_blk.driver.name");
       if (tasks) {
         size_t frames = 0;
-        for (const Task& t : (*tasks)->tasks) {
+        for (const Task& t : (*tasks)->threads) {
           auto bt = view.backtrace(t);
           ASSERT_TRUE(bt.ok());
           frames += bt->frames.size();
@@ -86,7 +86,7 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
         }
         auto refs = find_stack_references(view, 0xffffffff81000000, 0xffffffffc0000000);
         EXPECT_TRUE(refs.ok());
-        total_tasks += (*tasks)->tasks.size();
+        total_tasks += (*tasks)->threads.size();
         total_frames += frames;
       }
       if (seed == 1) (void)search_physical(view, {0xdead000000000100, ~uint64_t{0}, 1000, true});

@@ -28,6 +28,13 @@ nlohmann::json coroner_json(const std::string& fixture, const std::string& comma
   return json_in_output(r.output);
 }
 
+// A model kernel's message buffer: one record per line.
+std::vector<std::string> log_lines(const nlohmann::json& log) {
+  std::vector<std::string> out;
+  for (const auto& r : log["records"]) out.push_back(r["text"]);
+  return out;
+}
+
 std::vector<std::string> functions(const nlohmann::json& backtrace) {
   std::vector<std::string> out;
   for (const auto& f : backtrace["frames"]) out.push_back(f["function"]);
@@ -46,7 +53,7 @@ const std::vector<std::string> kProcExitStack = {"cpu_update_pct", "restore_msta
 
 TEST(Seed000Illumos, PsFindsEveryThreadAndThePanickingOne) {
   auto ps = coroner_json("seed-000", "ps");
-  EXPECT_EQ(ps["schema"], "coroner.model-ps");
+  EXPECT_EQ(ps["schema"], "coroner.ps");
   EXPECT_EQ(ps["os"], "illumos");
   EXPECT_EQ(ps["panic"], "assertion failed: ht->ht_valid_cnt >= 0, file: ../../i86pc/vm/htable.c, line: 1204");
   ASSERT_EQ(ps["threads"].size(), 3u) << ps.dump(1);
@@ -62,7 +69,7 @@ TEST(Seed000Illumos, PsFindsEveryThreadAndThePanickingOne) {
 
 TEST(Seed000Illumos, BacktracesAreTheReportsStacks) {
   auto bt = coroner_json("seed-000", "bt", "--all");
-  EXPECT_EQ(bt["schema"], "coroner.model-bt");
+  EXPECT_EQ(bt["schema"], "coroner.bt");
   ASSERT_EQ(bt["backtraces"].size(), 3u);
   for (const auto& b : bt["backtraces"]) {
     auto f = functions(b);
@@ -86,7 +93,7 @@ TEST(Seed000Illumos, BacktracesAreTheReportsStacks) {
 
 TEST(Seed000Illumos, WhatthreadNamesBothThreadsLikeTheReport) {
   auto w = coroner_json("seed-000", "whatthread", "'(htable_t *)0xffffd0576bff2800'");
-  EXPECT_EQ(w["schema"], "coroner.model-whatthread");
+  EXPECT_EQ(w["schema"], "coroner.whatthread");
   EXPECT_EQ(w["object"], "struct htable");  // htable_t's size bounds the search
   std::map<std::string, std::string> where;
   for (const auto& r : w["references"]) where[r["thread"]["comm"]] = r["place"];
@@ -118,7 +125,7 @@ TEST(Seed000Illumos, TheFreedHtableIsAsTheReportShowsIt) {
 // audit record's address, timestamp and thread, and the stack that freed it (proc_exit's).
 TEST(Seed000Illumos, WhatisNamesTheFreedBufferItsCacheAndWhoFreedIt) {
   auto w = coroner_json("seed-000", "whatis", "0xffffd0576bff2812 0xffffd0576bff2800");
-  EXPECT_EQ(w["schema"], "coroner.model-whatis");
+  EXPECT_EQ(w["schema"], "coroner.whatis");
   ASSERT_EQ(w["results"].size(), 2u) << w.dump(1);
   for (const auto& r : w["results"]) {
     const auto& b = r["buffer"];
@@ -365,8 +372,9 @@ TEST(Seed001FreeBSD, InfoAndLogReadTheKernelsOwnRecords) {
   EXPECT_EQ(illumos["release"]["value"], "5.11");
   EXPECT_EQ(illumos["version"]["value"], "illumos-coroner-seed-000");
   auto log = coroner_json("seed-001", "log");
-  EXPECT_EQ(log["schema"], "coroner.model-log");
-  std::vector<std::string> lines = log["lines"];
+  EXPECT_EQ(log["schema"], "coroner.log");
+  EXPECT_EQ(log["os"], "freebsd");
+  std::vector<std::string> lines = log_lines(log);
   ASSERT_EQ(lines.size(), 7u) << log.dump(1);
   EXPECT_EQ(lines[0], "Copyright (c) 1992-2015 The FreeBSD Project.");
   EXPECT_EQ(lines[4], "panic @ time 1446721794.625, thread 0xfffff8004cf09000: backing_object 0xfffff800534a1600 was "
@@ -393,9 +401,9 @@ TEST(Seed000Illumos, LinuxOnlyCommandsSayWhatTheyCannotRead) {
 // A ring that has wrapped reads oldest first, across its end, and a user's rule can match its lines.
 TEST(Seed002OpenZfs, TheWrappedMessageBufferReadsInOrderAndFeedsLogRules) {
   auto log = coroner_json("seed-002", "log");
-  EXPECT_EQ(log["size"], 1024);
-  EXPECT_EQ(log["write_position"], 82);  // (3 * 1024 + 82) % 1024: the newest text's length
-  std::vector<std::string> lines = log["lines"];
+  EXPECT_EQ(log["ring"]["size"], 1024);
+  EXPECT_EQ(log["ring"]["write_position"], 82);  // (3 * 1024 + 82) % 1024: the newest text's length
+  std::vector<std::string> lines = log_lines(log);
   ASSERT_EQ(lines.size(), 9u) << log.dump(1);
   EXPECT_EQ(lines.front(), "pid 48113 (cc), jid 0, uid 0: exited on signal 11 (core dumped)");
   EXPECT_EQ(lines[4], "trap number\t\t= 9");  // the buffer's last bytes ...
@@ -466,7 +474,7 @@ TEST(Seed003Linux, TheSoftirqCompletesACompletionInExt4lazyinitsDeadFrame) {
                            "/seed-003 '((struct bio_batch *)0xffff88017c30b8e0)->wait->wait.lock.rlock.magic'");
   EXPECT_NE(magic.output.find("= 4294936577"), std::string::npos) << magic.output;  // 0xffff8801, the log's .magic
   auto log = coroner_json("seed-003", "log");
-  std::vector<std::string> lines = log["lines"];
+  std::vector<std::string> lines = log_lines(log);
   ASSERT_GE(lines.size(), 3u);
   EXPECT_EQ(lines[1], "BUG: spinlock bad magic on CPU#2, ext4lazyinit/1931");  // the "<0>" level dropped
 }
@@ -513,7 +521,7 @@ TEST(Seed004Linux, DspliceAliasGotAHashedPositiveDentry) {
     EXPECT_NE(p.output.find(value), std::string::npos) << field << ": " << p.output;
   }
   auto log = coroner_json("seed-004", "log");
-  std::vector<std::string> lines = log["lines"];
+  std::vector<std::string> lines = log_lines(log);
   ASSERT_EQ(lines.size(), 8u) << log.dump(1);
   EXPECT_EQ(lines.front(), "[22845.516232] kernel BUG at /home/green/bk/linux/fs/dcache.c:2989!");
   auto near = analyze("seed-004-near-miss-negative");

@@ -16,7 +16,7 @@ namespace coroner::analysis {
 
 struct ModelAnalysis {
   linux_kernel::KernelSummary summary;  // release, panic message and cause, as `info` shows them
-  os_model::ModelThreads threads;
+  ThreadList threads;
   std::vector<Backtrace> backtraces;  // one per thread, in the same order
   rules::Facts facts;
   std::string signature;  // analysis::crash_signature's, past the model's panic machinery

@@ -3,18 +3,24 @@
 // debug info and the typed memory between them, and which kernel it is, decided once: Linux (a
 // LinuxView over its own structures) or one of data/os/'s models. Nothing else opens a dump with
 // its types.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/os/identity.hpp"
+#include "coroner/os/linux/kernel_summary.hpp"
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/slub.hpp"
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/kernel.hpp"
 #include "coroner/target/object.hpp"
+#include "coroner/target/stack_slot.hpp"
+#include "coroner/target/thread_list.hpp"
+#include "coroner/target/unwinder.hpp"
 
 namespace coroner {
 
@@ -38,13 +44,47 @@ struct Target {
   PoisonCatalog poison;                           // the shipped catalog and the options' files
   std::vector<std::string> warnings;              // the debug info's index problems
 
+  // Which kernel: "linux", or the model's OS ("illumos", "freebsd"; "linux" for an old Linux).
+  std::string os() const { return model ? model->os : "linux"; }
+  // Every thread and CPU, read on first use, with the one that panicked; fails, saying why, when
+  // no thread can be read.
+  Result<const ThreadList*> threads();
+  // A thread's frames, from its registers at the crash or where it was switched out.
+  Result<Backtrace> backtrace(const Thread& thread);
+  // Every word on every thread's stacks (and the registers of threads on a CPU) that `match`
+  // accepts, placed in the frame that holds it.
+  Result<std::vector<StackReference>> stack_references(const std::function<bool(uint64_t)>& match);
+  // What an address is (whatis), with the word it holds and that word's poison.
+  Identity identify(uint64_t address);
+  // The code at a run-time address, named from the vmlinux or (Linux) a module's symbols;
+  // `return_address`: named as the call before it (%pB).
+  CodeLocation locate(uint64_t pc, bool return_address);
+  // The type of a thread structure ("struct task_struct"), when the debug info names one.
+  const Type* thread_type() const;
+  // The kernel's log: Linux's printk ring, or the model's message buffer.
+  Result<KernelLog> log() const;
+  // What the kernel says about itself: release, CPUs, the panic.
+  linux_kernel::KernelSummary summary() const;
+  // What was met on the way (unreadable tasks, modules, ORC tables), for the user.
+  std::vector<std::string> problems() const;
+
   // The slab allocator, read on first use; null when unreadable (`slub_problem` says why) or not Linux.
   linux_kernel::Slub* slub();
   std::optional<std::string> slub_problem;
 
  private:
   std::optional<Result<linux_kernel::Slub>> slub_;
+  std::optional<Result<ThreadList>> model_threads_;
+  std::unique_ptr<Unwinder> model_unwinder_;
+  std::optional<std::optional<os_model::KmemBuffers>> kmem_;  // a model's allocator, read on first use
+  const Unwinder& model_unwinder();  // a model kernel's, made on first use
 };
+
+// The log and summary of a kernel that can be read from the dump alone (Linux: VMCOREINFO locates
+// the printk ring); nullopt when the kernel is one a model reads through its types, so a Target
+// must be opened first.
+std::optional<Result<KernelLog>> log_without_types(const Kernel& kernel);
+std::optional<linux_kernel::KernelSummary> summary_without_types(const Kernel& kernel);
 
 // The OS model whose symbols the kernel's vmlinux has, if any: not Linux.
 const os_model::OsModel* os_model_of(const Kernel& kernel);

@@ -14,8 +14,8 @@ std::string info_text(const Kernel& kernel, const linux_kernel::KernelSummary& s
 nlohmann::json user_core_json(const Dump& dump);
 std::string user_core_text(const Dump& dump);
 
-nlohmann::json log_json(const linux_kernel::KernelLog& log);
-std::string log_text(const linux_kernel::KernelLog& log, bool with_caller);
+nlohmann::json log_json(const std::string& os, const KernelLog& log);
+std::string log_text(const KernelLog& log, bool with_caller);
 
 // JSON text that never throws on bytes from the dump.
 std::string to_json_text(const nlohmann::json& j);

@@ -1,17 +1,12 @@
 #pragma once
-// What addresses are and what the slab allocator holds, as text and JSON (schemas coroner.whatis
-// and coroner.kmem; see docs/memory.schema.md).
+// What the slab allocator holds, as text and JSON (schema coroner.kmem; see docs/memory.schema.md).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "coroner/os/linux/whatis.hpp"
+#include "coroner/os/linux/slub.hpp"
 
 namespace coroner::report {
-
-// Track stacks are named with `view` (kernel and module symbols).
-std::string whatis_text(linux_kernel::LinuxView& view, const linux_kernel::WhatIs& w);
-nlohmann::ordered_json whatis_json(linux_kernel::LinuxView& view, const linux_kernel::WhatIs& w);
 
 struct CacheRow {
   const linux_kernel::SlabCache* cache = nullptr;

@@ -21,7 +21,7 @@ struct Thread {
   std::string comm;
   char state = '?';         // the kernel's letter: Linux's R S D T t X Z P I, a model's from its states table
   uint64_t state_bits = 0;  // Linux: __state | exit_state
-  uint32_t last_cpu = 0;    // Linux: the CPU it last ran on
+  std::optional<uint32_t> last_cpu;  // the CPU it last ran on, when the kernel keeps it (Linux)
   std::optional<uint32_t> active_on;  // the CPU it was running on at the crash
   bool idle = false;        // a CPU's idle task
   bool kernel_thread = false;

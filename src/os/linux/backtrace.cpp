@@ -5,7 +5,7 @@
 namespace coroner::linux_kernel {
 namespace slot = x86_64::pt_regs_slot;
 
-Backtrace task_backtrace(const Kernel& k, const TaskList& tasks, const Unwinder& unwinder, const Task& task) {
+Backtrace task_backtrace(const Kernel& k, const ThreadList& tasks, const Unwinder& unwinder, const Task& task) {
   Backtrace out;
   UnwindStart s;
   const Cpu* cpu = task.active_on ? tasks.cpu(*task.active_on) : nullptr;

@@ -238,7 +238,7 @@ ValueMeaning value_meaning(LinuxView& view, Slub* slub, const PoisonCatalog& poi
   if (!canonical(v)) {
     return {AddressKind::non_canonical, "a non-canonical address (no pattern in the poison catalog)", "", std::nullopt};
   }
-  WhatIs w = what_is(view, slub, v);
+  Identity w = what_is(view, slub, v);
   return {w.kind, w.summary, "", w.slab};
 }
 

@@ -2,10 +2,18 @@
 
 namespace coroner::linux_kernel {
 
-Result<const TaskList*> LinuxView::tasks() {
+Result<const ThreadList*> LinuxView::tasks() {
   if (!tasks_) tasks_ = read_tasks(objects_);
   if (!*tasks_) return tasks_->error();
   return &tasks_->value();
+}
+
+Result<const ThreadList*> LinuxView::threads() {
+  auto t = tasks();
+  if (!t || crashed_known_) return t;
+  crashed_known_ = true;
+  if (const Task* p = panicking_task()) tasks_->value().crashed = (*t)->index_of(*p);
+  return t;
 }
 
 const ModuleList& LinuxView::modules() {
@@ -85,14 +93,14 @@ bool runs_through_panic(const Backtrace& bt) {
 const Task* LinuxView::panicking_task() {
   auto t = tasks();
   if (!t || !(*t)->panic_cpu) return nullptr;
-  const TaskList& list = **t;
+  const ThreadList& list = **t;
   const Task* current = list.active_on(*list.panic_cpu);
   if (current && !current->idle) return current;
   if (current) {
     auto bt = backtrace(*current);
     if (bt && runs_through_panic(*bt)) return current;
   }
-  for (const Task& other : list.tasks) {
+  for (const Task& other : list.threads) {
     if (other.idle || other.active_on || other.last_cpu != *list.panic_cpu) continue;
     auto bt = backtrace(other);
     if (bt && runs_through_panic(*bt)) return &other;

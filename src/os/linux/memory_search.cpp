@@ -23,7 +23,7 @@ std::unordered_map<uint64_t, StackPage> stack_pages(LinuxView& view) {
   auto tasks = view.tasks();
   if (!tasks) return out;
   const Kernel& k = view.objects().kernel();
-  for (const Task& t : (*tasks)->tasks) {
+  for (const Task& t : (*tasks)->threads) {
     for (const StackRange& r : (*tasks)->stacks_of(t)) {
       for (uint64_t v = r.low & ~(kPage - 1); v < r.high && r.high - r.low <= (1u << 20); v += kPage) {
         if (auto p = k.translate(v)) out.emplace(*p & ~(kPage - 1), StackPage{&t, v});

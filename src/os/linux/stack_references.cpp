@@ -36,7 +36,7 @@ Result<std::vector<StackReference>> find_stack_references(LinuxView& view, const
   if (!tasks) return tasks.error();
   std::vector<StackReference> out;
   TypedMemory& objects = view.objects();
-  for (const Task& task : (*tasks)->tasks) {
+  for (const Task& task : (*tasks)->threads) {
     std::optional<Backtrace> bt;
     auto backtrace = [&]() -> const Backtrace& {
       if (!bt) bt = view.backtrace(task).value_or(Backtrace{});

@@ -40,7 +40,7 @@ uint64_t find_thread_size(TypedMemory& objects) {
 
 class TaskReader {
  public:
-  TaskReader(TypedMemory& objects, StructReader tasks, TaskList& out)
+  TaskReader(TypedMemory& objects, StructReader tasks, ThreadList& out)
       : objects_(objects), t_(std::move(tasks)), out_(out) {
     if (auto signal = StructReader::of(objects, "struct signal_struct"); signal && signal->has("thread_head")) {
       thread_head_offset_ = signal->offset_of("thread_head");
@@ -115,7 +115,7 @@ class TaskReader {
  private:
   TypedMemory& objects_;
   StructReader t_;
-  TaskList& out_;
+  ThreadList& out_;
   std::optional<uint64_t> thread_head_offset_;
 };
 
@@ -138,7 +138,7 @@ std::optional<uint64_t> per_cpu_hot(TypedMemory& objects, const char* name, cons
   return *hot + member->offset;
 }
 
-std::vector<StackRange> cpu_stacks(TypedMemory& objects, const Cpu& cpu, uint64_t thread_size, TaskList& out) {
+std::vector<StackRange> cpu_stacks(TypedMemory& objects, const Cpu& cpu, uint64_t thread_size, ThreadList& out) {
   std::vector<StackRange> stacks;
   const Kernel& k = objects.kernel();
   if (auto at = per_cpu_hot(objects, "hardirq_stack_ptr", cpu)) {
@@ -164,7 +164,7 @@ std::vector<StackRange> cpu_stacks(TypedMemory& objects, const Cpu& cpu, uint64_
   return stacks;
 }
 
-void read_cpus(TypedMemory& objects, TaskList& out) {
+void read_cpus(TypedMemory& objects, ThreadList& out) {
   const Kernel& k = objects.kernel();
   uint32_t count = 1;
   if (auto n = symbol(objects, "nr_cpu_ids")) count = k.read_u32(*n).value_or(1);
@@ -190,7 +190,7 @@ void read_cpus(TypedMemory& objects, TaskList& out) {
   }
 }
 
-std::optional<uint32_t> find_panic_cpu(TypedMemory& objects, const TaskList& out) {
+std::optional<uint32_t> find_panic_cpu(TypedMemory& objects, const ThreadList& out) {
   const Kernel& k = objects.kernel();
   for (const char* name : {"panic_cpu", "crashing_cpu"}) {
     auto at = symbol(objects, name);
@@ -208,7 +208,7 @@ std::optional<uint32_t> find_panic_cpu(TypedMemory& objects, const TaskList& out
 // threads of a leader it could not read); the pid table reaches them another way. Its problems
 // matter only then: on a whole task list it adds nothing.
 void add_tasks_only_the_pid_table_holds(TypedMemory& objects, TaskReader& reader, std::unordered_set<uint64_t>& seen,
-                                        bool list_broken, TaskList& out) {
+                                        bool list_broken, ThreadList& out) {
   auto table = tasks_in_pid_table(objects);
   if (!table) {
     if (list_broken) out.problems.push_back("the pid table cannot stand in for the broken task list: " + table.error().message);
@@ -218,7 +218,7 @@ void add_tasks_only_the_pid_table_holds(TypedMemory& objects, TaskReader& reader
   for (uint64_t address : table->tasks) {
     if (!seen.insert(address).second) continue;
     if (auto t = reader.read(address)) {
-      out.tasks.push_back(std::move(*t));
+      out.threads.push_back(std::move(*t));
       ++added;
     }
   }
@@ -244,8 +244,8 @@ Result<uint64_t> per_cpu_address(TypedMemory& objects, std::string_view name, ui
   return *at + *offset;
 }
 
-Result<TaskList> read_tasks(TypedMemory& objects) {
-  TaskList out;
+Result<ThreadList> read_tasks(TypedMemory& objects) {
+  ThreadList out;
   auto init_task = objects.kernel().symbol_address("init_task");
   if (!init_task) return make_error("no symbol init_task: give the vmlinux this kernel was built as");
   auto layout = StructReader::of(objects, "struct task_struct");
@@ -260,7 +260,7 @@ Result<TaskList> read_tasks(TypedMemory& objects) {
     if (!idle) continue;
     idle->idle = true;
     idle->parent_id = 0;  // forked from init during SMP bring-up, but nobody's child (crash shows 0 too)
-    out.tasks.push_back(std::move(*idle));
+    out.threads.push_back(std::move(*idle));
   }
   auto processes = walk_list(objects, {reader.reader().type(), "tasks", *init_task, false, 1000000});
   if (!processes) return processes.error();
@@ -271,51 +271,17 @@ Result<TaskList> read_tasks(TypedMemory& objects) {
     if (leader == *init_task) continue;
     for (uint64_t thread : reader.threads_of(leader)) {
       if (!seen.insert(thread).second) continue;
-      if (auto t = reader.read(thread)) out.tasks.push_back(std::move(*t));
+      if (auto t = reader.read(thread)) out.threads.push_back(std::move(*t));
     }
   }
   add_tasks_only_the_pid_table_holds(objects, reader, seen, broken.has_value(), out);
-  for (Task& t : out.tasks) {
+  for (Task& t : out.threads) {
     t.stack_high = t.stack_low + out.thread_size;
     for (const Cpu& cpu : out.cpus) {
       if (t.address == cpu.current) t.active_on = cpu.id;
     }
   }
   out.panic_cpu = find_panic_cpu(objects, out);
-  return out;
-}
-
-const Task* TaskList::by_pid(uint64_t pid) const {
-  for (const Task& t : tasks) {
-    if (t.thread_id == pid && !t.idle) return &t;
-  }
-  for (const Task& t : tasks) {
-    if (t.thread_id == pid) return &t;
-  }
-  return nullptr;
-}
-
-const Task* TaskList::by_address(uint64_t task) const {
-  for (const Task& t : tasks) {
-    if (t.address == task) return &t;
-  }
-  return nullptr;
-}
-
-const Task* TaskList::active_on(uint32_t id) const {
-  const Cpu* c = cpu(id);
-  return c ? by_address(c->current) : nullptr;
-}
-
-const Cpu* TaskList::cpu(uint32_t id) const {
-  return id < cpus.size() ? &cpus[id] : nullptr;
-}
-
-std::vector<StackRange> TaskList::stacks_of(const Task& t) const {
-  std::vector<StackRange> out{task_stack(t)};
-  if (t.active_on) {
-    if (const Cpu* c = cpu(*t.active_on)) out.insert(out.end(), c->stacks.begin(), c->stacks.end());
-  }
   return out;
 }
 

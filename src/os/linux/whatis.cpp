@@ -16,14 +16,14 @@ bool in_kernel_image(const Kernel& k, uint64_t a, bool& text) {
   return true;
 }
 
-bool on_a_stack(LinuxView& view, uint64_t a, WhatIs& out) {
+bool on_a_stack(LinuxView& view, uint64_t a, Identity& out) {
   auto tasks = view.tasks();
   if (!tasks) return false;
-  for (const Task& t : (*tasks)->tasks) {
+  for (const Task& t : (*tasks)->threads) {
     for (const StackRange& r : (*tasks)->stacks_of(t)) {
       if (!r.contains(a)) continue;
       out.kind = AddressKind::task_stack;
-      out.task = &t;
+      out.thread = &t;
       out.stack = r.kind;
       auto bt = view.backtrace(t);
       if (bt) out.stack_place = place_on_stack(*bt, t, a);
@@ -47,8 +47,8 @@ std::string slab_summary(const SlabObject& o) {
 
 }  // namespace
 
-WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address) {
-  WhatIs out;
+Identity what_is(LinuxView& view, Slub* slub, uint64_t address) {
+  Identity out;
   out.address = address;
   TypedMemory& objects = view.objects();
   const Kernel& k = objects.kernel();

@@ -97,12 +97,13 @@ Result<std::vector<std::string>> record_ring_lines(const std::vector<uint8_t>& b
 
 }  // namespace
 
-Result<ModelLog> read_log(TypedMemory& objects, const OsModel& m) {
+Result<KernelLog> read_log(TypedMemory& objects, const OsModel& m) {
   if (!m.log) {
     return make_error("the " + m.os + " model (" + m.file + ") has no `log`: coroner cannot read this kernel's messages yet "
                       "(`coroner info` shows the panic string)");
   }
-  ModelLog log;
+  MessageBuffer ring;
+  std::vector<std::string> lines;
   auto buffer = evaluate_integer(objects, m.log->buffer);
   auto size = evaluate_integer(objects, m.log->size);
   if (!buffer) return make_error("message buffer (" + m.log->buffer + "): " + buffer.error().message);
@@ -111,8 +112,8 @@ Result<ModelLog> read_log(TypedMemory& objects, const OsModel& m) {
     return make_error("message buffer at " + hex(*buffer) + " claims " + std::to_string(*size) +
                       " bytes: not a size this dump can be trusted with (at most 64 MiB)");
   }
-  log.buffer = *buffer;
-  log.size = *size;
+  ring.buffer = *buffer;
+  ring.size = *size;
   std::vector<uint8_t> bytes(*size);
   if (auto st = objects.kernel().read(*buffer, bytes); !st) {
     return make_error("message buffer at " + hex(*buffer) + " (" + std::to_string(*size) + " bytes): " + st.error().message);
@@ -120,8 +121,8 @@ Result<ModelLog> read_log(TypedMemory& objects, const OsModel& m) {
   if (m.log->record.empty()) {
     auto write = evaluate_integer(objects, m.log->write);
     if (!write) return make_error("message buffer write position (" + m.log->write + "): " + write.error().message);
-    log.write_position = *write % *size;
-    log.lines = byte_ring_lines(bytes, log.write_position);
+    ring.write_position = *write % *size;
+    lines = byte_ring_lines(bytes, ring.write_position);
   } else {
     auto layout = record_layout(objects, m.log->record);
     if (!layout) return layout.error();
@@ -133,25 +134,29 @@ Result<ModelLog> read_log(TypedMemory& objects, const OsModel& m) {
       return make_error("the log's records run from offset " + std::to_string(*first) + " to " + std::to_string(*next) +
                         ", outside its " + std::to_string(*size) + " bytes at " + hex(*buffer));
     }
-    log.write_position = *next;
-    auto lines = record_ring_lines(bytes, *layout, *first, *next);
-    if (!lines) return make_error("message buffer at " + hex(*buffer) + ": " + lines.error().message);
-    log.lines = std::move(*lines);
+    ring.write_position = *next;
+    auto records = record_ring_lines(bytes, *layout, *first, *next);
+    if (!records) return make_error("message buffer at " + hex(*buffer) + ": " + records.error().message);
+    lines = std::move(*records);
   }
-  if (m.log->levels) drop_levels(log.lines);
+  if (m.log->levels) drop_levels(lines);
+  KernelLog log;
+  log.stamped = false;
+  log.ring = ring;
+  for (auto& line : lines) log.records.push_back({0, 0, 0, std::move(line)});
   return log;
 }
 
-std::vector<std::string> panic_from_log(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log,
+std::vector<std::string> panic_from_log(TypedMemory& objects, const OsModel& m, const Result<KernelLog>* log,
                                         std::vector<std::string>& problems) {
   if (m.panic_log.empty() || !m.log) return {};
-  std::optional<Result<ModelLog>> read;
+  std::optional<Result<KernelLog>> read;
   if (!log) log = &read.emplace(read_log(objects, m));
   if (!*log) {
     problems.push_back("message buffer: " + (*log).error().message);
     return {};
   }
-  return panic_from_log(m, (*log)->lines);
+  return panic_from_log(m, (*log)->lines());
 }
 
 std::vector<std::string> panic_from_log(const OsModel& m, const std::vector<std::string>& lines) {

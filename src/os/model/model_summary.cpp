@@ -24,7 +24,7 @@ linux_kernel::Sourced<std::string> text_fact(TypedMemory& objects, const std::st
 
 }  // namespace
 
-ModelPanic read_panic(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log, std::vector<std::string>& problems) {
+ModelPanic read_panic(TypedMemory& objects, const OsModel& m, const Result<KernelLog>* log, std::vector<std::string>& problems) {
   ModelPanic out;
   out.message = text_fact(objects, m.panic_message, "panic message", problems);
   auto found = panic_from_log(objects, m, log, problems);
@@ -33,7 +33,7 @@ ModelPanic read_panic(TypedMemory& objects, const OsModel& m, const Result<Model
   return out;
 }
 
-linux_kernel::KernelSummary summarize_model(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log) {
+linux_kernel::KernelSummary summarize_model(TypedMemory& objects, const OsModel& m, const Result<KernelLog>* log) {
   linux_kernel::KernelSummary s;
   s.os = m.os;
   s.dump_memory_bytes = objects.kernel().dump().physical_memory_size();

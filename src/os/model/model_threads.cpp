@@ -111,7 +111,7 @@ Thread read_thread(Evaluator& eval, const OsModel& m, uint64_t address) {
 // Each NT_PRSTATUS note (one per CPU, in CPU order) gives the thread it names its registers at the
 // crash: a running thread's saved context is from its last switch, long stale. The crashing CPU's
 // thread is the panicking one.
-void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m, ModelThreads& out) {
+void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m, ThreadList& out) {
   const auto& notes = kernel.dump().notes().prstatus;
   std::optional<uint64_t> panic_cpu;
   if (!m.panic_cpu.empty()) {
@@ -135,11 +135,11 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
         auto saved = kernel.read_u64(irq->second + static_cast<uint64_t>(m.interrupted_sp_offset));
         if (saved && t.on_own_stack(*saved)) t.interrupted_sp = *saved;
       }
-      if (panic_cpu && *panic_cpu == cpu) out.panicking = i;
+      if (panic_cpu && *panic_cpu == cpu) out.crashed = i;
       break;
     }
   }
-  if (panic_cpu && !out.panicking) {
+  if (panic_cpu && !out.crashed) {
     out.problems.push_back("no thread on the list is the one CPU " + std::to_string(*panic_cpu) +
                            "'s NT_PRSTATUS note names (" + std::to_string(notes.size()) + " notes)");
   }
@@ -147,8 +147,8 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
 
 }  // namespace
 
-ModelThreads read_threads(TypedMemory& objects, const OsModel& m, const Result<ModelLog>* log, size_t limit) {
-  ModelThreads out;
+ThreadList read_threads(TypedMemory& objects, const OsModel& m, const Result<KernelLog>* log, size_t limit) {
+  ThreadList out;
   Evaluator eval(objects);
   std::vector<uint64_t> addresses;
   auto first_of = [&](Result<uint64_t> n, const std::string& what) -> uint64_t {
@@ -174,12 +174,12 @@ ModelThreads read_threads(TypedMemory& objects, const OsModel& m, const Result<M
   for (size_t i = 0; i < out.threads.size(); ++i) {
     const auto& t = out.threads[i];
     if ((panic_address && *panic_address && t.address == *panic_address) || (panic_id && *panic_id && t.thread_id == *panic_id)) {
-      out.panicking = i;
+      out.crashed = i;
     }
   }
   if (m.prstatus_registers) apply_cpu_registers(eval, objects.kernel(), m, out);
-  if (out.panicking && !m.panic_pc.empty()) {
-    Thread& t = out.threads[*out.panicking];
+  if (out.crashed && !m.panic_pc.empty()) {
+    Thread& t = out.threads[*out.crashed];
     auto pc = eval.integer(m.panic_pc);
     auto sp = eval.integer(m.panic_sp);
     auto fp = eval.integer(m.panic_fp);
@@ -192,21 +192,6 @@ ModelThreads read_threads(TypedMemory& objects, const OsModel& m, const Result<M
     }
   }
   return out;
-}
-
-std::string thread_name(const Thread& t) {
-  return (t.comm.empty() ? "?" : t.comm) + (t.lwp >= 0 ? "/" + std::to_string(t.lwp) : "");
-}
-
-std::string thread_label(const Thread& t) {
-  return hex(t.address) + " (" + thread_name(t) + ", pid " + std::to_string(t.process_id) + ")";
-}
-
-std::string thread_label(const ModelThreads& threads, uint64_t address) {
-  for (const auto& t : threads.threads) {
-    if (t.address == address) return thread_label(t);
-  }
-  return hex(address) + " (not a thread on the list)";
 }
 
 Unwinder model_unwinder(TypedMemory& objects) {
@@ -271,7 +256,7 @@ SlotPlace place_on_stack(const Thread& t, const Backtrace& bt, uint64_t location
   return {StackSlot::outside_frames, kOutsideFramesText};
 }
 
-std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
+std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ThreadList& threads,
                                                   const std::function<bool(uint64_t)>& match,
                                                   const std::vector<Backtrace>* backtraces) {
   const Kernel& kernel = unwinder.kernel();

@@ -16,6 +16,6 @@ using x86_64::register_value;
 using x86_64::user_mode;
 
 // The backtrace of `task`, as the kernel's own ORC unwinder computes it.
-Backtrace task_backtrace(const Kernel& kernel, const TaskList& tasks, const Unwinder& unwinder, const Task& task);
+Backtrace task_backtrace(const Kernel& kernel, const ThreadList& tasks, const Unwinder& unwinder, const Task& task);
 
 }  // namespace coroner::linux_kernel

@@ -20,7 +20,9 @@ class LinuxView {
   LinuxView& operator=(const LinuxView&) = delete;
   TypedMemory& objects() { return objects_; }
 
-  Result<const TaskList*> tasks();
+  Result<const ThreadList*> tasks();
+  // The same, with the panicking task (panicking_task()) marked as `crashed`.
+  Result<const ThreadList*> threads();
   // Modules are optional: a kernel without them (or an unreadable list) gives an empty list and
   // a problem.
   const ModuleList& modules();
@@ -44,7 +46,8 @@ class LinuxView {
 
  private:
   TypedMemory& objects_;
-  std::optional<Result<TaskList>> tasks_;
+  std::optional<Result<ThreadList>> tasks_;
+  bool crashed_known_ = false;
   std::optional<ModuleList> modules_;
   ModuleDebugSet module_debug_;
   std::optional<x86_64::OrcIndex> orc_;

@@ -6,20 +6,12 @@
 #include <vector>
 
 #include "coroner/target/kernel.hpp"
+#include "coroner/target/kernel_log.hpp"
 
 namespace coroner::linux_kernel {
 
-struct LogRecord {
-  uint64_t seq = 0;
-  uint64_t timestamp_ns = 0;
-  uint32_t caller_id = 0;  // bit 31 set: CPU number; clear: task pid
-  std::string text;        // raw bytes as the kernel stored them
-};
-
-struct KernelLog {
-  std::vector<LogRecord> records;
-  std::vector<std::string> problems;  // records that could not be read, and why
-};
+using coroner::KernelLog;
+using coroner::LogRecord;
 
 Result<KernelLog> read_printk_log(const Kernel& kernel);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coroner/address_kind.hpp"
+#include "coroner/os/identity.hpp"
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/slub.hpp"
 #include "coroner/os/linux/stack_references.hpp"
@@ -16,23 +17,8 @@
 namespace coroner::linux_kernel {
 
 
-struct WhatIs {
-  uint64_t address = 0;
-  AddressKind kind = AddressKind::unknown;
-  std::string summary;                    // one line: "free object in cache coroner_obj"
-  CodeLocation symbol;                    // kernel image or module symbol
-  const Task* task = nullptr;             // whose stack
-  std::string stack;                      // "task", "IRQ", ...
-  std::optional<SlotPlace> stack_place;  // the frame holding it
-  std::optional<SlabObject> slab;
-  std::optional<uint64_t> pfn, page;      // RAM: page frame and its struct page
-  std::vector<std::string> page_flags;    // "slab", "head", "lru", ...
-  std::vector<std::string> page_type;     // "slab", "buddy", ... where page_type names one
-  std::optional<uint64_t> physical;       // when mapped
-  std::vector<std::string> problems;      // what could not be read on the way
-};
 
 // `slub` may be null (no SLUB in this kernel, or unreadable): slab pages then read as pages.
-WhatIs what_is(LinuxView& view, Slub* slub, uint64_t address);
+Identity what_is(LinuxView& view, Slub* slub, uint64_t address);
 
 }  // namespace coroner::linux_kernel

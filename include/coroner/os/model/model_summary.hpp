@@ -15,9 +15,9 @@ namespace coroner::os_model {
 struct ModelPanic {
   linux_kernel::Sourced<std::string> message, cause;
 };
-ModelPanic read_panic(TypedMemory& objects, const OsModel& model, const Result<ModelLog>* log,
+ModelPanic read_panic(TypedMemory& objects, const OsModel& model, const Result<KernelLog>* log,
                       std::vector<std::string>& problems);
 
-linux_kernel::KernelSummary summarize_model(TypedMemory& objects, const OsModel& model, const Result<ModelLog>* log = nullptr);
+linux_kernel::KernelSummary summarize_model(TypedMemory& objects, const OsModel& model, const Result<KernelLog>* log = nullptr);
 
 }  // namespace coroner::os_model

@@ -13,28 +13,16 @@
 #include "coroner/target/object.hpp"
 #include "coroner/target/stack_slot.hpp"
 #include "coroner/target/thread.hpp"
+#include "coroner/target/thread_list.hpp"
 #include "coroner/target/unwinder.hpp"
 
 namespace coroner::os_model {
 
 
-struct ModelThreads {
-  std::vector<Thread> threads;
-  std::optional<size_t> panicking;  // index into threads
-  std::optional<std::string> panic_message;
-  std::vector<std::string> problems;
-};
-
-// mdb's "ksh/1": the process's command and the thread's lwp id.
-std::string thread_name(const Thread& thread);
-// "0xffffd033e590a400 (sh/1, pid 101)".
-std::string thread_label(const Thread& thread);
-// The label of the thread at `address`, or the address and that no thread on the list is there.
-std::string thread_label(const ModelThreads& threads, uint64_t address);
 
 // Every thread, in list order; a list that loops or runs past `limit` items stops with a problem.
 // The panic message may come from the log (`panic.log`): `log`, when the caller has read it.
-ModelThreads read_threads(TypedMemory& objects, const OsModel& model, const Result<ModelLog>* log = nullptr,
+ThreadList read_threads(TypedMemory& objects, const OsModel& model, const Result<KernelLog>* log = nullptr,
                           size_t limit = 1 << 20);
 
 // The unwinder for a model's kernel: its ELF symbols name the code, its DWARF call frame
@@ -53,7 +41,7 @@ SlotPlace place_on_stack(const Thread& thread, const Backtrace& bt, uint64_t loc
 
 // Words on every thread's stack whose value `match` accepts. `backtraces`, when the caller has
 // unwound every thread already (one per thread, in order), are used instead of unwinding again.
-std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ModelThreads& threads,
+std::vector<StackReference> find_stack_references(const Unwinder& unwinder, const ThreadList& threads,
                                                   const std::function<bool(uint64_t)>& match,
                                                   const std::vector<Backtrace>* backtraces = nullptr);
 
