@@ -37,7 +37,7 @@ std::vector<ThreadOfInterest> threads_of_interest(const rules::Facts& facts, con
   auto add = [&](size_t i, const std::string& why) {
     if (static_cast<int>(i) == facts.crashing || out.size() >= kMaxThreadsOfInterest || !listed.insert(i).second) return;
     const auto& f = facts.threads[i].functions;
-    out.push_back({tasks[i], why, {f.begin(), f.begin() + static_cast<long>(std::min(f.size(), kFunctionsShown))}});
+    out.push_back({tasks[i], facts.threads[i].pid, why, {f.begin(), f.begin() + static_cast<long>(std::min(f.size(), kFunctionsShown))}});
   };
   for (const auto& o : facts.objects) {
     if (o.place == rules::ObjectPlace::slab && (!o.free || o.pointers > 0)) continue;

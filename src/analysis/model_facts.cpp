@@ -25,7 +25,7 @@ constexpr int kDwarfRbp = 6;  // DWARF register 6 on x86-64
 
 // Addresses the panic string names ("backing_object 0xfffff800534a1600 was somehow
 // re-referenced"): objects the crash itself points at, untyped until a rule reads them `as` a type.
-void add_named_objects(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
+void add_named_objects(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, CrashAnalysis& a) {
   if (!a.threads.panic_message) return;
   static const std::regex kAddress(R"(0x([0-9a-fA-F]{8,16})\b)");
   const std::string& text = *a.threads.panic_message;
@@ -46,7 +46,7 @@ void add_named_objects(TypedMemory& objects, const PoisonCatalog& poison, const 
 
 // Every thread whose live frames point at an object: into [address, address + size) for the
 // allocator's buffers (`sizes`), at the address itself for the others.
-void find_holders(const Unwinder& unwinder, ModelAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
+void find_holders(const Unwinder& unwinder, CrashAnalysis& a, const std::map<uint64_t, uint64_t>& sizes) {
   ObjectIndex by_address;
   for (size_t i = 0; i < a.facts.objects.size(); ++i) {
     auto size = sizes.find(a.facts.objects[i].address);
@@ -90,7 +90,7 @@ std::vector<rules::FrameWords::Variable> frame_variables(TypedMemory& objects, c
   return out;
 }
 
-void add_crashing_frames(TypedMemory& objects, ModelAnalysis& a) {
+void add_crashing_frames(TypedMemory& objects, CrashAnalysis& a) {
   const Kernel& k = objects.kernel();
   const Thread& t = a.threads.threads[*a.threads.crashed];
   const Backtrace& bt = a.backtraces[*a.threads.crashed];
@@ -116,7 +116,7 @@ void add_crashing_frames(TypedMemory& objects, ModelAnalysis& a) {
 
 // The structures the crashing frames' pointer parameters and locals point to, typed by the debug
 // info: what a debugger's `p *dentry` in that frame shows.
-void add_frame_objects(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, ModelAnalysis& a) {
+void add_frame_objects(TypedMemory& objects, const PoisonCatalog& poison, const std::string& os, CrashAnalysis& a) {
   for (const rules::FrameWords& f : a.facts.crashing_frames) {
     for (const auto& v : f.variables) {
       auto pointee = objects.debug().find_type(v.pointee);
@@ -147,7 +147,7 @@ void add_frame_objects(TypedMemory& objects, const PoisonCatalog& poison, const 
 // Addresses the crashing CPU's registers hold that are on a thread's stack: its own below the
 // frames it was interrupted in, or another thread's. A frame that returned and whose memory the
 // crash still uses is how seed 003's completion died.
-void add_stack_addresses(ModelAnalysis& a) {
+void add_stack_addresses(CrashAnalysis& a) {
   const Thread& crashing = a.threads.threads[*a.threads.crashed];
   if (!crashing.registers) return;
   std::set<uint64_t> seen;
@@ -175,7 +175,7 @@ void add_stack_addresses(ModelAnalysis& a) {
   }
 }
 
-std::string signature(const OsModel& model, const ModelAnalysis& a) {
+std::string signature(const OsModel& model, const CrashAnalysis& a) {
   std::string cause = a.summary.panic_cause.value.value_or(a.threads.panic_message.value_or(""));
   std::vector<std::string> functions;
   if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
@@ -185,7 +185,7 @@ std::string signature(const OsModel& model, const ModelAnalysis& a) {
 // The allocator's buffers the panicking thread's stack points to, freed or not, typed through their
 // cache's name; returns each buffer's size by address.
 std::map<uint64_t, uint64_t> add_kmem_buffers(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
-                                              const KmemBuffers& kmem, ModelAnalysis& a) {
+                                              const KmemBuffers& kmem, CrashAnalysis& a) {
   const Kernel& k = objects.kernel();
   const Thread& panicking = a.threads.threads[*a.threads.crashed];
   const Backtrace& bt = a.backtraces[*a.threads.crashed];
@@ -218,7 +218,7 @@ std::map<uint64_t, uint64_t> add_kmem_buffers(TypedMemory& objects, const OsMode
   return sizes;
 }
 
-void add_threads(const Unwinder& unwinder, ModelAnalysis& a) {
+void add_threads(const Unwinder& unwinder, CrashAnalysis& a) {
   for (size_t i = 0; i < a.threads.threads.size(); ++i) {
     const Thread& t = a.threads.threads[i];
     a.backtraces.push_back(unwind(unwinder, t));
@@ -229,7 +229,7 @@ void add_threads(const Unwinder& unwinder, ModelAnalysis& a) {
   if (a.threads.crashed) a.facts.crashing = static_cast<int>(*a.threads.crashed);
 }
 
-void add_log(const OsModel& model, const std::optional<Result<KernelLog>>& log, ModelAnalysis& a) {
+void add_log(const OsModel& model, const std::optional<Result<KernelLog>>& log, CrashAnalysis& a) {
   if (log && *log) {
     if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines());
     a.facts.log = (*log)->lines();
@@ -238,14 +238,33 @@ void add_log(const OsModel& model, const std::optional<Result<KernelLog>>& log, 
   }
 }
 
+// The panicking thread, and every other thread that holds a freed buffer it used or an address
+// its panic message names.
+void add_threads_of_interest(CrashAnalysis& a) {
+  if (!a.threads.crashed) return;
+  a.crashing = &a.threads.threads[*a.threads.crashed];
+  a.crashing_bt = a.backtraces[*a.threads.crashed];
+  for (const auto& o : a.facts.objects) {
+    const bool named = o.place == rules::ObjectPlace::panic_message;
+    if (!o.free && !named) continue;
+    for (const auto& h : o.holders) {
+      if (static_cast<int>(h.thread) == a.facts.crashing) continue;
+      std::string what = named ? "holds " + hex(o.address) + ", which the panic message names"
+                               : "holds freed " + o.cache + " buffer " + hex(o.address);
+      a.other_threads.push_back({&a.threads.threads[h.thread], a.facts.threads[h.thread].pid, what + " (" + h.where + ")",
+                                 a.facts.threads[h.thread].functions});
+    }
+  }
+}
+
 }  // namespace
 
-ModelAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
+CrashAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
                                   const std::function<void(std::string_view)>& step) {
   auto at = [&](std::string_view what) {
     if (step) step(what);
   };
-  ModelAnalysis a;
+  CrashAnalysis a;
   a.facts.os = model.os;
   std::optional<Result<KernelLog>> log;  // read once: the panic facts, the summary and the rules' log
   if (model.log) log = read_log(objects, model);
@@ -277,6 +296,11 @@ ModelAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, co
   }
   add_frame_objects(objects, poison, model.os, a);  // after the allocator's: its objects know more
   find_holders(unwinder, a, sizes);
+  add_threads_of_interest(a);
+  // The panic string is the model's panic message, and its cause when the kernel says no other.
+  if (a.threads.panic_message) a.summary.panic_message.value = a.threads.panic_message;
+  if (!a.summary.panic_cause.value) a.summary.panic_cause.value = a.summary.panic_message.value;
+  if (log && *log) a.log = std::move(log->value());
   return a;
 }
 

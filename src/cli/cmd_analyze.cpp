@@ -3,9 +3,8 @@
 
 #include "commands.hpp"
 #include "progress.hpp"
-#include "coroner/analysis/linux_facts.hpp"
+#include "coroner/analysis/analyze.hpp"
 #include "coroner/report/analysis_report.hpp"
-#include "coroner/report/model_report.hpp"
 #include "coroner/report/info_report.hpp"
 
 namespace coroner::cli {
@@ -22,16 +21,8 @@ std::vector<rules::Rule> all_rules(const std::vector<std::string>& dirs) {
 }
 
 struct Analyzed {
-  Target typed;
-  std::optional<linux_kernel::KernelLog> log;
+  Target target;
   analysis::CrashAnalysis analysis;
-  std::optional<analysis::ModelAnalysis> model_analysis;  // a kernel of data/os/'s, not Linux
-
-  const rules::Facts& facts() const { return model_analysis ? model_analysis->facts : analysis.facts; }
-  report::AnalysisSummary summary(const std::string& dump) const {
-    if (model_analysis) return report::model_summary(*typed.model, *model_analysis, dump);
-    return report::linux_summary(analysis, dump, analysis.summary.release.value.value_or(""));
-  }
 };
 
 std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules::Rule>& rules,
@@ -39,19 +30,11 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
   Progress progress;
   auto a = std::make_unique<Analyzed>();
   progress.step("opening the dump and its debug info");
-  a->typed = open_target(dump);
-  auto step = [&](std::string_view what) { progress.step(what); };
-  if (a->typed.model) {
-    a->model_analysis = analysis::analyze_model_crash(*a->typed.objects, *a->typed.model, a->typed.poison, step);
-  } else {
-    progress.step("reading the kernel log");
-    if (auto l = linux_kernel::read_printk_log(*a->typed.kernel)) a->log.emplace(std::move(*l));
-    progress.step("reading the slab allocator");
-    linux_kernel::Slub* slub = slub_or_warn(a->typed);
-    a->analysis = analysis::analyze_crash(*a->typed.view, slub, a->typed.poison, a->log ? &*a->log : nullptr, step);
-  }
+  a->target = open_target(dump);
+  slub_or_warn(a->target);
+  a->analysis = analysis::analyze(a->target, [&](std::string_view what) { progress.step(what); });
   progress.step("evaluating " + std::to_string(rules.size()) + " rules");
-  verdicts = rules::evaluate(rules, a->facts());
+  verdicts = rules::evaluate(rules, a->analysis.facts);
   return a;
 }
 
@@ -78,7 +61,7 @@ void register_analyze(CLI::App& app) {
     auto rules = all_rules(args->rule_dirs);
     std::vector<rules::Verdict> verdicts;
     auto a = analyze(args->dump, rules, verdicts);
-    report::AnalysisInput in{a->summary(args->dump.dump), &verdicts};
+    report::AnalysisInput in{report::analysis_summary(a->analysis, args->dump.dump), &verdicts};
     std::string text = args->format == "json"       ? report::to_json_text(report::analysis_json(in)) + "\n"
                        : args->format == "markdown" ? report::analysis_markdown(in)
                                                     : report::analysis_text(in);
@@ -88,7 +71,7 @@ void register_analyze(CLI::App& app) {
       std::ofstream out(args->output);
       if (!(out << text)) fail(args->output + ": cannot write the report");
     }
-    print_warnings(a->typed);
+    print_warnings(a->target);
   });
 }
 

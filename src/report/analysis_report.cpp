@@ -74,15 +74,18 @@ std::string confidence_text(double c) {
 
 }  // namespace
 
-AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::string& dump, const std::string& release) {
+AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::string& dump) {
   AnalysisSummary s;
   s.dump = dump;
-  s.release = release;
+  s.os = a.summary.os;
+  s.release = a.summary.release.value.value_or("");
   s.panic = a.summary.panic_message.value.value_or("");
   s.cause = a.summary.panic_cause.value.value_or("");
   s.signature = a.signature;
   if (a.crashing) {
-    ReportThread t{static_cast<int64_t>(a.crashing->thread_id), a.crashing->comm, a.crashing->state, "", {}};
+    const bool in_facts = a.facts.crashing >= 0;
+    const int64_t pid = in_facts ? a.facts.threads[static_cast<size_t>(a.facts.crashing)].pid : static_cast<int64_t>(a.crashing->thread_id);
+    ReportThread t{pid, thread_name(*a.crashing), a.crashing->state, "", {}};
     if (a.crashing_bt) {
       for (const auto& f : a.crashing_bt->frames) {
         if (t.frames.size() >= kFramesShown) break;
@@ -93,7 +96,7 @@ AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::strin
   }
   if (a.fault) s.fault = a.fault->findings;
   s.facts = &a.facts;
-  for (const auto& t : a.other_threads) s.other_threads.push_back({static_cast<int64_t>(t.task->thread_id), t.task->comm, t.task->state, t.why, t.functions});
+  for (const auto& t : a.other_threads) s.other_threads.push_back({t.pid, thread_name(*t.thread), t.thread->state, t.why, t.functions});
   s.problems = a.problems;
   return s;
 }

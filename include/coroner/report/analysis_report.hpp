@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "coroner/analysis/linux_facts.hpp"
+#include "coroner/analysis/crash_analysis.hpp"
 #include "coroner/rules/rule_engine.hpp"
 
 namespace coroner::report {
@@ -35,8 +35,8 @@ struct AnalysisInput {
   const std::vector<rules::Verdict>* verdicts = nullptr;
 };
 
-// The summary of a Linux analysis.
-AnalysisSummary linux_summary(const analysis::CrashAnalysis& a, const std::string& dump, const std::string& release);
+// The summary of an analysis, on any kernel.
+AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::string& dump);
 
 nlohmann::ordered_json analysis_json(const AnalysisInput& in);
 std::string analysis_text(const AnalysisInput& in);
