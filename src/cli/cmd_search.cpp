@@ -39,6 +39,35 @@ void print_stack_hits(const std::vector<StackReference>& refs, bool json, uint64
   }
 }
 
+// Hits over all memory, named by virtual address (or only by physical address with --physical).
+void print_memory_hits(const linux_kernel::SearchResult& result, bool physical, bool json, uint64_t want, uint64_t mask) {
+  if (json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& h : result.hits) {
+      list.push_back({{"physical", hex(h.physical)},
+                      {"virtual", h.virtual_address ? nlohmann::ordered_json(hex(*h.virtual_address)) : nullptr},
+                      {"word", hex(h.word)}, {"where", h.where}});
+    }
+    std::cout << report::to_json_text({{"schema", "coroner.search"}, {"scope", physical ? "physical" : "kernel"},
+                                       {"value", hex(want)}, {"mask", hex(mask)}, {"total_hits", result.total_hits},
+                                       {"bytes_scanned", result.bytes_scanned},
+                                       {"bytes_unreadable", result.bytes_unreadable}, {"hits", list}})
+              << '\n';
+  } else {
+    for (const auto& h : result.hits) {
+      if (physical) std::cout << "phys " << hex_padded(h.physical) << ": " << hex_padded(h.word) << '\n';
+      else std::cout << hex_padded(h.virtual_address.value_or(0)) << ": " << hex_padded(h.word) << "  " << h.where
+                     << "  (phys " << hex(h.physical) << ")\n";
+    }
+    std::cerr << "coroner: " << result.total_hits << " hits in " << result.bytes_scanned / (1u << 20) << " MiB"
+              << (result.bytes_unreadable ? ", " + std::to_string(result.bytes_unreadable / (1u << 20)) +
+                                                " MiB not in the dump"
+                                          : "")
+              << (result.total_hits > result.hits.size() ? " (listing the first " + std::to_string(result.hits.size()) + ")" : "")
+              << '\n';
+  }
+}
+
 }  // namespace
 
 void register_search(CLI::App& app) {
@@ -51,11 +80,11 @@ void register_search(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("search", "every 8-byte word holding VALUE (under --mask): in all memory (default), "
-                                           "on task stacks, or by physical address");
+                                           "on every thread's stacks, or by physical address");
   add_dump_args(*cmd, args->dump, true);
   cmd->add_option("value", args->value, "a number or expression (0xdead000000000100, &init_task)")->required();
   cmd->add_option("--mask", args->mask, "only these bits must match (0xffffffffffff0000 finds a whole 64 KiB range)");
-  auto* stacks = cmd->add_flag("--stacks", args->stacks, "task stacks and CPU registers only, with task and frame");
+  auto* stacks = cmd->add_flag("--stacks", args->stacks, "thread stacks and CPU registers only, with thread and frame (every kernel)");
   auto* kernel = cmd->add_flag("--kernel", args->kernel, "all memory, named by kernel virtual address (the default)");
   auto* physical = cmd->add_flag("--physical", args->physical, "all memory, by physical address only (no naming)");
   stacks->excludes(kernel)->excludes(physical);
@@ -73,34 +102,9 @@ void register_search(CLI::App& app) {
       if (!refs) fail(refs.error().message);
       print_stack_hits(*refs, args->json, want, mask);
     } else {
-      linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the memory map (search --stacks works on every kernel)");
+      linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the memory map and its naming");
       linux_kernel::SearchRequest request{want, mask, args->limit, !args->physical};
-      auto result = linux_kernel::search_physical(view, request);
-      if (args->json) {
-        nlohmann::ordered_json list = nlohmann::ordered_json::array();
-        for (const auto& h : result.hits) {
-          list.push_back({{"physical", hex(h.physical)},
-                          {"virtual", h.virtual_address ? nlohmann::ordered_json(hex(*h.virtual_address)) : nullptr},
-                          {"word", hex(h.word)}, {"where", h.where}});
-        }
-        std::cout << report::to_json_text({{"schema", "coroner.search"}, {"scope", args->physical ? "physical" : "kernel"},
-                                           {"value", hex(want)}, {"mask", hex(mask)}, {"total_hits", result.total_hits},
-                                           {"bytes_scanned", result.bytes_scanned},
-                                           {"bytes_unreadable", result.bytes_unreadable}, {"hits", list}})
-                  << '\n';
-      } else {
-        for (const auto& h : result.hits) {
-          if (args->physical) std::cout << "phys " << hex_padded(h.physical) << ": " << hex_padded(h.word) << '\n';
-          else std::cout << hex_padded(h.virtual_address.value_or(0)) << ": " << hex_padded(h.word) << "  " << h.where
-                         << "  (phys " << hex(h.physical) << ")\n";
-        }
-        std::cerr << "coroner: " << result.total_hits << " hits in " << result.bytes_scanned / (1u << 20) << " MiB"
-                  << (result.bytes_unreadable ? ", " + std::to_string(result.bytes_unreadable / (1u << 20)) +
-                                                    " MiB not in the dump"
-                                              : "")
-                  << (result.total_hits > result.hits.size() ? " (listing the first " + std::to_string(result.hits.size()) + ")" : "")
-                  << '\n';
-      }
+      print_memory_hits(linux_kernel::search_physical(view, request), args->physical, args->json, want, mask);
     }
     print_warnings(typed);
   });

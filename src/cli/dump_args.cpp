@@ -76,7 +76,7 @@ linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, 
   if (typed.model) {
     fail(std::string(command) + ": " + typed.kernel->dump().path() + " holds a kernel described by " + typed.model->file + " (" +
          typed.model->os + "); " + std::string(needs) + " are read on Linux only. On this kernel use ps, bt, whatis, "
-         "whatthread, log, info, struct, print, list or analyze");
+         "whatthread, search --stacks, log, info, struct, print, list or analyze");
   }
   return *typed.view;
 }

@@ -102,6 +102,30 @@ TEST(Seed000Illumos, WhatthreadNamesBothThreadsLikeTheReport) {
   EXPECT_EQ(where["ksh"].rfind("frame #4 proc_exit+", 0), 0u) << where["ksh"];
 }
 
+// The Linux commands' schemas on an illumos kernel: `search --stacks` finds what whatthread finds,
+// and bt takes a process id (every thread of it) as well as a thread id or address.
+TEST(Seed000Illumos, OneSchemaPerCommandOnEveryKernel) {
+  auto w = coroner_json("seed-000", "whatthread", "0xffffd0576bff2800");
+  auto s = coroner_json("seed-000", "search", "0xffffd0576bff2800 --stacks");
+  EXPECT_EQ(s["scope"], "stacks");
+  ASSERT_EQ(s["hits"].size(), w["references"].size()) << s.dump(1);
+  for (size_t i = 0; i < s["hits"].size(); ++i) {
+    EXPECT_EQ(s["hits"][i]["location"], w["references"][i]["location"]);
+    EXPECT_EQ(s["hits"][i]["thread"]["address"], w["references"][i]["thread"]["address"]);
+  }
+  auto ps = coroner_json("seed-000", "ps");
+  EXPECT_EQ(ps["schema_version"], 2);
+  for (const auto& t : ps["threads"]) {
+    if (t["comm"] != "ksh") continue;
+    auto by_pid = coroner_json("seed-000", "bt", std::to_string(t["pid"].get<int>()));
+    auto by_tid = coroner_json("seed-000", "bt", std::to_string(t["tid"].get<uint64_t>()));
+    ASSERT_EQ(by_pid["backtraces"].size(), 1u) << by_pid.dump(1);
+    EXPECT_EQ(by_pid["backtraces"][0]["thread"]["address"], t["address"]);
+    EXPECT_EQ(by_tid["backtraces"][0]["thread"]["address"], t["address"]);
+    EXPECT_FALSE(by_tid["backtraces"][0]["panicking"].get<bool>());
+  }
+}
+
 TEST(Seed000Illumos, TheFreedHtableIsAsTheReportShowsIt) {
   std::string args = " " + kFixtures + "/seed-000.core -k " + kFixtures + "/seed-000 ";
   auto ht = run_command(std::string(CORONER_BINARY) + " print" + args + "'((htable_t *)0xffffd0576bff2800)->ht_valid_cnt'");
