@@ -29,9 +29,9 @@ std::vector<const Thread*> named_threads(const ThreadList& list, const std::stri
     fail("'" + word + "' is neither a thread id, a process id nor a thread address (0x...)");
   }
   if (word.starts_with("0x")) {
-    if (const Thread* t = list.by_address(n)) return {t};
-  } else if (const Thread* t = list.by_id(n)) {
-    return {t};
+    if (const Thread* at = list.by_address(n)) return {at};
+  } else if (const Thread* with_id = list.by_id(n)) {
+    return {with_id};
   } else {
     std::vector<const Thread*> process;
     for (const Thread& t : list.threads) {

@@ -41,7 +41,6 @@ void register_dis(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.dis)");
   cmd->callback([args] {
     auto typed = open_target(args->dump);
-    const linux_kernel::ModuleList* modules = typed.view ? &typed.view->modules() : nullptr;
     auto address = evaluate_address(*typed.objects, args->where);
     if (!address) fail(address.error().message);
     auto disassembler = x86_64::Disassembler::create(args->intel ? x86_64::Syntax::intel : x86_64::Syntax::att);
@@ -51,10 +50,9 @@ void register_dis(CLI::App& app) {
     size_t readable = code.readable_prefix();
     if (!readable) fail(hex(*address) + " is not in the dump: " + code.why_missing);
     auto instructions = disassembler->decode({code.data.data(), readable}, *address, args->count);
-    const Kernel& k = typed.objects->kernel();
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& in : instructions) {
-      std::string at = linux_kernel::locate_code(k, modules, in.address).text(in.address);
+      std::string at = typed.locate(in.address, false).text(in.address);
       if (args->json) {
         list.push_back({{"address", hex(in.address)}, {"symbol", at}, {"bytes", bytes_text(in.bytes)},
                         {"instruction", in.text()}});

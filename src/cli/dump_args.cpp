@@ -73,12 +73,9 @@ PoisonCatalog poison_catalog_or_fail(const std::vector<std::string>& files) {
 }
 
 linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, std::string_view needs) {
-  if (typed.model) {
-    fail(std::string(command) + ": " + typed.kernel->dump().path() + " holds a kernel described by " + typed.model->file + " (" +
-         typed.model->os + "); " + std::string(needs) + " are read on Linux only. On this kernel use ps, bt, whatis, "
-         "whatthread, search --stacks, log, info, struct, print, list or analyze");
-  }
-  return *typed.view;
+  auto view = typed.linux_structures(command, needs);
+  if (!view) fail(view.error().message);
+  return **view;
 }
 
 const ThreadList& threads_or_fail(Target& target) {

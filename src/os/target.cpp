@@ -119,6 +119,13 @@ CodeLocation Target::locate(uint64_t pc, bool return_address) {
   return view ? linux_kernel::locate_code(*kernel, &view->modules(), pc, return_address) : locate_in_image(*kernel, pc, return_address);
 }
 
+Result<linux_kernel::LinuxView*> Target::linux_structures(std::string_view command, std::string_view needs) {
+  if (view) return view.get();
+  return make_error(std::string(command) + ": " + kernel->dump().path() + " holds a kernel described by " + model->file + " (" +
+                    model->os + "); " + std::string(needs) + " are read on Linux only. On this kernel use ps, bt, whatis, "
+                    "whatthread, search --stacks, log, info, struct, print, list or analyze");
+}
+
 const Type* Target::thread_type() const {
   auto type = debug->find_type(model ? model->thread_type : "struct task_struct");
   return type ? strip_typedefs(*type) : nullptr;

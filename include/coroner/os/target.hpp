@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "coroner/debuginfo/debug_info.hpp"
@@ -59,6 +60,10 @@ struct Target {
   // The code at a run-time address, named from the vmlinux or (Linux) a module's symbols;
   // `return_address`: named as the call before it (%pB).
   CodeLocation locate(uint64_t pc, bool return_address);
+  // Linux's own structures, for what only they give (`needs`: "the slab caches", "the loaded
+  // modules"); on a model kernel, an error naming the kernel, what it lacks, and the commands that
+  // do work there: said in this one place.
+  Result<linux_kernel::LinuxView*> linux_structures(std::string_view command, std::string_view needs);
   // The type of a thread structure ("struct task_struct"), when the debug info names one.
   const Type* thread_type() const;
   // The kernel's log: Linux's printk ring, or the model's message buffer.
