@@ -8,6 +8,50 @@
 #include "coroner/target/list_walk.hpp"
 
 namespace coroner::cli {
+namespace {
+
+// A member of one entry, `-s comm`: read through the expression evaluator, which follows paths
+// (`se.vruntime`) and arrays as `print` does.
+Result<Value> member_of(TypedMemory& objects, const Type* container, uint64_t entry, const std::string& member) {
+  return evaluate(objects, "((" + type_name(container) + " *)" + hex(entry) + ")->" + member);
+}
+
+void print_json(TypedMemory& objects, const Type* container, const std::string& member, const WalkedList& walk,
+                const std::vector<std::string>& show) {
+  auto entries = nlohmann::ordered_json::array();
+  for (uint64_t e : walk.entries) {
+    nlohmann::ordered_json j{{"address", hex(e)}};
+    for (const auto& m : show) {
+      auto v = member_of(objects, container, e, m);
+      j[m] = v ? report::value_json(objects, *v) : nlohmann::ordered_json{{"error", v.error().message}};
+    }
+    entries.push_back(std::move(j));
+  }
+  nlohmann::ordered_json out{{"schema", "coroner.list"}, {"type", type_name(container)}, {"member", member},
+                             {"count", walk.entries.size()}, {"end", list_end_name(walk.end)}};
+  if (!walk.detail.empty()) out["detail"] = walk.detail;
+  out["entries"] = std::move(entries);
+  std::cout << report::to_json_text(out) << '\n';
+}
+
+void print_text(TypedMemory& objects, const Type* container, const WalkedList& walk, const std::vector<std::string>& show) {
+  for (uint64_t e : walk.entries) {
+    std::cout << hex_padded(e) << '\n';
+    for (const auto& m : show) {
+      auto v = member_of(objects, container, e, m);
+      std::cout << "  " << m << " = " << (v ? report::value_text(objects, *v) : "<" + v.error().message + ">") << '\n';
+    }
+  }
+}
+
+// START is a list head, not an entry, when asked (-H) or when its type says so.
+bool starts_at_head(const Value& start, bool asked) {
+  const Type* t = strip_typedefs(start.type);
+  if (t && t->kind == TypeKind::pointer) t = strip_typedefs(t->target);
+  return asked || (t && t->kind == TypeKind::structure && (t->name == "list_head" || t->name == "hlist_head"));
+}
+
+}  // namespace
 
 void register_list(CLI::App& app) {
   struct Args {
@@ -41,44 +85,13 @@ void register_list(CLI::App& app) {
     if (!container) fail(container.error().message);
     auto start_value = evaluate(objects, args->start);
     if (!start_value) fail(start_value.error().message);
-    const Type* start_type = strip_typedefs(start_value->type);
-    if (start_type && start_type->kind == TypeKind::pointer) start_type = strip_typedefs(start_type->target);
-    bool is_head = args->head || (start_type && start_type->kind == TypeKind::structure &&
-                                  (start_type->name == "list_head" || start_type->name == "hlist_head"));
     auto start = evaluate_address(objects, args->start);
     if (!start) fail(start.error().message);
-    ListRequest request{*container, args->member, *start, is_head, args->limit};
+    ListRequest request{*container, args->member, *start, starts_at_head(*start_value, args->head), args->limit};
     auto walk = walk_list(objects, request);
     if (!walk) fail(walk.error().message);
-
-    auto shown = [&](uint64_t entry, const std::string& member) -> Result<Value> {
-      return evaluate(objects, "((" + type_name(*container) + " *)" + hex(entry) + ")->" + member);
-    };
-    if (args->json) {
-      auto entries = nlohmann::ordered_json::array();
-      for (uint64_t e : walk->entries) {
-        nlohmann::ordered_json j{{"address", hex(e)}};
-        for (const auto& m : args->show) {
-          auto v = shown(e, m);
-          j[m] = v ? report::value_json(objects, *v) : nlohmann::ordered_json{{"error", v.error().message}};
-        }
-        entries.push_back(std::move(j));
-      }
-      nlohmann::ordered_json out{{"schema", "coroner.list"}, {"type", type_name(*container)},
-                                 {"member", args->member}, {"count", walk->entries.size()},
-                                 {"end", list_end_name(walk->end)}};
-      if (!walk->detail.empty()) out["detail"] = walk->detail;
-      out["entries"] = std::move(entries);
-      std::cout << report::to_json_text(out) << '\n';
-    } else {
-      for (uint64_t e : walk->entries) {
-        std::cout << hex_padded(e) << '\n';
-        for (const auto& m : args->show) {
-          auto v = shown(e, m);
-          std::cout << "  " << m << " = " << (v ? report::value_text(objects, *v) : "<" + v.error().message + ">") << '\n';
-        }
-      }
-    }
+    if (args->json) print_json(objects, *container, args->member, *walk, args->show);
+    else print_text(objects, *container, *walk, args->show);
     if (walk->end != ListEnd::back_at_start && walk->end != ListEnd::null_pointer) {
       std::cerr << "coroner: the walk stopped early (" << list_end_name(walk->end) << "): " << walk->detail << '\n';
     }

@@ -16,6 +16,44 @@ bool is_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// `struct [DUMP] TYPE [ADDR]`: with two words, the first is the dump when it is a file.
+struct StructWords {
+  std::string dump, type, address;
+};
+StructWords struct_words(const std::vector<std::string>& pos) {
+  StructWords w;
+  if (pos.size() == 3) w = {pos[0], pos[1], pos[2]};
+  else if (pos.size() == 2 && is_file(pos[0])) w = {pos[0], pos[1], ""};
+  else if (pos.size() == 2) w = {"", pos[0], pos[1]};
+  else w.type = pos[0];
+  if (!w.address.empty() && w.dump.empty()) {
+    std::cerr << "coroner: struct " << w.type << " " << w.address << ": an address needs a dump: coroner struct DUMP "
+              << w.type << " " << w.address << " -k VMLINUX\n";
+    throw CLI::RuntimeError(2);
+  }
+  return w;
+}
+
+// The object of type `t` at `address` in the dump, as crash's `struct TYPE ADDR` prints it.
+void print_object(Target& target, const Type* t, const std::string& address, int depth, bool offsets, bool json) {
+  TypedMemory& objects = *target.objects;
+  auto where = evaluate_address(objects, address);
+  if (!where) fail(where.error().message);
+  Value v = objects.lvalue(t, *where);
+  report::ValueFormat format;
+  format.depth = depth;
+  format.poison = &target.poison;
+  if (json) {
+    auto j = report::value_json(objects, v, format);
+    j["schema"] = "coroner.object";
+    std::cout << report::to_json_text(j) << '\n';
+  } else {
+    if (offsets) std::cout << report::layout_text(*target.debug, t);
+    std::cout << type_name(t) << " " << report::value_text(objects, v, format) << '\n';
+  }
+  print_warnings(target);
+}
+
 }  // namespace
 
 void register_struct(CLI::App& app) {
@@ -45,49 +83,19 @@ void register_struct(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.layout or coroner.object)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
   cmd->callback([args] {
-    auto& pos = args->positional;
-    // [DUMP] TYPE [ADDR]: with two words, the first is the dump when it is a file.
-    std::string dump, type, address;
-    if (pos.size() == 3) dump = pos[0], type = pos[1], address = pos[2];
-    else if (pos.size() == 2 && is_file(pos[0])) dump = pos[0], type = pos[1];
-    else if (pos.size() == 2) type = pos[0], address = pos[1];
-    else type = pos[0];
-    if (!address.empty() && dump.empty()) {
-      std::cerr << "coroner: struct " << type << " " << address << ": an address needs a dump: coroner struct DUMP "
-                << type << " " << address << " -k VMLINUX\n";
-      throw CLI::RuntimeError(2);
-    }
+    const StructWords words = struct_words(args->positional);
     Target target;
-    if (dump.empty()) {
+    if (words.dump.empty()) {
       target.debug = open_debug_info(args->vmlinux);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {
-      target = open_target({dump, args->vmlinux, args->module_dirs, args->poison_files});
+      target = open_target({words.dump, args->vmlinux, args->module_dirs, args->poison_files});
     }
-    DebugInfo* debug = target.debug.get();
-    auto t = debug->find_type(type);
+    auto t = target.debug->find_type(words.type);
     if (!t) fail(t.error().message);
-    if (address.empty()) {
-      if (args->json) std::cout << report::to_json_text(report::layout_json(*debug, *t)) << '\n';
-      else std::cout << report::layout_text(*debug, *t);
-      return;
-    }
-    TypedMemory& objects = *target.objects;
-    auto where = evaluate_address(objects, address);
-    if (!where) fail(where.error().message);
-    Value v = objects.lvalue(*t, *where);
-    report::ValueFormat format;
-    format.depth = args->depth;
-    format.poison = &target.poison;
-    if (args->json) {
-      auto j = report::value_json(objects, v, format);
-      j["schema"] = "coroner.object";
-      std::cout << report::to_json_text(j) << '\n';
-    } else {
-      if (args->offsets) std::cout << report::layout_text(*debug, *t);
-      std::cout << type_name(*t) << " " << report::value_text(objects, v, format) << '\n';
-    }
-    print_warnings(target);
+    if (!words.address.empty()) return print_object(target, *t, words.address, args->depth, args->offsets, args->json);
+    if (args->json) std::cout << report::to_json_text(report::layout_json(*target.debug, *t)) << '\n';
+    else std::cout << report::layout_text(*target.debug, *t);
   });
 }
 

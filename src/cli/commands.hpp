@@ -8,7 +8,6 @@
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/os/linux/linux_view.hpp"
 #include "coroner/os/linux/slub.hpp"
-#include "coroner/os/model/os_model.hpp"
 #include "coroner/os/target.hpp"
 #include "coroner/poison/poison_catalog.hpp"
 #include "coroner/target/kernel.hpp"
