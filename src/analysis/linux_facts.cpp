@@ -7,7 +7,6 @@
 #include <set>
 
 #include "coroner/format.hpp"
-#include "coroner/analysis/crash_signature.hpp"
 #include "coroner/analysis/object_fields.hpp"
 #include "coroner/analysis/object_index.hpp"
 #include "coroner/analysis/linux_objects.hpp"
@@ -49,13 +48,6 @@ std::vector<ThreadOfInterest> threads_of_interest(const rules::Facts& facts, con
     if (facts.threads[i].state == 'D') add(i, "in uninterruptible sleep (D)");
   }
   return out;
-}
-
-std::string signature(const CrashAnalysis& a) {
-  std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
-  std::vector<std::string> functions;
-  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  return crash_signature(cause, functions, linux_kernel::crash_machinery());
 }
 
 void add_panic_and_log(const Kernel& k, const KernelLog* log, CrashAnalysis& a) {
@@ -124,7 +116,6 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
   auto tasks = view.tasks();
   if (!tasks) {
     a.problems.push_back("tasks: " + tasks.error().message);
-    a.signature = signature(a);
     return a;
   }
   std::map<const Task*, size_t> thread_of;
@@ -141,7 +132,6 @@ CrashAnalysis analyze_crash(LinuxView& view, Slub* slub, const PoisonCatalog& po
   at("finding the threads that hold them");
   objects.find_holders();
   a.other_threads = threads_of_interest(a.facts, task_of);
-  a.signature = signature(a);
   return a;
 }
 

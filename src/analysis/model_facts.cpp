@@ -8,7 +8,6 @@
 #include <set>
 
 #include "coroner/arch/x86_64_paging.hpp"
-#include "coroner/analysis/crash_signature.hpp"
 #include "coroner/format.hpp"
 #include "coroner/os/model/kmem_buffers.hpp"
 #include "coroner/os/model/model_log.hpp"
@@ -175,13 +174,6 @@ void add_stack_addresses(CrashAnalysis& a) {
   }
 }
 
-std::string signature(const OsModel& model, const CrashAnalysis& a) {
-  std::string cause = a.summary.panic_cause.value.value_or(a.threads.panic_message.value_or(""));
-  std::vector<std::string> functions;
-  if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;
-  return crash_signature(cause, functions, model.panic_machinery);
-}
-
 // The allocator's buffers the panicking thread's stack points to, freed or not, typed through their
 // cache's name; returns each buffer's size by address.
 std::map<uint64_t, uint64_t> add_kmem_buffers(TypedMemory& objects, const OsModel& model, const PoisonCatalog& poison,
@@ -286,7 +278,6 @@ CrashAnalysis analyze_model_crash(TypedMemory& objects, const OsModel& model, co
   };
   add_log(model, log, a);
   add_named_objects(objects, poison, model.os, a);
-  a.signature = signature(model, a);
   std::map<uint64_t, uint64_t> sizes;
   auto kmem = KmemBuffers::read(objects, model);
   if (kmem && a.threads.crashed) {

@@ -126,6 +126,10 @@ Result<linux_kernel::LinuxView*> Target::linux_structures(std::string_view comma
                     "whatthread, search --stacks, log, info, struct, print, list or analyze");
 }
 
+const std::vector<std::string>& Target::crash_machinery() const {
+  return model ? model->panic_machinery : linux_kernel::crash_machinery();
+}
+
 const Type* Target::thread_type() const {
   auto type = debug->find_type(model ? model->thread_type : "struct task_struct");
   return type ? strip_typedefs(*type) : nullptr;

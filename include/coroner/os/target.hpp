@@ -64,6 +64,9 @@ struct Target {
   // modules"); on a model kernel, an error naming the kernel, what it lacks, and the commands that
   // do work there: said in this one place.
   Result<linux_kernel::LinuxView*> linux_structures(std::string_view command, std::string_view needs);
+  // The kernel's crash machinery, which a crash signature skips: Linux's panic() and entry code, a
+  // model's `panic_machinery` (a name, or a prefix ending in '*').
+  const std::vector<std::string>& crash_machinery() const;
   // The type of a thread structure ("struct task_struct"), when the debug info names one.
   const Type* thread_type() const;
   // The kernel's log: Linux's printk ring, or the model's message buffer.
