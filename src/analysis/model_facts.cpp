@@ -223,8 +223,8 @@ void add_threads(const Unwinder& unwinder, CrashAnalysis& a) {
 
 void add_log(const OsModel& model, const std::optional<Result<KernelLog>>& log, CrashAnalysis& a) {
   if (log && *log) {
-    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, (*log)->lines());
     a.facts.log = (*log)->lines();
+    if (!model.panic_log.empty()) a.facts.panic = panic_from_log(model, a.facts.log);
   } else if (log) {
     a.problems.push_back("message buffer: " + log->error().message);
   }

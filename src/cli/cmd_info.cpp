@@ -22,16 +22,11 @@ void register_info(CLI::App& app) {
       std::cout << (args->json ? report::to_json_text(report::user_core_json(d)) + "\n" : report::user_core_text(d));
       return;
     }
-    // Linux describes itself through VMCOREINFO and its log; a model kernel through its types.
-    std::optional<Target> typed;
-    auto summary = summary_without_types(*kernel);
-    if (!summary) {
-      typed.emplace(open_target(std::move(kernel), args->dump));
-      summary = typed->summary();
-    }
-    const Kernel& k = typed ? *typed->kernel : *kernel;
-    if (args->json) std::cout << report::to_json_text(report::info_json(k, *summary)) << '\n';
-    else std::cout << report::info_text(k, *summary);
+    DumpAnswers dump(std::move(kernel), args->dump);
+    auto summary = dump.answer(summary_without_types, [](Target& t) { return t.summary(); });
+    const Kernel& k = dump.kernel();
+    if (args->json) std::cout << report::to_json_text(report::info_json(k, summary)) << '\n';
+    else std::cout << report::info_text(k, summary);
     if (k.vmlinux_check().verdict == VmlinuxMatch::mismatch) throw CLI::RuntimeError(3);
   });
 }

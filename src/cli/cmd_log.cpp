@@ -19,19 +19,13 @@ void register_log(CLI::App& app) {
   cmd->callback([args] {
     auto kernel = open_kernel(args->dump);
     if (!kernel) throw CLI::RuntimeError(1);
-    // Linux's printk ring needs only the dump; a model kernel's buffer is read through its types.
-    std::optional<Target> typed;
-    auto log = log_without_types(*kernel);
-    if (!log) {
-      typed.emplace(open_target(std::move(kernel), args->dump));
-      log = typed->log();
-    }
-    const Kernel& k = typed ? *typed->kernel : *kernel;
-    if (!*log) fail(k.dump().path() + ": " + log->error().message);
-    const std::string os = typed ? typed->os() : "linux";
-    if (args->json) std::cout << report::to_json_text(report::log_json(os, **log)) << '\n';
-    else std::cout << report::log_text(**log, args->caller);
-    for (const auto& p : (*log)->problems) std::cerr << "coroner: warning: " << p << '\n';
+    DumpAnswers dump(std::move(kernel), args->dump);
+    auto log = dump.answer(log_without_types, [](Target& t) { return t.log(); });
+    const Kernel& k = dump.kernel();
+    if (!log) fail(k.dump().path() + ": " + log.error().message);
+    if (args->json) std::cout << report::to_json_text(report::log_json(kernel_os(k), *log)) << '\n';
+    else std::cout << report::log_text(*log, args->caller);
+    for (const auto& p : log->problems) std::cerr << "coroner: warning: " << p << '\n';
     print_warnings(k);
   });
 }

@@ -33,6 +33,26 @@ std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux);
 Target open_target(const DumpArgs& args);
 // The same, for a kernel already opened (`info` and `log` open one before they know they need types).
 Target open_target(std::unique_ptr<Kernel> kernel, const DumpArgs& args);
+// `info` and `log`: the dump answers by itself where the kernel allows it (Linux, through
+// VMCOREINFO) and is opened with its types only when it must be (a model kernel).
+class DumpAnswers {
+ public:
+  DumpAnswers(std::unique_ptr<Kernel> kernel, const DumpArgs& args) : kernel_(std::move(kernel)), args_(args) {}
+  const Kernel& kernel() const { return typed_ ? *typed_->kernel : *kernel_; }
+  // `untyped(kernel)` when it answers (not nullopt), else `typed(target)`.
+  template <class Untyped, class Typed>
+  auto answer(Untyped untyped, Typed typed) {
+    auto a = untyped(*kernel_);
+    if (a) return std::move(*a);
+    typed_.emplace(open_target(std::move(kernel_), args_));
+    return typed(*typed_);
+  }
+
+ private:
+  std::unique_ptr<Kernel> kernel_;
+  std::optional<Target> typed_;
+  const DumpArgs& args_;
+};
 // The slab allocator; null (after a warning on stderr) when unreadable.
 linux_kernel::Slub* slub_or_warn(Target& target);
 void add_poison_option(CLI::App& cmd, std::vector<std::string>& files);

@@ -16,6 +16,11 @@ const os_model::OsModel* os_model_of(const Kernel& kernel) {
   return os_model::detect_os_model([&](const std::string& s) { return symbols->find(s) != nullptr; });
 }
 
+std::string kernel_os(const Kernel& kernel) {
+  const os_model::OsModel* model = os_model_of(kernel);
+  return model ? model->os : "linux";
+}
+
 Result<PoisonCatalog> poison_catalog(const std::vector<std::string>& files) {
   PoisonCatalog catalog = PoisonCatalog::shipped();
   for (const auto& path : files) {

@@ -149,8 +149,7 @@ std::string backtrace_text(const Thread& t, const Backtrace& bt, bool crashed) {
   std::string stack;
   for (const Frame& f : bt.frames) {
     if (f.stack != stack && !f.stack.empty()) {
-      const bool own = f.stack == "task" || f.stack == "thread";  // Linux's and a model's name for a thread's own stack
-      if (!stack.empty() || !own) out += " --- <" + f.stack + " stack> ---\n";
+      if (!stack.empty() || !t.on_own_stack(f.sp)) out += " --- <" + f.stack + " stack> ---\n";
       stack = f.stack;
     }
     if (f.regs && f.level > 0) out += "    [exception RIP: " + f.where.text(f.pc) + "]\n" + regs_text(*f.regs, "    ");

@@ -31,6 +31,9 @@ struct TargetOptions {
   std::vector<std::string> poison_files;  // catalogs added to data/poison.yaml's
 };
 
+// Which kernel the dump holds: "linux", or the OS of the model whose symbols its vmlinux has.
+std::string kernel_os(const Kernel& kernel);
+
 struct Target {
   // Opens the dump and the vmlinux, refuses a vmlinux whose symbols do not match the dump (saying
   // how to check), and detects the kernel. `kernel`: a dump already opened (`info` and `log` open
@@ -46,7 +49,7 @@ struct Target {
   std::vector<std::string> warnings;              // the debug info's index problems
 
   // Which kernel: "linux", or the model's OS ("illumos", "freebsd"; "linux" for an old Linux).
-  std::string os() const { return model ? model->os : "linux"; }
+  std::string os() const { return kernel_os(*kernel); }
   // Every thread and CPU, read on first use, with the one that panicked; fails, saying why, when
   // no thread can be read.
   Result<const ThreadList*> threads();
