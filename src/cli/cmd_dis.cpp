@@ -91,7 +91,7 @@ void register_fault(CLI::App& app) {
     if (!fault) {
       std::cout << "pid " << t->thread_id << " (" << t->comm << ") crashed without a kernel-mode exception on its stack "
                 << "or an oops in the log at its registers (a panic() call, not an oops): nothing faulted\n";
-      print_warnings(view);
+      print_warnings(typed);
       return;
     }
     if (args->json) {
@@ -122,7 +122,7 @@ void register_fault(CLI::App& app) {
       }
       for (const auto& f : fault->findings) std::cout << "  " << f << '\n';
     }
-    print_warnings(view);
+    print_warnings(typed);
   });
 }
 

@@ -21,7 +21,7 @@ void register_mod(CLI::App& app) {
     const auto& modules = view.modules();
     if (args->json) std::cout << report::to_json_text(report::modules_json(modules, view.module_debug())) << '\n';
     else std::cout << report::modules_text(modules, view.module_debug());
-    print_warnings(view);
+    print_warnings(typed);
   });
 }
 

@@ -122,7 +122,7 @@ void register_scan(CLI::App& app) {
     auto result = scan_poison(view, slub_or_warn(typed), request);
     if (args->json) std::cout << report::to_json_text(to_json(view, result)) << '\n';
     else print_text(view, result);
-    print_warnings(view);
+    print_warnings(typed);
   });
 }
 

@@ -65,7 +65,6 @@ linux_kernel::LinuxView& linux_or_fail(Target& typed, std::string_view command, 
 const ThreadList& threads_or_fail(Target& target);
 // The kernel's warnings and the problems met on the way (unreadable tasks, modules, ORC tables),
 // on stderr.
-void print_warnings(linux_kernel::LinuxView& view);
 void print_warnings(const Kernel& kernel);
 void print_warnings(Target& target);
 

@@ -84,11 +84,6 @@ const ThreadList& threads_or_fail(Target& target) {
   return **threads;
 }
 
-void print_warnings(linux_kernel::LinuxView& view) {
-  for (const auto& p : view.problems()) std::cerr << "coroner: warning: " << p << '\n';
-  print_warnings(view.objects().kernel());
-}
-
 void print_warnings(Target& target) {
   for (const auto& p : target.problems()) std::cerr << "coroner: warning: " << p << '\n';
   print_warnings(*target.kernel);

@@ -285,19 +285,4 @@ Result<ThreadList> read_tasks(TypedMemory& objects) {
   return out;
 }
 
-const char* crash_state_name(char state) {
-  switch (state) {
-    case 'R': return "RU";
-    case 'S': return "IN";
-    case 'D': return "UN";
-    case 'T': return "ST";
-    case 't': return "TR";
-    case 'X': return "DE";
-    case 'Z': return "ZO";
-    case 'P': return "PA";
-    case 'I': return "ID";
-    default: return "??";
-  }
-}
-
 }  // namespace coroner::linux_kernel

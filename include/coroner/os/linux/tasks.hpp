@@ -24,7 +24,4 @@ Result<uint64_t> per_cpu_address(TypedMemory& objects, std::string_view symbol, 
 
 Result<ThreadList> read_tasks(TypedMemory& objects);
 
-// "RU", "IN", "UN", "ID"...: crash's abbreviations of a kernel state letter.
-const char* crash_state_name(char state);
-
 }  // namespace coroner::linux_kernel
