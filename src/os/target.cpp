@@ -1,5 +1,6 @@
 #include "coroner/os/target.hpp"
 
+#include "coroner/os/linux/kernel_summary.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/printk_log.hpp"
 #include "coroner/os/linux/whatis.hpp"
@@ -102,15 +103,20 @@ const Unwinder& Target::model_unwinder() {
   return *model_unwinder_;
 }
 
+const os_model::KmemBuffers* Target::kmem() {
+  if (!model) return nullptr;
+  if (!kmem_) kmem_ = os_model::KmemBuffers::read(*objects, *model);
+  return *kmem_ ? &**kmem_ : nullptr;
+}
+
 Identity Target::identify(uint64_t address) {
   Identity out;
   if (view) {
     out = linux_kernel::what_is(*view, slub(), address);
   } else {
-    if (!kmem_) kmem_ = os_model::KmemBuffers::read(*objects, *model);
     auto list = threads();
     static const ThreadList kNone;
-    out = os_model::what_is(model_unwinder(), list ? **list : kNone, *kmem_ ? &**kmem_ : nullptr, address);
+    out = os_model::what_is(model_unwinder(), list ? **list : kNone, kmem(), address);
     if (!list) out.problems.push_back(list.error().message);
   }
   if (auto word = kernel->read_u64(address & ~uint64_t{7})) {
@@ -118,6 +124,49 @@ Identity Target::identify(uint64_t address) {
     out.poison = poison.match_scalar(*word, 8, os());
   }
   return out;
+}
+
+CrashAccount Target::crash_account(const Result<KernelLog>& log) {
+  CrashAccount out;
+  const KernelLog* read = log ? &*log : nullptr;
+  if (view) {
+    out.summary = linux_kernel::summarize(*kernel, read);
+    if (out.summary.panic_message.value) out.panic.push_back(*out.summary.panic_message.value);
+    if (out.summary.panic_cause.value) out.panic.push_back(*out.summary.panic_cause.value);
+    return out;
+  }
+  out.summary = os_model::summarize_model(*objects, *model, &log);
+  if (!log && model->log) out.problems.push_back("message buffer: " + log.error().message);
+  if (!model->panic_log.empty()) {
+    if (read) out.panic = os_model::panic_from_log(*model, read->lines());
+  } else if (out.summary.panic_message.value) {
+    out.panic.push_back(*out.summary.panic_message.value);
+  }
+  // A model's panic string is its cause too when the kernel says no other.
+  if (!out.summary.panic_cause.value) out.summary.panic_cause.value = out.summary.panic_message.value;
+  return out;
+}
+
+std::optional<Allocation> Target::allocation_at(uint64_t address, bool history) {
+  if (linux_kernel::Slub* s = slub()) {
+    if (!jiffies_) jiffies_.emplace(*kernel);
+    return linux_kernel::slab_allocation(*s, *jiffies_, address, history);
+  }
+  const os_model::KmemBuffers* buffers = kmem();
+  if (!buffers) return std::nullopt;
+  auto b = buffers->buffer_at(address);
+  if (!b) return std::nullopt;
+  return os_model::as_allocation(*b);
+}
+
+std::optional<linux_kernel::FaultExplanation> Target::explain_fault(const Backtrace& bt, const KernelLog* log) {
+  if (!view) return std::nullopt;
+  return linux_kernel::explain_fault(*view, slub(), poison, bt, log);
+}
+
+SlotPlace Target::place_on_stack(const Thread& thread, const Backtrace& bt, uint64_t location) const {
+  if (view) return linux_kernel::place_on_stack(bt, thread, location);
+  return os_model::place_on_stack(thread, bt, location);
 }
 
 CodeLocation Target::locate(uint64_t pc, bool return_address) {

@@ -47,6 +47,15 @@ std::string thread_label(const Thread& t) {
   return hex(t.address) + " (" + thread_name(t) + ", pid " + std::to_string(t.process_id) + ")";
 }
 
+int64_t named_pid(const ThreadList& threads, const Thread& t) {
+  return threads.naming == ThreadNaming::thread_id ? static_cast<int64_t>(t.thread_id) : t.process_id;
+}
+
+std::string evidence_label(const ThreadList& threads, const Thread& t) {
+  if (threads.naming == ThreadNaming::process_id) return thread_label(t);
+  return "pid " + std::to_string(t.thread_id) + " (" + t.comm + ")";
+}
+
 std::string thread_label(const ThreadList& threads, uint64_t address) {
   for (const auto& t : threads.threads) {
     if (t.address == address) return thread_label(t);

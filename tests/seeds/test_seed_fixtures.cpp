@@ -514,6 +514,13 @@ TEST(Seed003Linux, TheHungVariantAndTheLiveFrameNearMissGetTheirOwnVerdicts) {
     if (t["state"] == "D") blocked += t["comm"].get<std::string>() + " ";
   }
   EXPECT_EQ(blocked, "ext4lazyinit jbd2/sdb1-8 flush-8:16 ");
+  // The one analysis names the blocked threads on a model kernel as on Linux, by the pid the
+  // kernel's messages use.
+  std::string asleep;
+  for (const auto& t : hung["other_threads"]) {
+    if (t["why"] == "in uninterruptible sleep (D)") asleep += t["comm"].get<std::string>() + "/" + std::to_string(t["pid"].get<int>()) + " ";
+  }
+  EXPECT_EQ(asleep, "ext4lazyinit/1931 jbd2/sdb1-8/1402 flush-8:16/1510 ") << hung["other_threads"].dump(1);
   // Interrupted inside blkdev_issue_zeroout(): the completion's frame is live, the lock's bad
   // magic is the same, and the dead-frame rule stays silent.
   auto live = analyze("seed-003-near-miss-live");

@@ -21,7 +21,7 @@ namespace coroner::analysis {
 // crashing thread was using (mdb's ::whatthread on it), or it sleeps uninterruptibly.
 struct ThreadOfInterest {
   const Thread* thread = nullptr;
-  int64_t pid = 0;  // as the facts give it: Linux's task pid, a model's process id
+  int64_t pid = 0;  // as the facts give it: the id its kernel names it by (named_pid)
   std::string why;
   std::vector<std::string> functions;  // its innermost frames
 };
@@ -35,9 +35,9 @@ struct CrashAnalysis {
   std::string signature;  // analysis::crash_signature's, past the kernel's crash machinery
   std::vector<ThreadOfInterest> other_threads;
   std::vector<std::string> problems;
-  // What the gatherer read and the answers point into, kept with them: a model kernel's threads
-  // and their backtraces (Linux keeps its own in the LinuxView), the log.
-  ThreadList threads;
+  // What the gatherer read and the answers point into, kept with them: every thread's backtrace
+  // (in the order of the target's threads, which `crashing` and the threads of interest point
+  // into), the log.
   std::vector<Backtrace> backtraces;
   std::optional<KernelLog> log;
 };

@@ -11,9 +11,12 @@
 #include <vector>
 
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/os/allocation.hpp"
 #include "coroner/os/identity.hpp"
+#include "coroner/os/linux/fault.hpp"
 #include "coroner/os/linux/kernel_summary.hpp"
 #include "coroner/os/linux/linux_view.hpp"
+#include "coroner/os/linux/slab_allocation.hpp"
 #include "coroner/os/linux/slub.hpp"
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/poison/poison_catalog.hpp"
@@ -33,6 +36,14 @@ struct TargetOptions {
 
 // Which kernel the dump holds: "linux", or the OS of the model whose symbols its vmlinux has.
 std::string kernel_os(const Kernel& kernel);
+
+// What the kernel says about its crash, as analyze takes it: the summary, the panic texts the
+// rules match, and what could not be read.
+struct CrashAccount {
+  linux_kernel::KernelSummary summary;
+  std::vector<std::string> panic;
+  std::vector<std::string> problems;
+};
 
 struct Target {
   // Opens the dump and the vmlinux, refuses a vmlinux whose symbols do not match the dump (saying
@@ -76,6 +87,18 @@ struct Target {
   Result<KernelLog> log() const;
   // What the kernel says about itself: release, CPUs, the panic.
   linux_kernel::KernelSummary summary() const;
+  // The crash as the kernel tells it, from its variables and `log` (read once by the caller).
+  CrashAccount crash_account(const Result<KernelLog>& log);
+  // The allocator's object `address` is in, with its last allocation and free when `history`:
+  // SLUB's object for any address inside it (its page says which slab), a kmem buffer for its
+  // start (its buftag vouches for it). nullopt when it is in none, or the allocator is unreadable.
+  std::optional<Allocation> allocation_at(uint64_t address, bool history = false);
+  // Where and why the kernel faulted, from the crashing thread's backtrace: an exception's
+  // registers and the code they ran (Linux). nullopt without an exception, or on a kernel
+  // coroner has no fault reader for (a model's).
+  std::optional<linux_kernel::FaultExplanation> explain_fault(const Backtrace& bt, const KernelLog* log);
+  // Where a word of the thread's own stack sits among the frames of `bt`, its backtrace.
+  SlotPlace place_on_stack(const Thread& thread, const Backtrace& bt, uint64_t location) const;
   // What was met on the way (unreadable tasks, modules, ORC tables), for the user.
   std::vector<std::string> problems() const;
 
@@ -88,6 +111,8 @@ struct Target {
   std::optional<Result<ThreadList>> model_threads_;
   std::unique_ptr<Unwinder> model_unwinder_;
   std::optional<std::optional<os_model::KmemBuffers>> kmem_;  // a model's allocator, read on first use
+  std::optional<linux_kernel::JiffyClock> jiffies_;            // SLUB's tracks' clock, read on first use
+  const os_model::KmemBuffers* kmem();
   const Unwinder& model_unwinder();  // a model kernel's, made on first use
 };
 

@@ -22,6 +22,10 @@ struct Cpu {
   std::vector<StackRange> stacks;     // interrupt and exception stacks ("IRQ", "NMI", "DF", ...)
 };
 
+// Which id the kernel's messages and its engineers name a thread by: Linux's per-task pid (a
+// Thread's thread_id), or, on kernels that number threads inside processes, the process's id.
+enum class ThreadNaming { thread_id, process_id };
+
 struct ThreadList {
   std::vector<Thread> threads;  // Linux: idle tasks by CPU, then processes and their threads in list order
   std::vector<Cpu> cpus;
@@ -30,6 +34,7 @@ struct ThreadList {
   std::optional<std::string> panic_message;  // what the kernel's own panic variable or log says
   uint64_t thread_size = 0;            // bytes of a thread's stack, when the kernel fixes one
   std::vector<std::string> problems;   // what could not be read, and where
+  ThreadNaming naming = ThreadNaming::thread_id;
 
   // The thread with this id (Linux's pid), a CPU's idle thread last.
   const Thread* by_id(uint64_t id) const;
@@ -48,6 +53,11 @@ struct ThreadList {
 std::string thread_name(const Thread& thread);
 // "0xffffd033e590a400 (sh/1, pid 101)".
 std::string thread_label(const Thread& thread);
+// The pid the thread is named by, as `threads.naming` says.
+int64_t named_pid(const ThreadList& threads, const Thread& thread);
+// How analysis names a thread in its evidence: "pid 7 (ext4lazyinit)" where threads are named by
+// their own pid (Linux), thread_label's address and process id where they are not.
+std::string evidence_label(const ThreadList& threads, const Thread& thread);
 // The label of the thread at `address`, or the address and that no thread on the list is there.
 std::string thread_label(const ThreadList& threads, uint64_t address);
 

@@ -119,4 +119,21 @@ std::optional<KmemBuffer> KmemBuffers::buffer_containing(uint64_t address) const
   return std::nullopt;
 }
 
+Allocation as_allocation(const KmemBuffer& b) {
+  Allocation a;
+  a.start = b.address;
+  a.size = b.size;
+  a.cache = b.cache;
+  a.free = b.free;
+  a.audit = "kmem audit";
+  if (b.audit) {
+    AllocatorEvent e;
+    e.thread = b.audit->thread;
+    if (!b.audit->stack.empty()) e.caller = b.audit->stack.front();
+    e.when = b.audit->timestamp;
+    (b.free ? a.freed : a.allocated) = e;
+  }
+  return a;
+}
+
 }  // namespace coroner::os_model

@@ -149,6 +149,7 @@ void apply_cpu_registers(Evaluator& eval, const Kernel& kernel, const OsModel& m
 
 ThreadList read_threads(TypedMemory& objects, const OsModel& m, const Result<KernelLog>* log, size_t limit) {
   ThreadList out;
+  out.naming = ThreadNaming::process_id;  // a model kernel's threads live in processes, named by their pid
   Evaluator eval(objects);
   std::vector<uint64_t> addresses;
   auto first_of = [&](Result<uint64_t> n, const std::string& what) -> uint64_t {

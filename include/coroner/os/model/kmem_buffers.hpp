@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "coroner/os/allocation.hpp"
 #include "coroner/os/model/os_model.hpp"
 #include "coroner/target/object.hpp"
 
@@ -28,6 +29,9 @@ struct KmemBuffer {
   uint64_t bufctl = 0;
   std::optional<KmemAudit> audit;  // when the bufctl is an audit record naming this buffer and cache
 };
+
+// The buffer as an allocation; its audit record, when it has one, is its last allocation or free.
+Allocation as_allocation(const KmemBuffer& buffer);
 
 class KmemBuffers {
  public:
