@@ -89,7 +89,7 @@ void register_struct(CLI::App& app) {
       target.debug = open_debug_info(args->vmlinux);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {
-      target = open_target({words.dump, args->vmlinux, args->module_dirs, args->poison_files});
+      target = open_target({words.dump, args->vmlinux, args->module_dirs, args->poison_files, {}});
     }
     auto t = target.debug->find_type(words.type);
     if (!t) fail(t.error().message);

@@ -20,8 +20,12 @@ struct DumpArgs {
   std::string vmlinux;
   std::vector<std::string> module_dirs;  // --modules: where the loaded modules' .ko files are
   std::vector<std::string> poison_files;  // --poison: catalogs added to data/poison.yaml's
+  std::vector<std::string> debug_dirs;    // --debug-dir: where to look for the vmlinux when -k is not given
 };
-void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required);
+// Where the vmlinux is looked for when -k is not given, with a progress line for a download.
+DebugSearch debug_search(const DumpArgs& args);
+// `with_types`: the command reads the kernel's types (it takes --poison and --modules too).
+void add_dump_args(CLI::App& cmd, DumpArgs& args, bool with_types);
 // Opens the dump; on failure prints the error and returns nullptr.
 std::unique_ptr<Kernel> open_kernel(const DumpArgs& args);
 

@@ -1,26 +1,46 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "progress.hpp"
 
 namespace coroner::cli {
 
-void add_dump_args(CLI::App& cmd, DumpArgs& args, bool vmlinux_required) {
+void add_dump_args(CLI::App& cmd, DumpArgs& args, bool with_types) {
   cmd.add_option("dump", args.dump, "crash dump: ELF vmcore, kdump-compressed or makedumpfile flattened")
       ->required();
-  auto* v = cmd.add_option("--vmlinux,-k", args.vmlinux, "the kernel's vmlinux with symbols (Debian: linux-image-*-dbg)");
-  if (!vmlinux_required) return;
-  v->required();
+  cmd.add_option("--vmlinux,-k", args.vmlinux,
+                 "the kernel's vmlinux with symbols (Debian: linux-image-*-dbg); without it, the dump's own is looked "
+                 "for by its build-id and release under --debug-dir, CORONER_DEBUG_PATH and /usr/lib/debug, then on "
+                 "the debuginfod servers DEBUGINFOD_URLS names");
+  cmd.add_option("--debug-dir", args.debug_dirs,
+                 "a directory laid out like /usr/lib/debug (.build-id/, boot/vmlinux-RELEASE, lib/modules/RELEASE/) "
+                 "to look for the vmlinux and the modules' debug files in; repeatable")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingDirectory);
+  if (!with_types) return;
   add_poison_option(cmd, args.poison_files);
   cmd.add_option("--modules", args.module_dirs,
                  "a directory of the loaded modules' .ko files with debug info, searched recursively "
-                 "(Debian: /usr/lib/debug/lib/modules/RELEASE); repeatable")
+                 "(Debian: /usr/lib/debug/lib/modules/RELEASE, the default when it exists); repeatable")
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
 }
 
+DebugSearch debug_search(const DumpArgs& args) {
+  DebugSearch search{args.debug_dirs, true, {}};
+  if (Progress::stderr_is_terminal()) {
+    search.progress = [](long done, long total) {
+      std::cerr << "\rcoroner: debuginfod: " << done / (1 << 20) << (total > 0 ? " of " + std::to_string(total / (1 << 20)) : "")
+                << " MiB" << std::flush;
+    };
+  }
+  return search;
+}
+
 std::unique_ptr<Kernel> open_kernel(const DumpArgs& args) {
-  KernelOpenOptions options{args.dump, std::nullopt};
+  KernelOpenOptions options{args.dump, std::nullopt, std::nullopt};
   if (!args.vmlinux.empty()) options.vmlinux_path = args.vmlinux;
+  else options.find_vmlinux = debug_search(args);
   auto kernel = Kernel::open(options);
   if (!kernel) {
     std::cerr << "coroner: " << kernel.error().message << '\n';
@@ -47,7 +67,7 @@ void fail(const std::string& message) {
 Target open_target(const DumpArgs& args) { return open_target(nullptr, args); }
 
 Target open_target(std::unique_ptr<Kernel> kernel, const DumpArgs& args) {
-  auto target = Target::open({args.dump, args.vmlinux, args.module_dirs, args.poison_files}, std::move(kernel));
+  auto target = Target::open({args.dump, args.vmlinux, args.module_dirs, args.poison_files, debug_search(args)}, std::move(kernel));
   if (!target) fail(target.error().message);
   for (const auto& p : target->warnings) std::cerr << "coroner: warning: " << p << '\n';
   return std::move(*target);

@@ -86,8 +86,11 @@ Status ElfSymbols::load_symbols() {
   return ok_status();
 }
 
-void ElfSymbols::load_build_id() {
-  for (Elf_Scn* scn = elf_nextscn(elf_, nullptr); scn; scn = elf_nextscn(elf_, scn)) {
+namespace {
+
+// The GNU build-id note's bytes in hex; empty when the file has none.
+std::string gnu_build_id(Elf* elf) {
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE) continue;
     Elf_Data* data = elf_getdata(scn, nullptr);
@@ -97,15 +100,32 @@ void ElfSymbols::load_build_id() {
     while ((pos = gelf_getnote(data, pos, &nhdr, &name_at, &desc_at)) > 0) {
       const char* base = static_cast<const char*>(data->d_buf);
       if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 && std::memcmp(base + name_at, "GNU", 4) == 0) {
+        std::string out;
         for (size_t i = 0; i < nhdr.n_descsz; ++i) {
           char buf[3];
           std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(base[desc_at + i]));
-          build_id_ += buf;
+          out += buf;
         }
-        return;
+        return out;
       }
     }
   }
+  return "";
+}
+
+}  // namespace
+
+void ElfSymbols::load_build_id() { build_id_ = gnu_build_id(elf_); }
+
+std::string elf_build_id(const std::string& path) {
+  elf_version(EV_CURRENT);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  std::string id = elf && elf_kind(elf) == ELF_K_ELF ? gnu_build_id(elf) : "";
+  if (elf) elf_end(elf);
+  ::close(fd);
+  return id;
 }
 
 const Symbol* ElfSymbols::find(std::string_view name) const {

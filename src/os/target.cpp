@@ -32,21 +32,43 @@ Result<PoisonCatalog> poison_catalog(const std::vector<std::string>& files) {
   return catalog;
 }
 
+namespace {
+
+// Why there are no symbols: none given and none found (where it looked), or the one given or
+// found does not match the dump.
+Error no_symbols(const TargetOptions& options, const Kernel& kernel) {
+  const VmlinuxCheck& check = kernel.vmlinux_check();
+  if (check.path.empty()) {
+    std::string release(kernel.vmcoreinfo().osrelease().value_or(""));
+    std::string build_id(kernel.vmcoreinfo().build_id().value_or(""));
+    std::string looked;
+    for (const auto& t : check.tried) looked += "\n  " + t;
+    return make_error("no vmlinux for " + options.dump + " (build-id " + (build_id.empty() ? "unknown" : build_id) +
+                      ", release " + (release.empty() ? "unknown" : release) + "): none given with -k, and none found:" +
+                      looked + "\nInstall the kernel's debug package (Debian: linux-image-" +
+                      (release.empty() ? "RELEASE" : release) +
+                      "-dbg), point --debug-dir or CORONER_DEBUG_PATH at a directory laid out like /usr/lib/debug, set "
+                      "DEBUGINFOD_URLS to a debuginfod server, or give -k VMLINUX");
+  }
+  return make_error(check.path + " does not match " + options.dump + ": " + check.detail + "\n(run `coroner info` for details)");
+}
+
+}  // namespace
+
 Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel> kernel) {
   Target t;
   if (!kernel) {
-    KernelOpenOptions open{options.dump, std::nullopt};
+    KernelOpenOptions open{options.dump, std::nullopt, std::nullopt};
     if (!options.vmlinux.empty()) open.vmlinux_path = options.vmlinux;
+    else open.find_vmlinux = options.search;
     auto opened = Kernel::open(open);
     if (!opened) return opened.error();
     kernel = std::move(*opened);
   }
   t.kernel = std::move(kernel);
-  if (!t.kernel->symbols()) {
-    return make_error(options.vmlinux + " does not match " + options.dump + ": " + t.kernel->vmlinux_check().detail +
-                      "\n(run `coroner info` for details)");
-  }
-  auto debug = DebugInfo::open(options.vmlinux);
+  if (!t.kernel->symbols()) return no_symbols(options, *t.kernel);
+  const std::string& vmlinux = t.kernel->vmlinux_check().path;
+  auto debug = DebugInfo::open(vmlinux);
   if (!debug) return debug.error();
   t.debug = std::move(*debug);
   t.warnings = t.debug->index().problems();
@@ -54,7 +76,9 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
   t.model = os_model_of(*t.kernel);
   if (!t.model) {
     t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
-    t.view->load_module_debug(options.module_dirs);
+    std::vector<std::string> modules = options.module_dirs;
+    if (modules.empty()) modules = module_debug_directories(std::string(t.kernel->vmcoreinfo().osrelease().value_or("")), options.search);
+    t.view->load_module_debug(modules);
   }
   auto poison = poison_catalog(options.poison_files);
   if (!poison) return poison.error();

@@ -62,7 +62,10 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
                   {"method", v.method},
                   {"dump_build_id", v.dump_build_id},
                   {"vmlinux_build_id", v.vmlinux_build_id},
-                  {"detail", v.detail}};
+                  {"detail", v.detail},
+                  {"path", v.path.empty() ? json(nullptr) : json(v.path)},
+                  {"found_by", v.path.empty() || v.found_by.empty() ? json(nullptr) : json(v.found_by)},
+                  {"looked_in", v.tried}};
   json crash_time = sourced(s.crash_time);
   if (s.crash_time.value) crash_time["utc"] = utc_time(*s.crash_time.value);
   return json{{"schema", "coroner.info"},
@@ -121,7 +124,11 @@ std::string info_text(const Kernel& k, const linux_kernel::KernelSummary& s) {
   std::string vm = vmlinux_match_name(v.verdict);
   if (!v.method.empty()) vm += " (by " + v.method + ")";
   if (v.verdict == VmlinuxMatch::mismatch) vm += ": " + v.detail;
+  if (!v.path.empty()) vm += ", " + v.path + (v.found_by.empty() ? " (given)" : " (found by " + v.found_by + ")");
   row("VMLINUX", vm);
+  if (v.path.empty()) {
+    for (const auto& t : v.tried) o << "   looked in: " << t << '\n';
+  }
   for (const auto& w : s.warnings) o << "warning: " << w << '\n';
   return o.str();
 }

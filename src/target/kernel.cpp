@@ -27,16 +27,31 @@ const char* vmlinux_match_name(VmlinuxMatch m) {
 Result<std::unique_ptr<Kernel>> Kernel::open(const KernelOpenOptions& options) {
   auto dump = open_dump(options.dump_path);
   if (!dump) return dump.error();
-  return open(std::move(*dump), options.vmlinux_path);
+  return open(std::move(*dump), options.vmlinux_path, options.find_vmlinux);
 }
 
 Result<std::unique_ptr<Kernel>> Kernel::open(std::unique_ptr<Dump> dump,
-                                             const std::optional<std::string>& vmlinux_path) {
+                                             const std::optional<std::string>& given,
+                                             const std::optional<DebugSearch>& find_vmlinux) {
   std::unique_ptr<Kernel> k(new Kernel());
   k->dump_ = std::move(dump);
   k->vmcoreinfo_ = VmcoreInfo(k->dump_->notes().vmcoreinfo);
   for (const auto& p : k->dump_->notes().problems) k->warnings_.push_back(p);
+  std::optional<std::string> vmlinux_path = given;
+  if (!vmlinux_path && find_vmlinux) {
+    // The dump names its kernel's build-id and release in VMCOREINFO; a dump without them
+    // (a model kernel's) finds nothing.
+    std::string build_id(k->vmcoreinfo_.build_id().value_or(""));
+    std::string release(k->vmcoreinfo_.osrelease().value_or(""));
+    DebugLookup lookup = locate_vmlinux(build_id, release, *find_vmlinux);
+    k->vmlinux_check_.tried = std::move(lookup.tried);
+    if (lookup.found) {
+      vmlinux_path = lookup.found->path;
+      k->vmlinux_check_.found_by = lookup.found->how;
+    }
+  }
   if (vmlinux_path) {
+    k->vmlinux_check_.path = *vmlinux_path;
     auto syms = ElfSymbols::open(*vmlinux_path);
     if (!syms) return syms.error();
     k->symbols_ = std::move(*syms);
@@ -153,9 +168,9 @@ std::optional<std::pair<const Symbol*, std::string>> Kernel::banner_from_dump() 
 
 void Kernel::check_vmlinux() {
   VmlinuxCheck& c = vmlinux_check_;
+  c.dump_build_id = std::string(vmcoreinfo_.build_id().value_or(""));
   if (!symbols_) return;
   c.vmlinux_build_id = symbols_->build_id();
-  c.dump_build_id = std::string(vmcoreinfo_.build_id().value_or(""));
   auto fail = [&](std::string detail) {
     c.verdict = VmlinuxMatch::mismatch;
     c.detail = std::move(detail) + ". Symbols from " + symbols_->path() +

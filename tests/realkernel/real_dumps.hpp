@@ -113,7 +113,7 @@ struct OpenedDump {
 inline OpenedDump open_dump_in(const std::string& dir, const std::string& scenario, const std::string& file,
                                DebugInfo& debug) {
   OpenedDump o;
-  auto k = Kernel::open({dir + "/" + scenario + "/" + file, dir + "/kernel/vmlinux"});
+  auto k = Kernel::open({dir + "/" + scenario + "/" + file, dir + "/kernel/vmlinux", std::nullopt});
   EXPECT_TRUE(k.ok()) << (k ? "" : k.error().message);
   if (!k) return o;
   o.kernel = std::move(*k);

@@ -38,7 +38,7 @@ struct Opened {
 };
 
 Opened open(const std::string& dump, bool with_vmlinux = true) {
-  KernelOpenOptions o{dump, std::nullopt};
+  KernelOpenOptions o{dump, std::nullopt, std::nullopt};
   if (with_vmlinux) o.vmlinux_path = dumps_dir() + "/kernel/vmlinux";
   auto k = Kernel::open(o);
   if (!k) throw std::runtime_error(k.error().message);
@@ -233,7 +233,7 @@ TEST(RealDumpCli, WrongVmlinuxOnARealDumpIsAMismatchNotGarbage) {
 // tables from the CPU state, the vmlinux checked by linux_banner.
 TEST(RealDumpWithoutVmcoreinfo, LayoutFromTheIdtAgreesWithCrashAndTheKernel) {
   std::string dir = dumps_dir() + "/novmcoreinfo-kaslr";
-  KernelOpenOptions opt{dir + "/vmcore.kdump-zlib", dumps_dir() + "/kernel/vmlinux"};
+  KernelOpenOptions opt{dir + "/vmcore.kdump-zlib", dumps_dir() + "/kernel/vmlinux", std::nullopt};
   auto k = Kernel::open(opt);
   ASSERT_TRUE(k) << k.error().message;
   const Kernel& kernel = **k;
@@ -273,7 +273,7 @@ TEST_P(LogOnEveryKernel, HoldsEveryLineTheConsolePrinted) {
   if (dir.empty()) GTEST_SKIP() << "no dumps of linux-image-" << GetParam() << " were made (CORONER_KERNELS)";
   for (const char* scenario : {"sysrq-kaslr", "kdump-kaslr", "slub-uaf"}) {
     SCOPED_TRACE(scenario);
-    KernelOpenOptions options{dir + "/" + scenario + "/vmcore.kdump-zlib", dir + "/kernel/vmlinux"};
+    KernelOpenOptions options{dir + "/" + scenario + "/vmcore.kdump-zlib", dir + "/kernel/vmlinux", std::nullopt};
     auto k = Kernel::open(options);
     ASSERT_TRUE(k) << k.error().message;
     auto log = read_printk_log(**k);

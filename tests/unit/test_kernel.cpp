@@ -33,7 +33,7 @@ Bytes kdump_of(SK& k, const KdumpOptions& o = {}) {
 }
 
 std::unique_ptr<Kernel> open_kernel(const TempFile& f, const std::string& vmlinux = "") {
-  KernelOpenOptions o{f.path(), std::nullopt};
+  KernelOpenOptions o{f.path(), std::nullopt, std::nullopt};
   if (!vmlinux.empty()) o.vmlinux_path = vmlinux;
   auto k = Kernel::open(o);
   EXPECT_TRUE(k) << (k ? "" : k.error().message);

@@ -235,7 +235,7 @@ class Values : public Fixture {
     }
     std::string vi = k.vmcoreinfo();
     dump = std::make_unique<TempFile>(build_kdump(k.memory(), 1024, build_notes({{1, 0, 0, 0}}, vi), vi, {}));
-    auto kernel_or = Kernel::open({dump->path(), GetParam()});
+    auto kernel_or = Kernel::open({dump->path(), GetParam(), std::nullopt});
     ASSERT_TRUE(kernel_or) << kernel_or.error().message;
     kernel = std::move(*kernel_or);
     ASSERT_TRUE(kernel->symbols());

@@ -32,7 +32,7 @@ class SyntheticStack {
   std::unique_ptr<Kernel> open() {
     std::string vi = k_.vmcoreinfo();
     file_ = std::make_unique<TempFile>(build_kdump(k_.memory(), 1024, build_notes({{1, 0, 0, 0}}, vi), vi, {}));
-    auto k = Kernel::open(KernelOpenOptions{file_->path(), std::nullopt});
+    auto k = Kernel::open(KernelOpenOptions{file_->path(), std::nullopt, std::nullopt});
     EXPECT_TRUE(k) << (k ? "" : k.error().message);
     return k ? std::move(*k) : nullptr;
   }

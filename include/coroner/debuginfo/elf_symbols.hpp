@@ -79,4 +79,8 @@ class ElfSymbols {
   std::vector<Section> sections_;
 };
 
+// The GNU build-id of the ELF file at `path`, in hex, read from its notes alone; empty when the
+// file is unreadable, not ELF, or has none.
+std::string elf_build_id(const std::string& path);
+
 }  // namespace coroner

@@ -29,9 +29,11 @@
 namespace coroner {
 
 struct TargetOptions {
-  std::string dump, vmlinux;
-  std::vector<std::string> module_dirs;   // the loaded modules' .ko files with debug info (Linux)
+  std::string dump, vmlinux;              // vmlinux: empty to look for it (`search`)
+  std::vector<std::string> module_dirs;   // the loaded modules' .ko files with debug info (Linux);
+                                          // empty: the release's under the debug directories
   std::vector<std::string> poison_files;  // catalogs added to data/poison.yaml's
+  DebugSearch search;                     // where the vmlinux is looked for when not given
 };
 
 // Which kernel the dump holds: "linux", or the OS of the model whose symbols its vmlinux has.

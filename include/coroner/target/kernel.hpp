@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/debuginfo/debug_locator.hpp"
 #include "coroner/debuginfo/elf_symbols.hpp"
 #include "coroner/dump/dump.hpp"
 #include "coroner/dump/vmcoreinfo.hpp"
@@ -22,6 +23,9 @@ struct VmlinuxCheck {
   std::string method;  // "build-id", "linux_banner"
   std::string dump_build_id, vmlinux_build_id;
   std::string detail;  // what differs, and what to do
+  std::string path;    // the vmlinux read, given or found
+  std::string found_by;             // how it was found, when not given: "build-id ... under /usr/lib/debug/.build-id"
+  std::vector<std::string> tried;   // where it was looked for, when not given, and why each was not it
 };
 
 // How the kernel's layout was found (for `info` and for error messages).
@@ -39,6 +43,8 @@ struct KernelLayout {
 struct KernelOpenOptions {
   std::string dump_path;
   std::optional<std::string> vmlinux_path;
+  // Without a vmlinux_path: where to look for the dump's own (by its build-id and release).
+  std::optional<DebugSearch> find_vmlinux;
 };
 
 class Kernel {
@@ -46,7 +52,8 @@ class Kernel {
   static Result<std::unique_ptr<Kernel>> open(const KernelOpenOptions& options);
   // Over a dump already open (from a buffer, in tests and fuzzing).
   static Result<std::unique_ptr<Kernel>> open(std::unique_ptr<Dump> dump,
-                                              const std::optional<std::string>& vmlinux_path);
+                                              const std::optional<std::string>& vmlinux_path,
+                                              const std::optional<DebugSearch>& find_vmlinux = std::nullopt);
 
   const Dump& dump() const { return *dump_; }
   const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }

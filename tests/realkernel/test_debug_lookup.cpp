@@ -1,0 +1,93 @@
+// Without -k, coroner finds the dump's vmlinux itself, as distributions lay debug files out: by the
+// dump's build-id under DIR/.build-id, by its release under DIR/boot, and only when the file's own
+// build-id is the dump's. The answers are the same as with -k.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "../support/json_output.hpp"
+#include "../support/run_command.hpp"
+#include "real_dumps.hpp"
+
+using coroner::testing::dumps_dir;
+using coroner::testing::json_in_output;
+using coroner::testing::run_command;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string dump_path() { return dumps_dir() + "/slub-uaf/vmcore.kdump-zlib"; }
+std::string vmlinux_path() { return dumps_dir() + "/kernel/vmlinux"; }
+
+// A fresh directory laid out like /usr/lib/debug, removed at the end of the test.
+class DebugDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("coroner-debug-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto info = json_in_output(run_command(std::string(CORONER_BINARY) + " info --json " + dump_path()).output);
+    release_ = info["release"]["value"].get<std::string>();
+    build_id_ = info["vmlinux"]["dump_build_id"].get<std::string>();
+    ASSERT_EQ(build_id_.size(), 40u) << info.dump(1);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void link(const std::string& relative, const std::string& target) {
+    fs::create_directories((dir_ / relative).parent_path());
+    fs::create_symlink(target, dir_ / relative);
+  }
+  nlohmann::json info(const std::string& env = "", const std::string& extra = "") {
+    return json_in_output(run_command(env + " " + CORONER_BINARY + " info --json " + dump_path() + " " + extra).output);
+  }
+  std::string dir() const { return dir_.string(); }
+
+  fs::path dir_;
+  std::string release_, build_id_;
+};
+
+TEST_F(DebugDir, TheVmlinuxIsFoundByTheDumpsBuildId) {
+  link(".build-id/" + build_id_.substr(0, 2) + "/" + build_id_.substr(2) + ".debug", vmlinux_path());
+  auto j = info("", "--debug-dir " + dir());
+  EXPECT_EQ(j["vmlinux"]["verdict"], "match") << j["vmlinux"].dump(1);
+  EXPECT_EQ(j["vmlinux"]["path"], dir() + "/.build-id/" + build_id_.substr(0, 2) + "/" + build_id_.substr(2) + ".debug");
+  EXPECT_EQ(j["vmlinux"]["found_by"].get<std::string>().rfind("build-id " + build_id_, 0), 0u) << j["vmlinux"].dump(1);
+}
+
+TEST_F(DebugDir, TheVmlinuxIsFoundByReleaseThroughCoronerDebugPath) {
+  link("boot/vmlinux-" + release_, vmlinux_path());
+  auto j = info("CORONER_DEBUG_PATH=/nonexistent:" + dir());
+  EXPECT_EQ(j["vmlinux"]["verdict"], "match") << j["vmlinux"].dump(1);
+  EXPECT_EQ(j["vmlinux"]["path"], dir() + "/boot/vmlinux-" + release_);
+  EXPECT_NE(j["vmlinux"]["found_by"].get<std::string>().find("release " + release_), std::string::npos);
+}
+
+// A file of the right name but another build is passed over, and said so; nothing else found is
+// an error naming the dump's build-id and what to install.
+TEST_F(DebugDir, AFileOfAnotherBuildIsNotTaken) {
+  link("boot/vmlinux-" + release_, CORONER_FAKE_VMLINUX);
+  auto j = info("", "--debug-dir " + dir());
+  EXPECT_EQ(j["vmlinux"]["verdict"], "not given") << j["vmlinux"].dump(1);
+  EXPECT_TRUE(j["vmlinux"]["path"].is_null());
+  std::string looked = j["vmlinux"]["looked_in"].dump();
+  EXPECT_NE(looked.find(dir() + "/boot/vmlinux-" + release_ + ": build-id "), std::string::npos) << looked;
+  EXPECT_NE(looked.find("not the dump's " + build_id_), std::string::npos) << looked;
+  auto ps = run_command(std::string(CORONER_BINARY) + " ps " + dump_path() + " --debug-dir " + dir());
+  EXPECT_EQ(ps.status, 1);
+  EXPECT_NE(ps.output.find("no vmlinux for " + dump_path() + " (build-id " + build_id_), std::string::npos) << ps.output;
+  EXPECT_NE(ps.output.find("linux-image-" + release_ + "-dbg"), std::string::npos) << ps.output;
+}
+
+// Every typed command answers the same through a found vmlinux as through -k.
+TEST_F(DebugDir, CommandsAnswerAsWithK) {
+  link("boot/vmlinux-" + release_, vmlinux_path());
+  for (const char* command : {"ps", "bt --all"}) {
+    auto found = run_command(std::string(CORONER_BINARY) + " " + command + " " + dump_path() + " --debug-dir " + dir());
+    auto given = run_command(std::string(CORONER_BINARY) + " " + command + " " + dump_path() + " -k " + vmlinux_path());
+    EXPECT_EQ(found.status, 0) << found.output;
+    EXPECT_EQ(found.output, given.output) << command;
+  }
+}
+
+}  // namespace
