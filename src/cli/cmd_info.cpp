@@ -15,7 +15,11 @@ void register_info(CLI::App& app) {
   add_dump_args(*cmd, args->dump, false);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.info)");
   cmd->callback([args] {
-    auto kernel = open_kernel(args->dump);
+    // Which vmlinux matches, where this machine keeps it; a download is left to the commands
+    // that read types.
+    DebugSearch search = debug_search(args->dump);
+    search.debuginfod = false;
+    auto kernel = open_kernel(args->dump, search);
     if (!kernel) throw CLI::RuntimeError(1);
     if (kernel->dump().header().producer == DumpProducer::user_space) {
       const Dump& d = kernel->dump();

@@ -17,7 +17,7 @@ void register_log(CLI::App& app) {
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.log)");
   cmd->add_flag("--caller,-T", args->caller, "show the caller (T<pid> or C<cpu>) of each record");
   cmd->callback([args] {
-    auto kernel = open_kernel(args->dump);
+    auto kernel = open_kernel(args->dump, std::nullopt);  // Linux's log needs no vmlinux
     if (!kernel) throw CLI::RuntimeError(1);
     DumpAnswers dump(std::move(kernel), args->dump);
     auto log = dump.answer(log_without_types, [](Target& t) { return t.log(); });

@@ -26,8 +26,9 @@ struct DumpArgs {
 DebugSearch debug_search(const DumpArgs& args);
 // `with_types`: the command reads the kernel's types (it takes --poison and --modules too).
 void add_dump_args(CLI::App& cmd, DumpArgs& args, bool with_types);
-// Opens the dump; on failure prints the error and returns nullptr.
-std::unique_ptr<Kernel> open_kernel(const DumpArgs& args);
+// Opens the dump with -k's vmlinux, or without -k the one `search` finds (none: no vmlinux); on
+// failure prints the error and returns nullptr.
+std::unique_ptr<Kernel> open_kernel(const DumpArgs& args, std::optional<DebugSearch> search);
 
 // Prints "coroner: MESSAGE" and ends the command with exit status 1.
 [[noreturn]] void fail(const std::string& message);

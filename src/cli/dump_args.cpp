@@ -37,10 +37,10 @@ DebugSearch debug_search(const DumpArgs& args) {
   return search;
 }
 
-std::unique_ptr<Kernel> open_kernel(const DumpArgs& args) {
+std::unique_ptr<Kernel> open_kernel(const DumpArgs& args, std::optional<DebugSearch> search) {
   KernelOpenOptions options{args.dump, std::nullopt, std::nullopt};
   if (!args.vmlinux.empty()) options.vmlinux_path = args.vmlinux;
-  else options.find_vmlinux = debug_search(args);
+  else options.find_vmlinux = std::move(search);
   auto kernel = Kernel::open(options);
   if (!kernel) {
     std::cerr << "coroner: " << kernel.error().message << '\n';

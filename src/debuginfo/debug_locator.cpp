@@ -51,6 +51,15 @@ std::optional<LocatedDebugFile> from_directory(const std::string& dir, const std
   return std::nullopt;
 }
 
+// Where libdebuginfod keeps what it downloaded: DEBUGINFOD_CACHE_PATH, else XDG's cache, else
+// ~/.cache (elfutils' own order; a miss is kept there as an empty file).
+std::string debuginfod_cache() {
+  if (const char* path = std::getenv("DEBUGINFOD_CACHE_PATH"); path && *path) return path;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/debuginfod_client";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "") + "/.cache/debuginfod_client";
+}
+
 int on_progress(debuginfod_client* client, long done, long total) {
   auto* report = static_cast<const std::function<void(long, long)>*>(debuginfod_get_user_data(client));
   if (report && *report) (*report)(done, total);
@@ -60,7 +69,15 @@ int on_progress(debuginfod_client* client, long done, long total) {
 std::optional<LocatedDebugFile> from_debuginfod(const std::string& build_id, const DebugSearch& search,
                                                 std::vector<std::string>& tried) {
   const char* urls = std::getenv("DEBUGINFOD_URLS");
-  if (!search.debuginfod || build_id.empty() || !urls || !*urls) return std::nullopt;
+  if (build_id.empty() || !urls || !*urls) return std::nullopt;
+  if (!search.debuginfod) {
+    std::string cached = debuginfod_cache() + "/" + build_id + "/debuginfo";
+    std::error_code ec;
+    if (is_file(cached) && fs::file_size(cached, ec) > 0) return LocatedDebugFile{cached, "debuginfod's cache, build-id " + build_id};
+    tried.push_back(std::string("debuginfod (") + urls + "): not asked by this command (those that read types download), and " +
+                    cached + " is not there");
+    return std::nullopt;
+  }
   debuginfod_client* client = debuginfod_begin();
   if (!client) {
     tried.push_back("debuginfod: the client could not start");
@@ -86,7 +103,10 @@ std::optional<LocatedDebugFile> from_debuginfod(const std::string& build_id, con
 
 std::vector<std::string> debug_directories(const DebugSearch& search) {
   std::vector<std::string> out = search.dirs;
-  if (const char* env = std::getenv("CORONER_DEBUG_PATH")) {
+  const char* env = std::getenv("CORONER_DEBUG_PATH");
+  if (!env) {
+    out.push_back(kSystemDebugDir);
+  } else {
     std::string list = env;
     for (size_t start = 0; start <= list.size();) {
       size_t end = list.find(':', start);
@@ -95,7 +115,6 @@ std::vector<std::string> debug_directories(const DebugSearch& search) {
       start = end + 1;
     }
   }
-  out.push_back(kSystemDebugDir);
   return out;
 }
 

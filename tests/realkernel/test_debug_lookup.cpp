@@ -3,6 +3,10 @@
 // build-id is the dump's. The answers are the same as with -k.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -88,6 +92,72 @@ TEST_F(DebugDir, CommandsAnswerAsWithK) {
     EXPECT_EQ(found.status, 0) << found.output;
     EXPECT_EQ(found.output, given.output) << command;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A debuginfod server on loopback serving the reference kernel's vmlinux (Debian's debuginfod,
+// indexing the directory it is in), stopped at the end of the test.
+class LocalDebuginfod : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("coroner-debuginfod-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    port_ = 20000 + ::getpid() % 10000;
+    // fts does not follow a symlinked root: the kernel directory as it really is.
+    std::string kernel_dir = fs::canonical(dumps_dir() + "/kernel").string();
+    auto started = run_command("debuginfod -F -p " + std::to_string(port_) + " -d " + (dir_ / "index.sqlite").string() +
+                               " -I '^.*/vmlinux$' -t 0 -g 0 " + kernel_dir + " > " + (dir_ / "server.log").string() +
+                               " 2>&1 & echo $!");
+    pid_ = std::atoi(started.output.c_str());
+    ASSERT_GT(pid_, 0) << started.output;
+  }
+  void TearDown() override {
+    if (pid_ > 0 && ::kill(pid_, SIGTERM) == 0) {
+      // Its index is removed only once it has let go of it (exited, or a zombie).
+      for (int i = 0; i < 50 && !stopped(); ++i) ::usleep(100000);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  bool stopped() const {
+    std::string status = coroner::testing::slurp("/proc/" + std::to_string(pid_) + "/status");
+    return status.empty() || status.find("State:\tZ") != std::string::npos;
+  }
+  // Runs `command` on the dump asking only this server, with the client cache `cache` (a miss is
+  // cached by the client: each attempt until the server has indexed the file starts empty).
+  coroner::testing::CommandResult run(const std::string& command, const std::string& cache) {
+    return run_command("DEBUGINFOD_URLS=http://127.0.0.1:" + std::to_string(port_) + " DEBUGINFOD_CACHE_PATH=" +
+                       (dir_ / cache).string() + " CORONER_DEBUG_PATH= " + CORONER_BINARY + " " + command + " " + dump_path());
+  }
+
+  fs::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(LocalDebuginfod, TheVmlinuxIsDownloadedByBuildIdAndInfoSaysSo) {
+  coroner::testing::CommandResult ps;
+  std::string cache;
+  // The server indexes the 600 MB vmlinux after it starts: ask until it has, two minutes at most.
+  for (int attempt = 0; attempt < 120; ++attempt) {
+    cache = "cache" + std::to_string(attempt);
+    ps = run("ps", cache);
+    if (ps.status == 0) break;
+    ::sleep(1);
+  }
+  ASSERT_EQ(ps.status, 0) << ps.output << coroner::testing::slurp((dir_ / "server.log").string());
+  EXPECT_EQ(ps.output, run_command(std::string(CORONER_BINARY) + " ps " + dump_path() + " -k " + vmlinux_path()).output);
+  // info downloads nothing, but finds what ps downloaded in the client's cache.
+  auto j = json_in_output(run("info --json", cache).output);
+  EXPECT_EQ(j["vmlinux"]["verdict"], "match") << j["vmlinux"].dump(1);
+  EXPECT_EQ(j["vmlinux"]["found_by"].get<std::string>().rfind("debuginfod's cache", 0), 0u) << j["vmlinux"].dump(1);
+  auto elsewhere = json_in_output(run("info --json", "empty-cache").output);
+  EXPECT_EQ(elsewhere["vmlinux"]["verdict"], "not given") << elsewhere["vmlinux"].dump(1);
+  EXPECT_NE(elsewhere["vmlinux"]["looked_in"].dump().find("not asked by this command"), std::string::npos);
 }
 
 }  // namespace

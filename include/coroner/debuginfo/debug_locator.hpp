@@ -28,8 +28,8 @@ struct DebugLookup {
   std::vector<std::string> tried;  // every place looked, and why it was not the file
 };
 
-// Every directory searched, in order: `search.dirs`, then CORONER_DEBUG_PATH's (colon-separated),
-// then /usr/lib/debug.
+// Every directory searched, in order: `search.dirs`, then CORONER_DEBUG_PATH's (colon-separated)
+// or, when it is not set, /usr/lib/debug. Set and empty, it keeps coroner out of the system's.
 std::vector<std::string> debug_directories(const DebugSearch& search);
 
 // The vmlinux whose build-id is `build_id` (hex; may be empty when the dump names none, then a
