@@ -28,8 +28,7 @@ bool matches(const std::string& path, const std::string& build_id, std::vector<s
   if (!is_file(path)) return false;
   if (build_id.empty()) return true;
   std::string id = elf_build_id(path);
-  // VMCOREINFO's BUILD-ID may be cut short; the kernel's check takes a prefix either way too.
-  if (!id.empty() && (id.starts_with(build_id) || build_id.starts_with(id))) return true;
+  if (same_build_id(id, build_id)) return true;
   tried.push_back(path + ": build-id " + (id.empty() ? "unreadable" : id) + ", not the dump's " + build_id);
   return false;
 }

@@ -117,6 +117,10 @@ std::string gnu_build_id(Elf* elf) {
 
 void ElfSymbols::load_build_id() { build_id_ = gnu_build_id(elf_); }
 
+bool same_build_id(const std::string& a, const std::string& b) {
+  return !a.empty() && !b.empty() && (a.starts_with(b) || b.starts_with(a));
+}
+
 std::string elf_build_id(const std::string& path) {
   elf_version(EV_CURRENT);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -181,7 +181,7 @@ void Kernel::check_vmlinux() {
   };
   if (!c.dump_build_id.empty() && !c.vmlinux_build_id.empty()) {
     c.method = "build-id";
-    if (c.dump_build_id.starts_with(c.vmlinux_build_id) || c.vmlinux_build_id.starts_with(c.dump_build_id)) {
+    if (same_build_id(c.dump_build_id, c.vmlinux_build_id)) {
       c.verdict = VmlinuxMatch::match;
     } else {
       fail("the dump's kernel has build-id " + c.dump_build_id + ", the vmlinux has " + c.vmlinux_build_id);

@@ -82,5 +82,8 @@ class ElfSymbols {
 // The GNU build-id of the ELF file at `path`, in hex, read from its notes alone; empty when the
 // file is unreadable, not ELF, or has none.
 std::string elf_build_id(const std::string& path);
+// Whether two hex build-ids name the same build: one may be cut short (VMCOREINFO's BUILD-ID can
+// be), so a prefix either way counts; an empty one matches nothing.
+bool same_build_id(const std::string& a, const std::string& b);
 
 }  // namespace coroner
