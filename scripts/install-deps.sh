@@ -9,7 +9,7 @@ packages=(
   libelf-dev libdwarf-dev libcapstone-dev nlohmann-json3-dev libcli11-dev
   zlib1g-dev liblzo2-dev libsnappy-dev libzstd-dev libyaml-cpp-dev
   # finding the kernel's debug file by build-id on a debuginfod server; the server itself, for its test
-  libdebuginfod-dev debuginfod
+  libdebuginfod-dev debuginfod libbpf-dev
   libgtest-dev libgmock-dev
   # fuzzing the dump parsers (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev

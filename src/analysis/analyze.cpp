@@ -107,6 +107,9 @@ void gather_objects(Target& target, const ThreadList& list, CrashAnalysis& a, co
 
 CrashAnalysis analyze(Target& target, const StepReporter& step) {
   CrashAnalysis a;
+  DebugSources sources = target.debug_sources();
+  a.symbols_from = std::move(sources.symbols);
+  a.types_from = std::move(sources.types);
   a.facts.os = target.os();
   a.facts.read_as = [&target, os = a.facts.os](uint64_t address, const std::string& type) {
     return object_field_reader(*target.objects, target.poison, os, type, address);

@@ -24,7 +24,7 @@ std::optional<uint64_t> known_object_size(Target& target, const ThreadList& thre
       return type->size;
     }
   }
-  if (const ElfSymbols* syms = target.kernel->symbols()) {
+  if (const SymbolTable* syms = target.kernel->symbols()) {
     if (auto hit = syms->lookup(address); hit && hit->offset == 0 && hit->symbol->size && !hit->symbol->function) {
       what = std::string(hit->symbol->name);
       return hit->symbol->size;

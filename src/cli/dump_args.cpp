@@ -55,7 +55,7 @@ std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux) {
     std::cerr << "coroner: " << debug.error().message << '\n';
     return nullptr;
   }
-  for (const auto& p : (*debug)->index().problems()) std::cerr << "coroner: warning: " << p << '\n';
+  for (const auto& p : (*debug)->problems()) std::cerr << "coroner: warning: " << p << '\n';
   return std::move(*debug);
 }
 

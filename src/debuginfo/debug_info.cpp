@@ -48,6 +48,7 @@ Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsi
   auto sections = DwarfSections::open(path, placement);
   if (!sections) return sections.error();
   info->sections_ = std::move(*sections);
+  info->path_ = path;
   info->index_ = DwarfIndex::build(*info->sections_, threads);
   auto dies = DieReader::open(*info->sections_);
   if (!dies) return dies.error();
@@ -56,10 +57,26 @@ Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsi
   return info;
 }
 
+std::unique_ptr<DebugInfo> DebugInfo::from_btf(std::unique_ptr<BtfTypes> btf, std::string description) {
+  std::unique_ptr<DebugInfo> info(new DebugInfo());
+  info->btf_ = std::move(btf);
+  info->path_ = std::move(description);
+  info->void_.kind = TypeKind::void_type;
+  return info;
+}
+
+bool DebugInfo::has_name(NameKind kind, std::string_view name) const {
+  return btf_ ? btf_->find(kind, name).has_value() : index_.find(kind, name).has_value();
+}
+
 const std::vector<Member>& DebugInfo::members(const Type* t) {
   if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type)) return no_members_;
   if (t->members_loaded) return t->members;
   if (t->die.owner && t->die.owner != this) return t->die.owner->members(t);
+  if (btf_) {
+    load_btf_members(t);
+    return t->members;
+  }
   t->members_loaded = true;
   if (t->incomplete) return t->members;
   auto children = dies_->children(t->die.offset);
@@ -199,6 +216,12 @@ const Type* DebugInfo::find_named(NameKind kind, std::string_view name) {
 }
 
 const Type* DebugInfo::find_own(NameKind kind, std::string_view name) {
+  if (btf_) {
+    auto id = btf_->find(kind, name);
+    if (!id) return nullptr;
+    auto t = build_btf(*id, 0);
+    return t ? *t : nullptr;
+  }
   auto entry = index_.find(kind, name);
   if (!entry) return nullptr;
   auto t = build(entry->die, 0);
@@ -262,6 +285,7 @@ Result<Variable> DebugInfo::find_variable(std::string_view name) {
 }
 
 Result<Variable> DebugInfo::find_own_variable(std::string_view name) {
+  if (btf_) return find_btf_variable(name);
   auto entry = index_.find(NameKind::variable, name);
   if (!entry) entry = index_.find(NameKind::function, name);
   if (!entry) {
@@ -296,14 +320,19 @@ std::optional<DebugInfo::MemberAt> DebugInfo::member_at(const Type* type, uint64
 }
 
 std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
-  auto entry = index_.find(NameKind::enumerator, name);
-  if (!entry) {
+  std::optional<uint64_t> die;
+  if (btf_) {
+    if (auto id = btf_->find(NameKind::enumerator, name)) die = *id;
+  } else if (auto entry = index_.find(NameKind::enumerator, name)) {
+    die = entry->die;
+  }
+  if (!die) {
     for (DebugInfo* other : fallbacks_) {
       if (auto hit = other->find_enumerator(name)) return hit;
     }
     return std::nullopt;
   }
-  auto type = build(entry->die, 0);
+  auto type = type_at(*die);
   if (!type) return std::nullopt;
   for (const auto& e : (*type)->enumerators) {
     if (e.name == name) return EnumeratorHit{*type, e};
@@ -312,11 +341,13 @@ std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
 }
 
 std::optional<CallFrameRule> DebugInfo::call_frame_rule(uint64_t link_address) {
+  if (!dies_) return std::nullopt;
   if (!frames_) frames_ = std::make_unique<CallFrames>(*dies_);
   return frames_->rule_at(link_address);
 }
 
 std::string DebugInfo::source_line(uint64_t link_address) {
+  if (!dies_) return "";
   if (!lines_) lines_ = std::make_unique<LineTables>(*dies_);
   return lines_->line_of(link_address);
 }

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "coroner/arch/x86_64_paging.hpp"
+#include "coroner/dump/byte_source.hpp"
 #include "coroner/format.hpp"
 
 namespace coroner {
@@ -28,6 +28,7 @@ ElfSymbols::~ElfSymbols() {
 
 Status ElfSymbols::load(const std::string& path) {
   path_ = path;
+  source_ = path;
   elf_version(EV_CURRENT);
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) return make_error(path + ": cannot open: " + std::strerror(errno));
@@ -53,7 +54,8 @@ Status ElfSymbols::load_symbols() {
       strtab_index = sh.sh_link;
     }
     if ((sh.sh_flags & SHF_ALLOC) && sh.sh_type == SHT_PROGBITS && in_bounds(sh.sh_offset, sh.sh_size, image_size_)) {
-      sections_.push_back({sh.sh_addr, sh.sh_size, sh.sh_offset, (sh.sh_flags & SHF_EXECINSTR) != 0});
+      sections_.push_back({sh.sh_addr, sh.sh_size, sh.sh_offset});
+      if (sh.sh_flags & SHF_EXECINSTR) add_code_range(sh.sh_addr, sh.sh_addr + sh.sh_size);
     }
   }
   if (!symtab) return make_error(path_ + ": has no symbol table (.symtab); is it stripped? Use the -dbg vmlinux");
@@ -62,7 +64,6 @@ Status ElfSymbols::load_symbols() {
   GElf_Shdr sh;
   gelf_getshdr(symtab, &sh);
   size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-  by_address_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     GElf_Sym sym;
     if (!gelf_getsym(data, static_cast<int>(i), &sym)) continue;
@@ -71,18 +72,9 @@ Status ElfSymbols::load_symbols() {
     if (sym.st_shndx == SHN_UNDEF) continue;
     const char* name = elf_strptr(elf_, strtab_index, sym.st_name);
     if (!name || !*name) continue;
-    by_address_.push_back({sym.st_value, sym.st_size, name, type == STT_FUNC,
-                           GELF_ST_BIND(sym.st_info) == STB_GLOBAL});
+    add({sym.st_value, sym.st_size, name, type == STT_FUNC, GELF_ST_BIND(sym.st_info) == STB_GLOBAL});
   }
-  std::stable_sort(by_address_.begin(), by_address_.end(), [](const Symbol& a, const Symbol& b) {
-    if (a.address != b.address) return a.address < b.address;
-    return a.function > b.function;  // at one address, prefer the function, then the global name
-  });
-  by_name_.reserve(by_address_.size());
-  for (uint32_t i = 0; i < by_address_.size(); ++i) {
-    auto [it, inserted] = by_name_.emplace(by_address_[i].name, i);
-    if (!inserted && by_address_[i].global && !by_address_[it->second].global) it->second = i;
-  }
+  index();
   return ok_status();
 }
 
@@ -130,60 +122,6 @@ std::string elf_build_id(const std::string& path) {
   if (elf) elf_end(elf);
   ::close(fd);
   return id;
-}
-
-const Symbol* ElfSymbols::find(std::string_view name) const {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : &by_address_[it->second];
-}
-
-uint64_t ElfSymbols::relocate(const Symbol& s) const {
-  // Per-CPU symbols (offsets from 0) and absolute ones do not move with KASLR.
-  return s.address >= x86_64::kStartKernelMap ? s.address + kaslr_offset_ : s.address;
-}
-
-std::optional<uint64_t> ElfSymbols::address_of(std::string_view name) const {
-  const Symbol* s = find(name);
-  if (!s) return std::nullopt;
-  return relocate(*s);
-}
-
-std::optional<SymbolHit> ElfSymbols::lookup(uint64_t runtime_address) const {
-  uint64_t link = runtime_address >= x86_64::kStartKernelMap + kaslr_offset_
-                      ? runtime_address - kaslr_offset_
-                      : runtime_address;
-  if (link < x86_64::kStartKernelMap) return std::nullopt;  // only the kernel image is covered
-  auto it = std::upper_bound(by_address_.begin(), by_address_.end(), link,
-                             [](uint64_t a, const Symbol& s) { return a < s.address; });
-  if (it == by_address_.begin()) return std::nullopt;
-  auto next = it;
-  --it;
-  // Among symbols at the chosen address, the first (a function, by the sort) wins.
-  uint64_t at = it->address;
-  while (it != by_address_.begin() && std::prev(it)->address == at) --it;
-  // As kallsyms does: a symbol extends to the next one (alignment padding included), so sizes
-  // read as the kernel's oops output prints them ("vfs_write+0xc7/0x3f0").
-  while (next != by_address_.end() && next->address == at) ++next;
-  uint64_t size = next == by_address_.end() ? it->size : next->address - at;
-  uint64_t offset = link - at;
-  // The last symbol, when the ELF gives it no size, covers its own address only: not everything
-  // above the image (module space would read as "__init_scratch_end+0x24f9100").
-  if (offset >= std::max<uint64_t>(size, 1)) return std::nullopt;
-  return SymbolHit{&*it, offset, size};
-}
-
-std::string ElfSymbols::describe(uint64_t runtime_address) const {
-  auto hit = lookup(runtime_address);
-  if (!hit) return hex(runtime_address);
-  return std::string(hit->symbol->name) + "+" + hex(hit->offset) + "/" + hex(hit->size);
-}
-
-bool ElfSymbols::in_code(uint64_t runtime_address) const {
-  uint64_t link = runtime_address - kaslr_offset_;
-  for (const Section& s : sections_) {
-    if (s.code && link >= s.address && link - s.address < s.size) return true;
-  }
-  return false;
 }
 
 Result<std::string_view> ElfSymbols::file_bytes(uint64_t link_address, uint64_t length) const {

@@ -13,6 +13,10 @@ constexpr int kMaxBlockDepth = 16;
 }  // namespace
 
 Result<FrameLayout> DebugInfo::frame_layout(std::string_view function) {
+  if (btf_) {
+    return make_error("'" + std::string(function) + "': frame variables need DWARF; " + path() +
+                      " has none (BTF describes types and prototypes only)");
+  }
   auto entry = index_.find(NameKind::function, function);
   if (!entry || entry->declaration) {
     for (DebugInfo* other : fallbacks_) {

@@ -32,7 +32,10 @@ Type& DebugInfo::make(TypeKind kind, uint64_t die) {
   return t;
 }
 
-Result<const Type*> DebugInfo::type_at(uint64_t die) { return build(die, 0); }
+Result<const Type*> DebugInfo::type_at(uint64_t die) {
+  if (btf_) return build_btf(static_cast<uint32_t>(die), 0);
+  return build(die, 0);
+}
 
 Result<const Type*> DebugInfo::referenced(const std::optional<uint64_t>& die, int depth) {
   if (!die) return const_cast<const Type*>(&void_);

@@ -1,5 +1,6 @@
 #include "coroner/os/target.hpp"
 
+#include "coroner/os/linux/kernel_btf.hpp"
 #include "coroner/os/linux/kernel_summary.hpp"
 #include "coroner/os/linux/stack_references.hpp"
 #include "coroner/os/linux/printk_log.hpp"
@@ -12,7 +13,7 @@
 namespace coroner {
 
 const os_model::OsModel* os_model_of(const Kernel& kernel) {
-  const ElfSymbols* symbols = kernel.symbols();
+  const SymbolTable* symbols = kernel.symbols();
   if (!symbols) return nullptr;
   return os_model::detect_os_model([&](const std::string& s) { return symbols->find(s) != nullptr; });
 }
@@ -36,13 +37,16 @@ namespace {
 
 // Why there are no symbols: none given and none found (where it looked), or the one given or
 // found does not match the dump.
-Error no_symbols(const TargetOptions& options, const Kernel& kernel) {
+Error no_symbols(const TargetOptions& options, const Kernel& kernel, const std::string& no_btf = "") {
   const VmlinuxCheck& check = kernel.vmlinux_check();
   if (check.path.empty()) {
     std::string release(kernel.vmcoreinfo().osrelease().value_or(""));
     std::string build_id(kernel.vmcoreinfo().build_id().value_or(""));
     std::string looked;
     for (const auto& t : check.tried) looked += "\n  " + t;
+    // What the dump could not give in its place.
+    if (!kernel.kallsyms_problem().empty()) looked += "\n  kallsyms in the dump: " + kernel.kallsyms_problem();
+    if (!no_btf.empty()) looked += "\n  BTF in the dump: " + no_btf;
     return make_error("no vmlinux for " + options.dump + " (build-id " + (build_id.empty() ? "unknown" : build_id) +
                       ", release " + (release.empty() ? "unknown" : release) + "): none given with -k, and none found:" +
                       looked + "\nInstall the kernel's debug package (Debian: linux-image-" +
@@ -68,10 +72,12 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
   t.kernel = std::move(kernel);
   if (!t.kernel->symbols()) return no_symbols(options, *t.kernel);
   const std::string& vmlinux = t.kernel->vmlinux_check().path;
-  auto debug = DebugInfo::open(vmlinux);
+  // Without a vmlinux the symbols are kallsyms', and the types the kernel's own BTF.
+  auto debug = vmlinux.empty() ? linux_kernel::read_kernel_btf(*t.kernel) : DebugInfo::open(vmlinux);
+  if (!debug && vmlinux.empty()) return no_symbols(options, *t.kernel, debug.error().message);
   if (!debug) return debug.error();
   t.debug = std::move(*debug);
-  t.warnings = t.debug->index().problems();
+  t.warnings = t.debug->problems();
   t.objects = std::make_unique<TypedMemory>(*t.kernel, *t.debug);
   t.model = os_model_of(*t.kernel);
   if (!t.model) {
@@ -206,6 +212,13 @@ Result<linux_kernel::LinuxView*> Target::linux_structures(std::string_view comma
 
 const std::vector<std::string>& Target::crash_machinery() const {
   return model ? model->panic_machinery : linux_kernel::crash_machinery();
+}
+
+DebugSources Target::debug_sources() const {
+  DebugSources out;
+  if (const SymbolTable* s = kernel->symbols()) out.symbols = s->source();
+  if (debug) out.types = debug->btf() ? debug->path() : "DWARF of " + debug->path();
+  return out;
 }
 
 const Type* Target::thread_type() const {

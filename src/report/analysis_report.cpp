@@ -98,6 +98,8 @@ AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::st
   s.facts = &a.facts;
   for (const auto& t : a.other_threads) s.other_threads.push_back({t.pid, thread_name(*t.thread), t.thread->state, t.why, t.functions});
   s.problems = a.problems;
+  s.symbols_from = a.symbols_from;
+  s.types_from = a.types_from;
   return s;
 }
 
@@ -134,7 +136,7 @@ nlohmann::ordered_json analysis_json(const AnalysisInput& in) {
   return {{"schema", "coroner.analysis"}, {"version", 2}, {"dump", s.dump}, {"os", s.os}, {"release", s.release},
           {"panic", s.panic}, {"cause", s.cause}, {"signature", s.signature}, {"crashing_thread", crashing},
           {"fault", fault}, {"objects", objects}, {"other_threads", others}, {"verdicts", verdicts},
-          {"problems", s.problems}};
+          {"problems", s.problems}, {"debug_info", {{"symbols", s.symbols_from}, {"types", s.types_from}}}};
 }
 
 std::string analysis_text(const AnalysisInput& in) {
@@ -170,6 +172,7 @@ std::string analysis_text(const AnalysisInput& in) {
     out += "\nwhy: " + best.explanation + "\nfix: " + best.fix + "\n";
   }
   for (const auto& p : s.problems) out += "(" + p + ")\n";
+  out += "\nsymbols from " + s.symbols_from + "\ntypes from " + s.types_from + "\n";
   return out;
 }
 
@@ -177,7 +180,8 @@ std::string analysis_markdown(const AnalysisInput& in) {
   const AnalysisSummary& s = in.summary;
   std::string out = "### coroner: " + (in.verdicts->empty() ? std::string("no known signature") : in.verdicts->front().rule->title) + "\n\n";
   out += "| | |\n|---|---|\n| os | `" + s.os + "` |\n| release | `" + s.release + "` |\n| panic | `" + s.panic +
-         "` |\n| cause | `" + s.cause + "` |\n| signature | `" + s.signature.substr(0, 16) + "` |\n\n";
+         "` |\n| cause | `" + s.cause + "` |\n| signature | `" + s.signature.substr(0, 16) + "` |\n| symbols | " +
+         s.symbols_from + " |\n| types | " + s.types_from + " |\n\n";
   for (const auto& v : *in.verdicts) {
     out += "**" + v.rule->title + "** (`" + v.rule->id + "`, confidence " + confidence_text(v.rule->confidence) + ")\n\n";
     for (const auto& e : v.evidence) out += "- " + e + "\n";

@@ -37,6 +37,30 @@ std::string text_of(const linux_kernel::Sourced<T>& s) {
   else return std::to_string(*s.value);
 }
 
+// Where the symbols come from, and where the types will: the vmlinux's DWARF, or without one the
+// BTF the kernel carries (between __start_BTF and __stop_BTF), which `info` names but does not parse.
+struct Sources {
+  std::string symbols, types;
+};
+
+Sources sources_of(const Kernel& k) {
+  Sources out;
+  const SymbolTable* syms = k.symbols();
+  if (syms) out.symbols = syms->source();
+  else out.symbols = "none" + (k.kallsyms_problem().empty() ? std::string() : " (kallsyms: " + k.kallsyms_problem() + ")");
+  if (k.vmlinux_check().verdict == VmlinuxMatch::match || k.vmlinux_check().verdict == VmlinuxMatch::unverified) {
+    out.types = "DWARF of " + k.vmlinux_check().path;
+  } else if (!syms) {
+    out.types = "none";
+  } else {
+    auto start = k.symbol_address("__start_BTF"), stop = k.symbol_address("__stop_BTF");
+    out.types = start && stop && *stop > *start
+                    ? "the kernel's BTF in the dump (" + std::to_string(*stop - *start) + " bytes at " + hex(*start) + ")"
+                    : "none (the kernel has no __start_BTF: built without CONFIG_DEBUG_INFO_BTF)";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string to_json_text(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
@@ -84,6 +108,8 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
               {"panic_cause", sourced(s.panic_cause)},
               {"crash_time", crash_time},
               {"vmlinux", vmlinux},
+              {"symbols", sources_of(k).symbols},
+              {"types", sources_of(k).types},
               {"warnings", s.warnings}};
 }
 
@@ -129,6 +155,9 @@ std::string info_text(const Kernel& k, const linux_kernel::KernelSummary& s) {
   if (v.path.empty()) {
     for (const auto& t : v.tried) o << "   looked in: " << t << '\n';
   }
+  Sources sources = sources_of(k);
+  row("SYMBOLS", sources.symbols);
+  row("TYPES", sources.types);
   for (const auto& w : s.warnings) o << "warning: " << w << '\n';
   return o.str();
 }

@@ -81,7 +81,7 @@ class Formatter {
   }
 
   std::optional<std::string> symbol_of(uint64_t address) {
-    const ElfSymbols* syms = o_.kernel().symbols();
+    const SymbolTable* syms = o_.kernel().symbols();
     if (!syms) return std::nullopt;
     auto hit = syms->lookup(address);
     if (!hit || !hit->symbol) return std::nullopt;

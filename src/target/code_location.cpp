@@ -20,7 +20,7 @@ std::string CodeLocation::short_text(uint64_t address) const {
 
 CodeLocation locate_in_image(const Kernel& kernel, uint64_t address, bool return_address) {
   CodeLocation loc;
-  const ElfSymbols* symbols = kernel.symbols();
+  const SymbolTable* symbols = kernel.symbols();
   if (!symbols || (return_address && address == 0)) return loc;
   auto hit = symbols->lookup(return_address ? address - 1 : address);
   if (!hit) return loc;

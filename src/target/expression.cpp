@@ -129,9 +129,9 @@ class Evaluator {
     std::string_view first = spelling.substr(0, spelling.find_first_of(" *["));
     bool keyword = first == "struct" || first == "union" || first == "enum" || first == "const" ||
                    first == "volatile" || first == "unsigned" || first == "signed";
-    bool is_variable = d_.index().find(NameKind::variable, first).has_value();
-    if (!keyword && (is_variable || !d_.index().find(NameKind::typedef_name, first)) &&
-        !d_.index().find(NameKind::base, first)) {
+    bool is_variable = d_.has_name(NameKind::variable, first);
+    if (!keyword && (is_variable || !d_.has_name(NameKind::typedef_name, first)) &&
+        !d_.has_name(NameKind::base, first)) {
       return nullptr;
     }
     auto type = d_.find_type(spelling);

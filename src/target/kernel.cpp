@@ -59,6 +59,7 @@ Result<std::unique_ptr<Kernel>> Kernel::open(std::unique_ptr<Dump> dump,
   }
   k->find_layout();
   k->check_vmlinux();
+  if (!vmlinux_path) k->read_kallsyms();
   return k;
 }
 
@@ -207,8 +208,37 @@ void Kernel::check_vmlinux() {
   }
 }
 
+const SymbolTable* Kernel::symbols() const {
+  if (symbols_usable_) return symbols_.get();
+  return kallsyms_.get();
+}
+
+void Kernel::read_kallsyms() {
+  KallsymsTables t;
+  std::string missing;
+  for (auto [name, field] : {std::pair{"kallsyms_names", &t.names}, std::pair{"kallsyms_num_syms", &t.num_syms},
+                             std::pair{"kallsyms_token_table", &t.token_table}, std::pair{"kallsyms_token_index", &t.token_index},
+                             std::pair{"kallsyms_offsets", &t.offsets}, std::pair{"kallsyms_relative_base", &t.relative_base}}) {
+    if (auto a = vmcoreinfo_.symbol(name)) *field = *a;
+    else missing += std::string(missing.empty() ? "" : ", ") + name;
+  }
+  auto stext = vmcoreinfo_.symbol("_stext");
+  if (!stext) missing += std::string(missing.empty() ? "" : ", ") + "_stext";
+  if (!missing.empty()) {
+    kallsyms_problem_ = "VMCOREINFO lacks SYMBOL(" + missing + ")";
+    return;
+  }
+  auto k = Kallsyms::read(t, [this](uint64_t a, std::span<uint8_t> out) { return read(a, out); }, *stext);
+  if (!k) {
+    kallsyms_problem_ = k.error().message;
+    warnings_.push_back("cannot read kallsyms from the dump: " + kallsyms_problem_);
+    return;
+  }
+  kallsyms_ = std::move(*k);
+}
+
 std::optional<uint64_t> Kernel::symbol_address(std::string_view name) const {
-  if (const ElfSymbols* s = symbols()) {
+  if (const SymbolTable* s = symbols()) {
     if (auto a = s->address_of(name)) return a;
   }
   return vmcoreinfo_.symbol(name);

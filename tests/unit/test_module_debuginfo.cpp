@@ -32,7 +32,7 @@ std::unique_ptr<DebugInfo> open_module(const SectionPlacement& placement) {
 TEST(ModuleDebugInfo, NamesAndMembersReadThroughRelocatedStrings) {
   auto debug = open_module(kPlacement);
   ASSERT_TRUE(debug);
-  EXPECT_TRUE(debug->sections().relocatable());
+  EXPECT_TRUE(debug->sections()->relocatable());
   auto t = debug->find_type("struct module_private");
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_FALSE((*t)->incomplete);

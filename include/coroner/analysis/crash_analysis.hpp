@@ -35,6 +35,7 @@ struct CrashAnalysis {
   std::string signature;  // analysis::crash_signature's, past the kernel's crash machinery
   std::vector<ThreadOfInterest> other_threads;
   std::vector<std::string> problems;
+  std::string symbols_from, types_from;  // where the symbols and types were read (Target::debug_sources)
   // What the gatherer read and the answers point into, kept with them: every thread's backtrace
   // (in the order of the target's threads, which `crashing` and the threads of interest point
   // into), the log.

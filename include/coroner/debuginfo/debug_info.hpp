@@ -1,6 +1,8 @@
 #pragma once
 // The kernel's debug info as one object: the name index, libdwarf for DIE details, and the types
-// built from them on demand (memoised by DIE, declarations resolved to their definitions).
+// built from them on demand (memoised by DIE, declarations resolved to their definitions). Or, for
+// a kernel without DWARF, the same types built from its BTF: then a type's DieRef holds its BTF id,
+// and what only DWARF has (lines, call frames, frame variables, most variables) is absent.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -11,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "coroner/debuginfo/btf_types.hpp"
 #include "coroner/debuginfo/call_frames.hpp"
 #include "coroner/debuginfo/dwarf_dies.hpp"
 #include "coroner/debuginfo/dwarf_index.hpp"
@@ -53,16 +56,23 @@ class DebugInfo {
   // A module's .ko is relocated with its sections placed as `placement` says.
   static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0,
                                                  const SectionPlacement& placement = {});
+  // Types from BTF; `description` names where it was read ("the kernel's BTF in the dump").
+  static std::unique_ptr<DebugInfo> from_btf(std::unique_ptr<BtfTypes> btf, std::string description);
 
   // Debug info searched when this one lacks a name or only declares it (the loaded modules'): their
   // types, variables and enumerators become reachable through this one. Not owned.
   void add_fallback(DebugInfo* other) { fallbacks_.push_back(other); }
   // Forgets `other` and the pointer and array types made here over its types, before it goes.
   void remove_fallback(const DebugInfo* other);
-  const DwarfSections& sections() const { return *sections_; }
-
-  const std::string& path() const { return sections_->path(); }
-  const DwarfIndex& index() const { return index_; }
+  // DWARF only: its sections (null for BTF).
+  const DwarfSections* sections() const { return sections_.get(); }
+  // The file read, or for BTF where it came from.
+  const std::string& path() const { return path_; }
+  const BtfTypes* btf() const { return btf_.get(); }
+  // Whether the debug info names something of this kind.
+  bool has_name(NameKind kind, std::string_view name) const;
+  // What indexing met and skipped (a malformed unit).
+  const std::vector<std::string>& problems() const { return index_.problems(); }
 
   // A type by its C spelling: "struct dentry", "union {...}" is not one; "dentry" (tried as struct,
   // union, typedef, base type, enum), "unsigned long", "struct page *", "char [16]", "const u8 *".
@@ -113,7 +123,14 @@ class DebugInfo {
   const Type* find_own(NameKind kind, std::string_view name);
   Result<Variable> find_own_variable(std::string_view name);
   Type& make(TypeKind kind, uint64_t die);
+  // BTF (btf_builder.cpp).
+  Result<const Type*> build_btf(uint32_t id, int depth);
+  Result<const Type*> build_btf_aggregate(uint32_t id, const btf_type* b, int depth);
+  void load_btf_members(const Type* t);
+  Result<Variable> find_btf_variable(std::string_view name);
 
+  std::string path_;
+  std::unique_ptr<BtfTypes> btf_;
   std::unique_ptr<DwarfSections> sections_;
   DwarfIndex index_;
   std::unique_ptr<DieReader> dies_;

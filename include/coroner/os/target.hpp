@@ -47,6 +47,10 @@ struct CrashAccount {
   std::vector<std::string> problems;
 };
 
+struct DebugSources {
+  std::string symbols, types;
+};
+
 struct Target {
   // Opens the dump and the vmlinux, refuses a vmlinux whose symbols do not match the dump (saying
   // how to check), and detects the kernel. `kernel`: a dump already opened (`info` and `log` open
@@ -85,6 +89,9 @@ struct Target {
   const std::vector<std::string>& crash_machinery() const;
   // The type of a thread structure ("struct task_struct"), when the debug info names one.
   const Type* thread_type() const;
+  // Where the symbols and the types were read from, for the reports: the vmlinux's DWARF, or (with
+  // no vmlinux) the dump's kallsyms and BTF.
+  DebugSources debug_sources() const;
   // The kernel's log: Linux's printk ring, or the model's message buffer.
   Result<KernelLog> log() const;
   // What the kernel says about itself: release, CPUs, the panic.

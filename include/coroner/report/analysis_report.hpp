@@ -28,6 +28,7 @@ struct AnalysisSummary {
   const rules::Facts* facts = nullptr;
   std::vector<ReportThread> other_threads;
   std::vector<std::string> problems;
+  std::string symbols_from, types_from;
 };
 
 struct AnalysisInput {

@@ -1,5 +1,6 @@
 #pragma once
-// One crashed kernel: the dump, its VMCOREINFO, the vmlinux symbols (when given and matching),
+// One crashed kernel: the dump, its VMCOREINFO, its symbols (the vmlinux's when given and
+// matching, else kallsyms from the dump),
 // KASLR, and virtual memory read through the dump's own page tables. Everything that reads kernel
 // memory goes through here.
 #include <memory>
@@ -10,6 +11,7 @@
 #include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/debuginfo/debug_locator.hpp"
 #include "coroner/debuginfo/elf_symbols.hpp"
+#include "coroner/debuginfo/kallsyms.hpp"
 #include "coroner/dump/dump.hpp"
 #include "coroner/dump/vmcoreinfo.hpp"
 
@@ -59,8 +61,11 @@ class Kernel {
   const VmcoreInfo& vmcoreinfo() const { return vmcoreinfo_; }
   const KernelLayout& layout() const { return layout_; }
   const VmlinuxCheck& vmlinux_check() const { return vmlinux_check_; }
-  // The vmlinux symbols, only when a vmlinux was given and does not contradict the dump.
-  const ElfSymbols* symbols() const { return symbols_usable_ ? symbols_.get() : nullptr; }
+  // The kernel's symbols: the vmlinux's, when one was given or found and does not contradict the
+  // dump; else, when none was, kallsyms read from the dump; else null.
+  const SymbolTable* symbols() const;
+  // Why kallsyms could not be read from the dump, when they were wanted and could not be.
+  const std::string& kallsyms_problem() const { return kallsyms_problem_; }
   // Problems met while opening (missing notes, an unverifiable layout...), for the user.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -88,11 +93,14 @@ class Kernel {
   void find_kaslr_without_vmcoreinfo();
   void check_vmlinux();
   std::optional<std::pair<const Symbol*, std::string>> banner_from_dump() const;
+  void read_kallsyms();
 
   std::unique_ptr<Dump> dump_;
   VmcoreInfo vmcoreinfo_;
   std::unique_ptr<ElfSymbols> symbols_;
   bool symbols_usable_ = false;
+  std::unique_ptr<Kallsyms> kallsyms_;
+  std::string kallsyms_problem_;
   KernelLayout layout_;
   VmlinuxCheck vmlinux_check_;
   std::unique_ptr<x86_64::PageTableWalker> walker_;

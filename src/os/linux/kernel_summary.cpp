@@ -58,7 +58,7 @@ void find_panic_in_log(const KernelLog& log, KernelSummary& s) {
 void find_release_and_version(const Kernel& k, const KernelLog* log, KernelSummary& s) {
   if (auto rel = k.vmcoreinfo().osrelease()) s.release = {std::string(*rel), "VMCOREINFO OSRELEASE"};
   else if (k.dump().header().release) s.release = {*k.dump().header().release, "dump header"};
-  if (const ElfSymbols* syms = k.symbols()) {
+  if (const SymbolTable* syms = k.symbols()) {
     if (auto addr = syms->address_of("linux_banner")) {
       if (auto banner = k.read_c_string(*addr, 512)) {
         if (auto v = version_from_banner(*banner)) s.version = {*v, "linux_banner"};
@@ -80,7 +80,7 @@ void find_release_and_version(const Kernel& k, const KernelLog* log, KernelSumma
 }
 
 void find_cpus(const Kernel& k, KernelSummary& s) {
-  const ElfSymbols* syms = k.symbols();
+  const SymbolTable* syms = k.symbols();
   auto read_int = [&](const char* name) -> std::optional<int> {
     if (!syms) return std::nullopt;
     auto addr = syms->address_of(name);

@@ -62,7 +62,7 @@ const x86_64::OrcIndex& LinuxView::orc() {
 }
 
 std::pair<DebugInfo*, uint64_t> LinuxView::debug_info_for(uint64_t pc) {
-  const ElfSymbols* syms = objects_.kernel().symbols();
+  const SymbolTable* syms = objects_.kernel().symbols();
   if (syms && syms->lookup(pc)) return {&objects_.debug(), pc - syms->kaslr_offset()};
   // A module's .ko was relocated to its load addresses: it is asked with run-time addresses.
   const LoadedModule* m = modules().containing(pc);

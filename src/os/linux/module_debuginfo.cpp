@@ -35,7 +35,7 @@ std::map<std::string, std::string> find_ko_files(const std::vector<std::string>&
 
 // "srcversion=..." in the .ko's .modinfo; empty when absent.
 std::string srcversion_of(const DebugInfo& debug) {
-  auto modinfo = debug.sections().get(".modinfo");
+  auto modinfo = debug.sections()->get(".modinfo");
   std::string_view text(reinterpret_cast<const char*>(modinfo.data()), modinfo.size());
   constexpr std::string_view kKey = "srcversion=";
   for (size_t at = 0; at < text.size();) {
@@ -55,7 +55,7 @@ std::optional<std::string> other_build(const Kernel& kernel, const DebugInfo& ko
   if (!m.srcversion.empty() && !version.empty() && version != m.srcversion) {
     return "srcversion " + version + ", loaded " + m.srcversion;
   }
-  for (const ElfSection& s : ko.sections().all()) {
+  for (const ElfSection& s : ko.sections()->all()) {
     auto placed = m.sections.find(s.name);
     if (!s.name.starts_with(".rodata.str") || s.bytes.empty() || placed == m.sections.end()) continue;
     std::vector<uint8_t> loaded(std::min<size_t>(s.bytes.size(), 4096));
@@ -118,7 +118,7 @@ const ModuleDebug* ModuleDebugSet::find(std::string_view module) const {
 
 Result<x86_64::OrcTable> module_orc_from_ko(const ModuleDebug& debug, const LoadedModule& module,
                                             const x86_64::OrcLayout& layout) {
-  const DwarfSections& sections = debug.debug->sections();
+  const DwarfSections& sections = *debug.debug->sections();
   auto ips = sections.get(".orc_unwind_ip");
   auto entries = sections.get(".orc_unwind");
   auto placed = module.sections.find(".orc_unwind_ip");

@@ -262,23 +262,25 @@ x86_64::OrcLayout orc_layout(TypedMemory& objects) {
 x86_64::OrcIndex load_orc(TypedMemory& objects, const ModuleList* modules, std::vector<std::string>& problems) {
   x86_64::OrcIndex index;
   const Kernel& k = objects.kernel();
-  const ElfSymbols* syms = k.symbols();
+  const SymbolTable* syms = k.symbols();
   x86_64::OrcLayout layout = orc_layout(objects);
-  const Symbol* ip_start = syms ? syms->find("__start_orc_unwind_ip") : nullptr;
-  const Symbol* ip_stop = syms ? syms->find("__stop_orc_unwind_ip") : nullptr;
-  const Symbol* orc_start = syms ? syms->find("__start_orc_unwind") : nullptr;
-  if (ip_start && ip_stop && orc_start && ip_stop->address > ip_start->address) {
-    uint64_t n = (ip_stop->address - ip_start->address) / 4;
-    auto ips = syms->file_bytes(ip_start->address, n * 4);
-    auto entries = syms->file_bytes(orc_start->address, n * 6);
-    if (ips && entries) {
-      auto bytes = [](std::string_view v) { return std::span(reinterpret_cast<const uint8_t*>(v.data()), v.size()); };
-      index.add(x86_64::make_orc_table("vmlinux", bytes(*ips), syms->relocate(*ip_start), bytes(*entries), layout));
+  // The image's tables are read from memory, as the modules' are: the same bytes as the vmlinux's
+  // sections, and there without a vmlinux.
+  auto ip_start = syms ? syms->address_of("__start_orc_unwind_ip") : std::nullopt;
+  auto ip_stop = syms ? syms->address_of("__stop_orc_unwind_ip") : std::nullopt;
+  auto orc_start = syms ? syms->address_of("__start_orc_unwind") : std::nullopt;
+  if (ip_start && ip_stop && orc_start && *ip_stop > *ip_start && *ip_stop - *ip_start < 4 * 10'000'000ull) {
+    uint64_t n = (*ip_stop - *ip_start) / 4;
+    ObjectBytes ips = objects.read_object(*ip_start, n * 4);
+    ObjectBytes entries = objects.read_object(*orc_start, n * 6);
+    if (ips.missing.empty() && entries.missing.empty()) {
+      index.add(x86_64::make_orc_table("vmlinux", ips.data, *ip_start, entries.data, layout));
     } else {
-      problems.push_back("vmlinux ORC tables unreadable: " + (ips ? entries.error() : ips.error()).message);
+      problems.push_back("the kernel's ORC tables at " + hex(*ip_start) + " are not all in the dump: " + ips.why_missing +
+                         entries.why_missing + "; backtraces fall back to frame pointers");
     }
   } else {
-    problems.push_back("the vmlinux has no ORC tables (__start_orc_unwind_ip); backtraces fall back to frame pointers");
+    problems.push_back("the kernel has no ORC tables (__start_orc_unwind_ip); backtraces fall back to frame pointers");
   }
   if (!modules) return index;
   for (const LoadedModule& m : modules->modules) {

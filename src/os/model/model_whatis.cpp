@@ -28,7 +28,7 @@ Identity what_is(const Unwinder& unwinder, const ThreadList& threads, const Kmem
   const Kernel& kernel = unwinder.kernel();
   Identity out;
   out.address = address;
-  if (const ElfSymbols* symbols = kernel.symbols(); symbols && symbols->lookup(address)) {
+  if (const SymbolTable* symbols = kernel.symbols(); symbols && symbols->lookup(address)) {
     out.symbol = locate_in_image(kernel, address, false);
     out.kind = symbols->in_code(address) ? AddressKind::kernel_text : AddressKind::kernel_data;
     out.summary = std::string(out.kind == AddressKind::kernel_text ? "kernel text" : "kernel data") + ", " +
