@@ -28,7 +28,7 @@ StructWords struct_words(const std::vector<std::string>& pos) {
   else w.type = pos[0];
   if (!w.address.empty() && w.dump.empty()) {
     std::cerr << "coroner: struct " << w.type << " " << w.address << ": an address needs a dump: coroner struct DUMP "
-              << w.type << " " << w.address << " -k VMLINUX\n";
+              << w.type << " " << w.address << "\n";
     throw CLI::RuntimeError(2);
   }
   return w;
@@ -73,7 +73,9 @@ void register_struct(CLI::App& app) {
       "union and enum types work too)");
   cmd->add_option("args", args->positional, "[DUMP] TYPE [ADDR]: TYPE alone (or with -o) needs no dump; ADDR is an address or expression")
       ->required()->expected(1, 3);
-  cmd->add_option("--vmlinux,-k", args->vmlinux, "the kernel's vmlinux with debug info")->required();
+  cmd->add_option("--vmlinux,-k", args->vmlinux,
+                  "the kernel's vmlinux with debug info; with a dump and without it, the dump's own is looked for, "
+                  "else the types are the kernel's BTF in the dump");
   cmd->add_option("--modules", args->module_dirs,
                   "a directory of the loaded modules' .ko files (their types need a dump); repeatable")
       ->allow_extra_args(false)
@@ -86,6 +88,7 @@ void register_struct(CLI::App& app) {
     const StructWords words = struct_words(args->positional);
     Target target;
     if (words.dump.empty()) {
+      if (args->vmlinux.empty()) fail("struct " + words.type + ": a type needs a vmlinux (-k VMLINUX) or a dump to read it from");
       target.debug = open_debug_info(args->vmlinux);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {

@@ -25,6 +25,7 @@ BaseEncoding int_encoding(const btf_type* t, std::string_view name) {
 
 Result<const Type*> DebugInfo::build_btf(uint32_t id, int depth) {
   if (id == 0) return const_cast<const Type*>(&void_);
+  if (btf_base_ && id < btf_->first_own()) return btf_base_->build_btf(id, depth);
   if (auto it = by_die_.find(id); it != by_die_.end()) return it->second;
   if (depth > kMaxBuildDepth) {
     return make_error(path() + ": BTF type " + std::to_string(id) + ": types nest more than " +
@@ -82,8 +83,10 @@ Result<const Type*> DebugInfo::build_btf(uint32_t id, int depth) {
     case BTF_KIND_ARRAY: {
       const struct btf_array* a = btf_array(b);
       Type& t = make(TypeKind::array, id);
-      // BTF writes both [] and [0] as 0 elements: read as the flexible array they mean.
-      if (a->nelems) t.count = a->nelems;
+      // BTF writes both [] and [0] as 0 elements; the kernel's structs mostly mean [0] (cache-line
+      // group markers), so that is how they read. It also writes int a[3][1] as a[3]: one
+      // dimension, the product of all (pahole's choice); sizes and offsets are the same.
+      t.count = a->nelems;
       auto element = build_btf(a->type, depth + 1);
       if (!element) return element.error();
       t.target = *element;

@@ -57,9 +57,10 @@ Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsi
   return info;
 }
 
-std::unique_ptr<DebugInfo> DebugInfo::from_btf(std::unique_ptr<BtfTypes> btf, std::string description) {
+std::unique_ptr<DebugInfo> DebugInfo::from_btf(std::unique_ptr<BtfTypes> btf, std::string description, DebugInfo* base) {
   std::unique_ptr<DebugInfo> info(new DebugInfo());
   info->btf_ = std::move(btf);
+  info->btf_base_ = base && base->btf_ ? base : nullptr;
   info->path_ = std::move(description);
   info->void_.kind = TypeKind::void_type;
   return info;

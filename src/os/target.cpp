@@ -85,6 +85,7 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
     std::vector<std::string> modules = options.module_dirs;
     if (modules.empty()) modules = module_debug_directories(std::string(t.kernel->vmcoreinfo().osrelease().value_or("")), options.search);
     t.view->load_module_debug(modules);
+    if (t.debug->btf()) t.view->load_module_btf();
   }
   auto poison = poison_catalog(options.poison_files);
   if (!poison) return poison.error();

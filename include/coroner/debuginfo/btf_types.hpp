@@ -35,6 +35,7 @@ class BtfTypes {
   const btf_type* type(uint32_t id) const;
   std::string_view name(uint32_t name_offset) const;
   uint32_t count() const;  // ids 1..count-1 are types
+  uint32_t first_own() const { return first_own_; }  // a split BTF's first id; 1 otherwise
   size_t bytes() const { return size_; }
   const struct btf* handle() const { return btf_; }
 

@@ -57,7 +57,9 @@ class DebugInfo {
   static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0,
                                                  const SectionPlacement& placement = {});
   // Types from BTF; `description` names where it was read ("the kernel's BTF in the dump").
-  static std::unique_ptr<DebugInfo> from_btf(std::unique_ptr<BtfTypes> btf, std::string description);
+  // `base`: the kernel's, for a module's split BTF, whose ids below its own are the kernel's types.
+  static std::unique_ptr<DebugInfo> from_btf(std::unique_ptr<BtfTypes> btf, std::string description,
+                                             DebugInfo* base = nullptr);
 
   // Debug info searched when this one lacks a name or only declares it (the loaded modules'): their
   // types, variables and enumerators become reachable through this one. Not owned.
@@ -131,6 +133,7 @@ class DebugInfo {
 
   std::string path_;
   std::unique_ptr<BtfTypes> btf_;
+  DebugInfo* btf_base_ = nullptr;  // a split BTF's base: its ids below first_own() are built there
   std::unique_ptr<DwarfSections> sections_;
   DwarfIndex index_;
   std::unique_ptr<DieReader> dies_;

@@ -31,6 +31,16 @@ const ModuleList& LinuxView::modules() {
 
 LinuxView::~LinuxView() {
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().remove_fallback(m.debug.get());
+  for (const ModuleBtf& m : module_btf_) objects_.debug().remove_fallback(m.debug.get());
+}
+
+void LinuxView::load_module_btf() {
+  for (const ModuleBtf& m : module_btf_) objects_.debug().remove_fallback(m.debug.get());
+  module_btf_problems_.clear();
+  module_btf_ = read_module_btf(objects_, module_btf_problems_);
+  // A module's .ko, when given, says more (lines, variables): its BTF is not needed then.
+  std::erase_if(module_btf_, [&](const ModuleBtf& m) { return module_debug_.find(m.module) != nullptr; });
+  for (const ModuleBtf& m : module_btf_) objects_.debug().add_fallback(m.debug.get());
 }
 
 void LinuxView::load_module_debug(const std::vector<std::string>& dirs) {
@@ -132,6 +142,7 @@ std::vector<std::string> LinuxView::problems() const {
   if (modules_) out.insert(out.end(), modules_->problems.begin(), modules_->problems.end());
   out.insert(out.end(), module_debug_.problems().begin(), module_debug_.problems().end());
   out.insert(out.end(), orc_problems_.begin(), orc_problems_.end());
+  out.insert(out.end(), module_btf_problems_.begin(), module_btf_problems_.end());
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "coroner/os/linux/backtrace.hpp"
+#include "coroner/os/linux/kernel_btf.hpp"
 #include "coroner/os/linux/module_debuginfo.hpp"
 #include "coroner/os/linux/modules.hpp"
 #include "coroner/os/linux/tasks.hpp"
@@ -31,6 +32,9 @@ class LinuxView {
   // Call before the first orc() or backtrace().
   void load_module_debug(const std::vector<std::string>& dirs);
   const ModuleDebugSet& module_debug() const { return module_debug_; }
+  // With the kernel's types from BTF: the loaded modules' BTF (those no .ko was loaded for), made
+  // reachable through the kernel's types.
+  void load_module_btf();
   const x86_64::OrcIndex& orc();
   Result<Backtrace> backtrace(const Task& task);
   // The task that called panic(): the panicking CPU's current task, unless that is its idle task
@@ -50,6 +54,8 @@ class LinuxView {
   bool crashed_known_ = false;
   std::optional<ModuleList> modules_;
   ModuleDebugSet module_debug_;
+  std::vector<ModuleBtf> module_btf_;
+  std::vector<std::string> module_btf_problems_;
   std::optional<x86_64::OrcIndex> orc_;
   std::optional<Unwinder> unwinder_;  // one for all backtraces: text ranges and line tables are shared
   std::vector<std::string> orc_problems_;
