@@ -2,6 +2,7 @@
 
 #include <capstone/capstone.h>
 
+#include <cstring>
 #include <map>
 
 namespace coroner::x86_64 {
@@ -90,6 +91,17 @@ bool Disassembler::call_ends_here(std::span<const uint8_t> before) const {
     if (!one.empty() && one[0].bytes.size() == length && one[0].mnemonic.starts_with("call")) return true;
   }
   return false;
+}
+
+std::optional<uint64_t> Disassembler::direct_call_target(std::span<const uint8_t> before, uint64_t return_address) const {
+  constexpr size_t kLength = 5;
+  if (before.size() < kLength || before[before.size() - kLength] != 0xe8) return std::nullopt;
+  auto code = before.subspan(before.size() - kLength);
+  auto one = decode(code, return_address - kLength, 1);
+  if (one.empty() || one[0].bytes.size() != kLength || !one[0].mnemonic.starts_with("call")) return std::nullopt;
+  int32_t rel = 0;
+  std::memcpy(&rel, code.data() + 1, sizeof rel);
+  return return_address + static_cast<uint64_t>(int64_t{rel});
 }
 
 }  // namespace coroner::x86_64

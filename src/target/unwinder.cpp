@@ -15,6 +15,7 @@ namespace slot = x86_64::pt_regs_slot;
 
 constexpr int kMaxFrames = 256;
 constexpr int kMaxScanFrames = 64;
+constexpr uint64_t kCallSiteScanBytes = 4096;  // a frame larger than a page is not looked through
 
 struct State {
   uint64_t ip = 0, sp = 0, bp = 0;
@@ -138,6 +139,7 @@ class Walk {
     if (orc.sp_reg == OrcReg::undefined || orc.type == OrcType::end_of_stack) {
       if (orc.end || orc.type == OrcType::end_of_stack) return std::nullopt;
       if (auto next = step_by_call_frame_info(s, why); next || !why.empty()) return next;
+      if (auto next = step_by_call_site(s)) return next;
       why = "no unwind data for " + hex(s.ip);
       return std::nullopt;
     }
@@ -241,6 +243,31 @@ class Walk {
     return next;
   }
 
+  // Code objtool was told to leave alone (STACK_FRAME_NON_STANDARD: __crash_kexec, where kdump
+  // saves the registers) has an undefined ORC entry. Without the compiler's CFI, its caller is the
+  // first return address above sp whose call instruction calls this very function: a scan the
+  // call site vouches for. Only the innermost frame is taken so, where the registers are exact.
+  std::optional<State> step_by_call_site(const State& s) {
+    if (!disassembler_ || !code_.locate || out_.frames.size() != 1 || !s.exact_ip) return std::nullopt;
+    CodeLocation here = code_.locate(s.ip, false);
+    const StackRange* r = stack_of(s.sp);
+    if (here.function.empty() || !r) return std::nullopt;
+    uint64_t start = s.ip - here.offset;
+    for (uint64_t a = s.sp & ~uint64_t{7}; a + 8 <= r->high && a < s.sp + kCallSiteScanBytes; a += 8) {
+      auto v = k_.read_u64(a);
+      uint8_t before[7];
+      if (!v || !code_.is_text(*v) || *v < sizeof before || !k_.read(*v - sizeof before, before)) continue;
+      if (disassembler_->direct_call_target(before, *v) != start) continue;
+      source_ = FrameSource::call_site;
+      State next;
+      next.ip = *v;
+      next.sp = a + 8;
+      next.bp = s.bp;
+      return next;
+    }
+    return std::nullopt;
+  }
+
   // No unwind data: the frame pointer chain, [bp] the caller's bp and [bp + 8] the return address.
   // A zero frame pointer ends the chain, as the kernels' own frame-pointer unwinders end it.
   std::optional<State> step_by_frame_pointer(const State& s, std::string& why) {
@@ -313,6 +340,7 @@ const char* frame_source_name(FrameSource s) {
     case FrameSource::registers: return "registers";
     case FrameSource::orc: return "orc";
     case FrameSource::call_frame_info: return "dwarf cfi";
+    case FrameSource::call_site: return "call site";
     case FrameSource::frame_pointer: return "frame pointer";
     case FrameSource::stack_scan: return "stack scan";
   }

@@ -45,6 +45,9 @@ class Disassembler {
   // most 15) ends: what makes a word found on a stack a return address rather than a function
   // pointer, whose bytes before are the previous function's end or padding (`__pfx_*`).
   bool call_ends_here(std::span<const uint8_t> before) const;
+  // The target of the direct call (e8 rel32) that ends at `return_address`, whose bytes up to it
+  // are `before`; nullopt for any other instruction.
+  std::optional<uint64_t> direct_call_target(std::span<const uint8_t> before, uint64_t return_address) const;
 
  private:
   explicit Disassembler(size_t handle) : handle_(handle) {}

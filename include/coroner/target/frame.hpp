@@ -11,7 +11,7 @@
 
 namespace coroner {
 
-enum class FrameSource { registers, orc, call_frame_info, frame_pointer, stack_scan };
+enum class FrameSource { registers, orc, call_frame_info, call_site, frame_pointer, stack_scan };
 const char* frame_source_name(FrameSource s);
 
 struct Frame {
