@@ -110,6 +110,10 @@ CrashAnalysis analyze(Target& target, const StepReporter& step) {
   DebugSources sources = target.debug_sources();
   a.symbols_from = std::move(sources.symbols);
   a.types_from = std::move(sources.types);
+  if (target.debug->btf()) {
+    a.facts.no_frame_variables = "frame variables need DWARF: the types are " + a.types_from +
+                                 " (give the vmlinux, -k or --debug-dir, to evaluate it)";
+  }
   a.facts.os = target.os();
   a.facts.read_as = [&target, os = a.facts.os](uint64_t address, const std::string& type) {
     return object_field_reader(*target.objects, target.poison, os, type, address);

@@ -35,6 +35,7 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
   a->analysis = analysis::analyze(a->target, [&](std::string_view what) { progress.step(what); });
   progress.step("evaluating " + std::to_string(rules.size()) + " rules");
   verdicts = rules::evaluate(rules, a->analysis.facts);
+  for (auto& why : rules::not_evaluated(rules, a->analysis.facts, verdicts)) a->analysis.problems.push_back(std::move(why));
   return a;
 }
 

@@ -328,6 +328,36 @@ bool holds(const Condition& c, const Facts& facts, std::vector<std::string>& evi
   return Evaluator(facts).holds(c, evidence);
 }
 
+namespace {
+
+// The first object condition in `c` that reads a frame variable.
+const Condition* frame_variable_condition(const Condition& c) {
+  if (c.kind == Condition::Kind::object && !c.variable.empty()) return &c;
+  for (const Condition& child : c.children) {
+    if (const Condition* found = frame_variable_condition(child)) return found;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> not_evaluated(const std::vector<Rule>& rules, const Facts& facts,
+                                       const std::vector<Verdict>& matched) {
+  std::vector<std::string> out;
+  if (facts.no_frame_variables.empty()) return out;
+  for (const Rule& r : rules) {
+    if ((r.os != facts.os && r.os != "any") ||
+        std::any_of(matched.begin(), matched.end(), [&](const Verdict& v) { return v.rule == &r; })) {
+      continue;
+    }
+    if (const Condition* c = frame_variable_condition(r.when)) {
+      out.push_back("rule " + r.id + " could not be evaluated: it reads " + c->variable + " in the frame of " +
+                    c->frame_text + ", and " + facts.no_frame_variables);
+    }
+  }
+  return out;
+}
+
 std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts) {
   std::vector<Verdict> out;
   for (const Rule& r : rules) {

@@ -547,3 +547,28 @@ TEST(Rules, ObjectIndexFindsTheObjectAValuePointsIntoAndHoldersOnce) {
   ASSERT_EQ(o.holders.size(), 2u);
   EXPECT_EQ(o.holders[0].where, "stack slot 0x1");
 }
+
+namespace {
+
+// A rule that reads a frame variable, on facts that cannot have one (the types are BTF's): it is
+// said not to be evaluated, naming the variable and why; a rule that matched, or facts with DWARF,
+// say nothing.
+TEST(Rules, ARuleNeedingAFrameVariableSaysItCouldNotBeEvaluatedWithoutDwarf) {
+  auto rules = parse_rules("rules:\n"
+                           "  - {id: needs-lwb, title: t, os: any, when: {any: [{panic: nomatch}, {object: {place: frame, "
+                           "frame: zil_lwb_write_issue, variable: lwb}}]}}\n"
+                           "  - {id: plain, title: t, os: any, when: {panic: nomatch}}\n",
+                           "t.yaml");
+  ASSERT_TRUE(rules.ok()) << rules.error().message;
+  Facts f;
+  EXPECT_TRUE(not_evaluated(*rules, f, {}).empty());
+  f.no_frame_variables = "frame variables need DWARF";
+  auto why = not_evaluated(*rules, f, {});
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0], "rule needs-lwb could not be evaluated: it reads lwb in the frame of zil_lwb_write_issue, and "
+                    "frame variables need DWARF");
+  std::vector<Verdict> matched{{&rules->front(), {}}};
+  EXPECT_TRUE(not_evaluated(*rules, f, matched).empty());
+}
+
+}  // namespace

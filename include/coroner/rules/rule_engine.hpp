@@ -96,6 +96,9 @@ struct Facts {
   int crashing = -1;  // index into threads
   std::optional<FaultFacts> fault;
   std::vector<ObjectFacts> objects;
+  // Why the crashing frames have no variables at all (no DWARF: the types are BTF's); empty when
+  // the debug info could give them.
+  std::string no_frame_variables;
 };
 
 struct Verdict {
@@ -107,5 +110,9 @@ struct Verdict {
 bool holds(const Condition& c, const Facts& facts, std::vector<std::string>& evidence);
 // The rules (for the facts' OS) that match, most confident first.
 std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts);
+// The rules (for the facts' OS) that did not match but could not have: they read what the facts
+// lack (a frame variable, without DWARF). One sentence each, naming the rule and what it needed.
+std::vector<std::string> not_evaluated(const std::vector<Rule>& rules, const Facts& facts,
+                                       const std::vector<Verdict>& matched);
 
 }  // namespace coroner::rules
