@@ -13,6 +13,9 @@
 namespace coroner {
 
 const os_model::OsModel* os_model_of(const Kernel& kernel) {
+  // A model walks its kernel by expressions over the vmlinux's DWARF; without a vmlinux the symbols
+  // are kallsyms, which only Linux has.
+  if (kernel.vmlinux_check().path.empty()) return nullptr;
   const SymbolTable* symbols = kernel.symbols();
   if (!symbols) return nullptr;
   return os_model::detect_os_model([&](const std::string& s) { return symbols->find(s) != nullptr; });

@@ -194,6 +194,12 @@ class Evaluator {
       v = *d;
       t = strip_typedefs(v.type);
     }
+    if (t && t->kind == TypeKind::void_type && d_.btf()) {
+      // A symbol BTF gives no type (BTF types only per-CPU variables): the user knows it, and casts.
+      return fail("'" + std::string(name) + "': the object has no type in " + d_.path() +
+                  ", which types only functions and per-CPU variables; cast its address: ((struct T *)&NAME)->" +
+                  std::string(name));
+    }
     if (!t || (t->kind != TypeKind::structure && t->kind != TypeKind::union_type)) {
       return fail("'" + std::string(name) + "': a " + type_name(v.type) + " has no members");
     }

@@ -59,7 +59,7 @@ Result<std::unique_ptr<Kernel>> Kernel::open(std::unique_ptr<Dump> dump,
   }
   k->find_layout();
   k->check_vmlinux();
-  if (!vmlinux_path) k->read_kallsyms();
+  k->kallsyms_wanted_ = !vmlinux_path;
   return k;
 }
 
@@ -210,10 +210,17 @@ void Kernel::check_vmlinux() {
 
 const SymbolTable* Kernel::symbols() const {
   if (symbols_usable_) return symbols_.get();
+  if (kallsyms_wanted_ && !kallsyms_read_) read_kallsyms();
   return kallsyms_.get();
 }
 
-void Kernel::read_kallsyms() {
+const std::string& Kernel::kallsyms_problem() const {
+  if (kallsyms_wanted_ && !kallsyms_read_) read_kallsyms();
+  return kallsyms_problem_;
+}
+
+void Kernel::read_kallsyms() const {
+  kallsyms_read_ = true;
   KallsymsTables t;
   std::string missing;
   for (auto [name, field] : {std::pair{"kallsyms_names", &t.names}, std::pair{"kallsyms_num_syms", &t.num_syms},
@@ -231,13 +238,16 @@ void Kernel::read_kallsyms() {
   auto k = Kallsyms::read(t, [this](uint64_t a, std::span<uint8_t> out) { return read(a, out); }, *stext);
   if (!k) {
     kallsyms_problem_ = k.error().message;
-    warnings_.push_back("cannot read kallsyms from the dump: " + kallsyms_problem_);
     return;
   }
   kallsyms_ = std::move(*k);
 }
 
 std::optional<uint64_t> Kernel::symbol_address(std::string_view name) const {
+  // VMCOREINFO's run-time addresses answer before kallsyms are decoded for them.
+  if (!symbols_usable_) {
+    if (auto a = vmcoreinfo_.symbol(name)) return a;
+  }
   if (const SymbolTable* s = symbols()) {
     if (auto a = s->address_of(name)) return a;
   }

@@ -62,10 +62,11 @@ class Kernel {
   const KernelLayout& layout() const { return layout_; }
   const VmlinuxCheck& vmlinux_check() const { return vmlinux_check_; }
   // The kernel's symbols: the vmlinux's, when one was given or found and does not contradict the
-  // dump; else, when none was, kallsyms read from the dump; else null.
+  // dump; else, when none was, kallsyms read from the dump (on first use: `log` never needs them);
+  // else null.
   const SymbolTable* symbols() const;
   // Why kallsyms could not be read from the dump, when they were wanted and could not be.
-  const std::string& kallsyms_problem() const { return kallsyms_problem_; }
+  const std::string& kallsyms_problem() const;
   // Problems met while opening (missing notes, an unverifiable layout...), for the user.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -93,14 +94,16 @@ class Kernel {
   void find_kaslr_without_vmcoreinfo();
   void check_vmlinux();
   std::optional<std::pair<const Symbol*, std::string>> banner_from_dump() const;
-  void read_kallsyms();
+  void read_kallsyms() const;
 
   std::unique_ptr<Dump> dump_;
   VmcoreInfo vmcoreinfo_;
   std::unique_ptr<ElfSymbols> symbols_;
   bool symbols_usable_ = false;
-  std::unique_ptr<Kallsyms> kallsyms_;
-  std::string kallsyms_problem_;
+  bool kallsyms_wanted_ = false;  // no vmlinux was given or found
+  mutable bool kallsyms_read_ = false;
+  mutable std::unique_ptr<Kallsyms> kallsyms_;
+  mutable std::string kallsyms_problem_;
   KernelLayout layout_;
   VmlinuxCheck vmlinux_check_;
   std::unique_ptr<x86_64::PageTableWalker> walker_;

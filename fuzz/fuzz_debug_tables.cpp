@@ -1,0 +1,63 @@
+// libFuzzer target: bytes as the tables a dump without its vmlinux is read from. An odd first byte:
+// the rest is BTF, parsed by libbpf, every type built and its members laid out. An even one: the
+// rest is a memory image holding kallsyms tables, placed by the first 56 bytes (six offsets and
+// _stext's). It may refuse the input; it must not crash.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/debuginfo/kallsyms.hpp"
+
+namespace {
+
+using namespace coroner;
+
+constexpr uint64_t kImageBase = 0xffffffff81000000ull;
+
+void fuzz_btf(std::span<const uint8_t> bytes) {
+  auto btf = BtfTypes::parse(bytes);
+  if (!btf) return;
+  uint32_t count = std::min<uint32_t>((*btf)->count(), 4096);
+  auto debug = DebugInfo::from_btf(std::move(*btf), "fuzz input");
+  for (uint32_t id = 1; id < count; ++id) {
+    auto t = debug->type_at(id);
+    if (!t) continue;
+    (void)type_name(*t);
+    for (const Member& m : debug->members(*t)) (void)declaration(m.type, m.name);
+    (void)debug->member_at(*t, 8);
+  }
+  (void)debug->find_type("struct task_struct");
+  (void)debug->find_enumerator("TASK_COMM_LEN");
+}
+
+void fuzz_kallsyms(std::span<const uint8_t> bytes) {
+  uint64_t at[7] = {};
+  if (bytes.size() < sizeof at) return;
+  std::memcpy(at, bytes.data(), sizeof at);
+  std::span<const uint8_t> image = bytes.subspan(sizeof at);
+  auto place = [&](uint64_t v) { return kImageBase + (image.empty() ? 0 : v % image.size()); };
+  KallsymsTables t{place(at[0]), place(at[1]), place(at[2]), place(at[3]), place(at[4]), place(at[5])};
+  MemoryReader memory = [&](uint64_t address, std::span<uint8_t> out) -> Status {
+    if (address < kImageBase || address - kImageBase > image.size() || out.size() > image.size() - (address - kImageBase)) {
+      return make_error("outside the image");
+    }
+    std::memcpy(out.data(), image.data() + (address - kImageBase), out.size());
+    return ok_status();
+  };
+  auto k = Kallsyms::read(t, memory, place(at[6]));
+  if (!k) return;
+  (void)(*k)->describe(kImageBase + 16);
+  (void)(*k)->in_code(kImageBase);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  std::span<const uint8_t> rest(data + 1, size - 1);
+  if (data[0] & 1) fuzz_btf(rest);
+  else fuzz_kallsyms(rest);
+  return 0;
+}
