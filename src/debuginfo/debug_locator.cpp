@@ -128,6 +128,15 @@ DebugLookup locate_vmlinux(const std::string& build_id, const std::string& relea
   return out;
 }
 
+std::optional<LocatedDebugFile> locate_module_debug(const std::string& build_id, const DebugSearch& search) {
+  if (build_id.size() <= 2) return std::nullopt;
+  std::vector<std::string> tried;
+  for (const std::string& dir : debug_directories(search)) {
+    if (auto found = from_directory(dir, build_id, "", tried)) return found;
+  }
+  return from_debuginfod(build_id, search, tried);
+}
+
 std::vector<std::string> module_debug_directories(const std::string& release, const DebugSearch& search) {
   std::vector<std::string> out;
   if (release.empty()) return out;

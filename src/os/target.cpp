@@ -87,7 +87,11 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
     t.view = std::make_unique<linux_kernel::LinuxView>(*t.objects);
     std::vector<std::string> modules = options.module_dirs;
     if (modules.empty()) modules = module_debug_directories(std::string(t.kernel->vmcoreinfo().osrelease().value_or("")), options.search);
-    t.view->load_module_debug(modules);
+    // Modules by build-id too: in the debug directories and what debuginfod already cached, not
+    // downloaded (every typed command would otherwise ask the servers for every loaded module).
+    DebugSearch module_search = options.search;
+    module_search.debuginfod = false;
+    t.view->load_module_debug(modules, module_search);
     if (t.debug->btf()) t.view->load_module_btf();
   }
   auto poison = poison_catalog(options.poison_files);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/json_output.hpp"
+#include "coroner/debuginfo/elf_symbols.hpp"
 #include "../support/run_command.hpp"
 #include "real_dumps.hpp"
 
@@ -81,6 +82,26 @@ TEST_F(DebugDir, AFileOfAnotherBuildIsNotTaken) {
   auto ps = run_command(std::string(CORONER_BINARY) + " ps " + dump_path() + " --debug-dir " + dir());
   EXPECT_EQ(ps.status, 0) << ps.output;
   EXPECT_EQ(ps.output, run_command(std::string(CORONER_BINARY) + " ps " + dump_path() + " -k " + vmlinux_path()).output);
+}
+
+// A loaded module's .ko is found by the build-id the dump's copy of the module carries, with the
+// kernel's types from its vmlinux or, with none, from its BTF: the module's own types then name
+// the objects analyze finds.
+TEST_F(DebugDir, AModulesDebugFileIsFoundByItsLoadedBuildId) {
+  std::string ko = dumps_dir() + "/test-module/coroner_test.ko";
+  std::string id = coroner::elf_build_id(ko);
+  ASSERT_EQ(id.size(), 40u) << ko;
+  std::string at = dir() + "/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
+  auto without = run_command(std::string(CORONER_BINARY) + " mod " + dump_path() + " --debug-dir " + dir());
+  EXPECT_EQ(without.output.find(at), std::string::npos);
+  link(".build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug", ko);
+  for (const std::string& kernel : {std::string(" -k ") + vmlinux_path(), std::string()}) {
+    auto mod = run_command(std::string(CORONER_BINARY) + " mod " + dump_path() + " --debug-dir " + dir() + kernel);
+    EXPECT_EQ(mod.status, 0) << mod.output;
+    EXPECT_NE(mod.output.find(at), std::string::npos) << mod.output;
+    auto analyze = run_command(std::string(CORONER_BINARY) + " analyze " + dump_path() + " --debug-dir " + dir() + kernel);
+    EXPECT_NE(analyze.output.find("freed struct coroner_obj (cache coroner_obj)"), std::string::npos) << analyze.output;
+  }
 }
 
 // Every typed command answers the same through a found vmlinux as through -k.

@@ -36,6 +36,10 @@ std::vector<std::string> debug_directories(const DebugSearch& search);
 // file found by `release` is taken unverified, for the dump's own check to judge).
 DebugLookup locate_vmlinux(const std::string& build_id, const std::string& release, const DebugSearch& search);
 
+// A module's debug file (its .ko with DWARF) by the build-id of the module loaded in the dump:
+// DIR/.build-id/xx/rest.debug, then debuginfod (only its cache when `search.debuginfod` is false).
+std::optional<LocatedDebugFile> locate_module_debug(const std::string& build_id, const DebugSearch& search);
+
 // The directories of the release's module debug files (DIR/lib/modules/RELEASE) that exist.
 std::vector<std::string> module_debug_directories(const std::string& release, const DebugSearch& search);
 

@@ -43,10 +43,10 @@ void LinuxView::load_module_btf() {
   for (const ModuleBtf& m : module_btf_) objects_.debug().add_fallback(m.debug.get());
 }
 
-void LinuxView::load_module_debug(const std::vector<std::string>& dirs) {
-  if (dirs.empty()) return;
+void LinuxView::load_module_debug(const std::vector<std::string>& dirs, const std::optional<DebugSearch>& search) {
+  if (dirs.empty() && !search) return;
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().remove_fallback(m.debug.get());
-  module_debug_ = ModuleDebugSet::load(objects_.kernel(), modules(), dirs);
+  module_debug_ = ModuleDebugSet::load(objects_.kernel(), modules(), dirs, search);
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().add_fallback(m.debug.get());
 }
 

@@ -82,29 +82,34 @@ std::string normalised_module_name(std::string_view name) {
   return out;
 }
 
-ModuleDebugSet ModuleDebugSet::load(const Kernel& kernel, const ModuleList& modules,
-                                    const std::vector<std::string>& dirs) {
+ModuleDebugSet ModuleDebugSet::load(const Kernel& kernel, const ModuleList& modules, const std::vector<std::string>& dirs,
+                                    const std::optional<DebugSearch>& search) {
   ModuleDebugSet set;
   auto files = find_ko_files(dirs, set.problems_);
   for (const LoadedModule& m : modules.modules) {
-    auto file = files.find(normalised_module_name(m.name));
-    if (file == files.end()) continue;
+    std::optional<LocatedDebugFile> file;
+    if (auto named = files.find(normalised_module_name(m.name)); named != files.end()) {
+      file = LocatedDebugFile{named->second, "by name under the module directories"};
+    } else if (search && !m.build_id.empty()) {
+      file = locate_module_debug(m.build_id, *search);
+    }
+    if (!file) continue;
     if (m.sections.empty()) {
       set.problems_.push_back("module " + m.name + ": the dump does not say where its sections were loaded (" +
-                              "mod->sect_attrs); " + file->second + " not used");
+                              "mod->sect_attrs); " + file->path + " not used");
       continue;
     }
-    auto debug = DebugInfo::open(file->second, 1, placement_of(m));
+    auto debug = DebugInfo::open(file->path, 1, placement_of(m));
     if (!debug) {
       set.problems_.push_back("module " + m.name + ": " + debug.error().message);
       continue;
     }
     if (auto why = other_build(kernel, **debug, m)) {
-      set.problems_.push_back("module " + m.name + ": " + file->second + " is another build (" + *why +
+      set.problems_.push_back("module " + m.name + ": " + file->path + " is another build (" + *why +
                               "); give the .ko files of the dumped kernel");
       continue;
     }
-    set.modules_.push_back({m.name, file->second, std::move(*debug)});
+    set.modules_.push_back({m.name, file->path, file->how, std::move(*debug)});
   }
   return set;
 }

@@ -87,6 +87,30 @@ void read_sections(TypedMemory& objects, StructReader& mod, LoadedModule& m, std
   }
 }
 
+// The GNU build-id note the module carries in memory (Kbuild links modules with --build-id): a
+// 12-byte note header, "GNU\0", then the id.
+std::string loaded_build_id(const Kernel& kernel, const LoadedModule& m) {
+  auto note = m.sections.find(".note.gnu.build-id");
+  if (note == m.sections.end()) return "";
+  struct {
+    uint32_t namesz, descsz, type;
+    char name[4];
+    uint8_t desc[64];
+  } n{};
+  constexpr uint32_t kGnuBuildId = 3;
+  if (!kernel.read(note->second, {reinterpret_cast<uint8_t*>(&n), sizeof n})) return "";
+  if (n.namesz != 4 || n.type != kGnuBuildId || std::memcmp(n.name, "GNU", 4) != 0 || n.descsz == 0 || n.descsz > sizeof n.desc) {
+    return "";
+  }
+  std::string out;
+  for (uint32_t i = 0; i < n.descsz; ++i) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", n.desc[i]);
+    out += two;
+  }
+  return out;
+}
+
 // Before 6.4 a module had two allocations, core and init, each text first; since, one per kind of
 // memory (struct module_memory mem[], indexed by enum mod_mem_type).
 void read_layout(TypedMemory& objects, StructReader& mod, LoadedModule& m, std::vector<std::string>& problems) {
@@ -148,6 +172,7 @@ LoadedModule read_module(TypedMemory& objects, StructReader& mod, uint64_t addre
   }
   read_kallsyms(objects, mod, m, problems);
   read_sections(objects, mod, m, problems);
+  m.build_id = loaded_build_id(objects.kernel(), m);
   return m;
 }
 

@@ -30,7 +30,8 @@ class LinuxView {
   // Loads the .ko debug info of the loaded modules found under `dirs` and makes it reachable
   // through the kernel's debug info (types, variables), the unwinder (ORC) and bt (lines).
   // Call before the first orc() or backtrace().
-  void load_module_debug(const std::vector<std::string>& dirs);
+  // Modules none of `dirs` holds are looked for by their build-ids, when `search` is given.
+  void load_module_debug(const std::vector<std::string>& dirs, const std::optional<DebugSearch>& search = std::nullopt);
   const ModuleDebugSet& module_debug() const { return module_debug_; }
   // With the kernel's types from BTF: the loaded modules' BTF (those no .ko was loaded for), made
   // reachable through the kernel's types.

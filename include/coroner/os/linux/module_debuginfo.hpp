@@ -10,6 +10,7 @@
 
 #include "coroner/arch/x86_64_orc.hpp"
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/debuginfo/debug_locator.hpp"
 #include "coroner/os/linux/modules.hpp"
 
 namespace coroner::linux_kernel {
@@ -17,6 +18,7 @@ namespace coroner::linux_kernel {
 struct ModuleDebug {
   std::string module;  // the name in the dump
   std::string path;    // the .ko it came from
+  std::string how;     // "under DIR", or how it was found by build-id
   std::unique_ptr<DebugInfo> debug;
 };
 
@@ -26,7 +28,10 @@ class ModuleDebugSet {
   // in module names), relocates it, and skips one that is another build than the loaded module
   // (srcversion, or the bytes of its read-only strings in the dump). What could not be loaded is
   // in problems(), with what to do about it.
-  static ModuleDebugSet load(const Kernel& kernel, const ModuleList& modules, const std::vector<std::string>& dirs);
+  // A module no .ko under `dirs` is named for is looked for by its build-id (`search`: the debug
+  // directories' .build-id/, then debuginfod), when the dump says it.
+  static ModuleDebugSet load(const Kernel& kernel, const ModuleList& modules, const std::vector<std::string>& dirs,
+                             const std::optional<DebugSearch>& search = std::nullopt);
 
   const ModuleDebug* find(std::string_view module) const;
   const std::vector<ModuleDebug>& all() const { return modules_; }

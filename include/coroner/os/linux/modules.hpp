@@ -40,6 +40,7 @@ struct LoadedModule {
   uint64_t orc_ip = 0, orc = 0;               // run-time addresses of its ORC tables
   uint32_t orc_count = 0;
   std::string srcversion;                     // modpost's checksum of the sources; empty if none
+  std::string build_id;                       // hex, from its loaded .note.gnu.build-id; empty if none
   // Where each ELF section was loaded (sysfs's /sys/module/*/sections), to relocate the .ko.
   std::map<std::string, uint64_t, std::less<>> sections;
   bool contains(uint64_t a) const;
