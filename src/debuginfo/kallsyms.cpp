@@ -35,11 +35,14 @@ class ForwardReader {
 
  private:
   bool read_pages(size_t old) {
+    constexpr uint64_t kPage = 4096;
     bool any = false;
-    for (size_t page = 0; page < kChunk; page += 4096) {
-      std::vector<uint8_t> buf(4096);
-      if (!memory_(start_ + old + page, buf)) break;
+    for (size_t done = 0; done < kChunk;) {
+      uint64_t at = start_ + old + done;
+      std::vector<uint8_t> buf(kPage - at % kPage);  // up to the page's end: one page per read
+      if (!memory_(at, buf)) break;
       bytes_.insert(bytes_.end(), buf.begin(), buf.end());
+      done += buf.size();
       any = true;
     }
     return any;

@@ -56,7 +56,8 @@ Sources sources_of(const Kernel& k) {
     auto start = k.symbol_address("__start_BTF"), stop = k.symbol_address("__stop_BTF");
     out.types = start && stop && *stop > *start
                     ? "the kernel's BTF in the dump (" + std::to_string(*stop - *start) + " bytes at " + hex(*start) + ")"
-                    : "none (the kernel has no __start_BTF: built without CONFIG_DEBUG_INFO_BTF)";
+                    : "none (no __start_BTF/__stop_BTF in the kernel's symbols: built without CONFIG_DEBUG_INFO_BTF, "
+                      "or its kallsyms without CONFIG_KALLSYMS_ALL)";
   }
   return out;
 }
@@ -90,6 +91,7 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
                   {"path", v.path.empty() ? json(nullptr) : json(v.path)},
                   {"found_by", v.path.empty() || v.found_by.empty() ? json(nullptr) : json(v.found_by)},
                   {"looked_in", v.tried}};
+  Sources sources = sources_of(k);
   json crash_time = sourced(s.crash_time);
   if (s.crash_time.value) crash_time["utc"] = utc_time(*s.crash_time.value);
   return json{{"schema", "coroner.info"},
@@ -108,8 +110,8 @@ json info_json(const Kernel& k, const linux_kernel::KernelSummary& s) {
               {"panic_cause", sourced(s.panic_cause)},
               {"crash_time", crash_time},
               {"vmlinux", vmlinux},
-              {"symbols", sources_of(k).symbols},
-              {"types", sources_of(k).types},
+              {"symbols", sources.symbols},
+              {"types", sources.types},
               {"warnings", s.warnings}};
 }
 

@@ -244,14 +244,15 @@ void Kernel::read_kallsyms() const {
 }
 
 std::optional<uint64_t> Kernel::symbol_address(std::string_view name) const {
-  // VMCOREINFO's run-time addresses answer before kallsyms are decoded for them.
-  if (!symbols_usable_) {
-    if (auto a = vmcoreinfo_.symbol(name)) return a;
+  // A vmlinux first; without one, VMCOREINFO's run-time addresses answer before kallsyms are
+  // decoded for them.
+  if (symbols_usable_) {
+    if (auto a = symbols_->address_of(name)) return a;
+    return vmcoreinfo_.symbol(name);
   }
-  if (const SymbolTable* s = symbols()) {
-    if (auto a = s->address_of(name)) return a;
-  }
-  return vmcoreinfo_.symbol(name);
+  if (auto a = vmcoreinfo_.symbol(name)) return a;
+  if (const SymbolTable* s = symbols()) return s->address_of(name);
+  return std::nullopt;
 }
 
 std::string Kernel::describe_address(uint64_t address) const {

@@ -133,6 +133,14 @@ inline std::string flavour_test_name(const ::testing::TestParamInfo<std::string>
   return n;
 }
 
+// A test name for one kernel's scenario ("6.12-rt-amd64", "slub-uaf" -> "6_12_rt_amd64_slub_uaf"; the
+// reference kernel's without its flavour), for INSTANTIATE_TEST_SUITE_P.
+inline std::string flavour_scenario_test_name(const std::string& flavour, const std::string& scenario) {
+  std::string name = (flavour == "amd64" ? "" : flavour + "_") + scenario;
+  for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
 // A test name from a scenario name ("sysrq-kaslr" -> "sysrq_kaslr"), for INSTANTIATE_TEST_SUITE_P.
 inline std::string scenario_test_name(const ::testing::TestParamInfo<std::string>& info) {
   std::string n = info.param;

@@ -145,10 +145,7 @@ TEST_P(Verdicts, TheScenariosRuleComesFirstAndNoOtherShippedRuleFires) {
 
 INSTANTIATE_TEST_SUITE_P(EveryKernel, Verdicts, ::testing::ValuesIn(verdict_cases()),
                          [](const ::testing::TestParamInfo<VerdictCase>& param) {
-                           std::string name = (param.param.flavour == "amd64" ? "" : param.param.flavour + "_") +
-                                              param.param.scenario;
-                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
+                           return coroner::testing::flavour_scenario_test_name(param.param.flavour, param.param.scenario);
                          });
 
 std::string evidence_of(const nlohmann::json& j, size_t verdict = 0) {

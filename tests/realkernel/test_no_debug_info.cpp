@@ -129,10 +129,7 @@ TEST_P(NoDebugInfo, AnswersAsWithTheVmlinux) {
 
 INSTANTIATE_TEST_SUITE_P(EveryKernel, NoDebugInfo, ::testing::ValuesIn(every_dump()),
                          [](const ::testing::TestParamInfo<DumpCase>& param) {
-                           std::string name = (param.param.flavour == "amd64" ? "" : param.param.flavour + "_") +
-                                              param.param.scenario;
-                           for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
+                           return coroner::testing::flavour_scenario_test_name(param.param.flavour, param.param.scenario);
                          });
 
 // The layouts of the types the tests compare with crash (tests/realkernel/crash-types-commands.txt),

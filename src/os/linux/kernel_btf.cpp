@@ -15,7 +15,8 @@ constexpr uint64_t kMaxBtfBytes = 256ull << 20;
 Result<std::unique_ptr<DebugInfo>> read_kernel_btf(const Kernel& kernel) {
   auto start = kernel.symbol_address("__start_BTF"), stop = kernel.symbol_address("__stop_BTF");
   if (!start || !stop) {
-    return make_error("the kernel's symbols have no __start_BTF/__stop_BTF: it was built without CONFIG_DEBUG_INFO_BTF");
+    return make_error("the kernel's symbols have no __start_BTF/__stop_BTF: it was built without CONFIG_DEBUG_INFO_BTF, "
+                      "or its kallsyms without CONFIG_KALLSYMS_ALL (then they list no data)");
   }
   if (*stop <= *start || *stop - *start > kMaxBtfBytes) {
     return make_error("__start_BTF " + hex(*start) + " and __stop_BTF " + hex(*stop) + " do not bound a BTF section");
