@@ -23,6 +23,8 @@ void report(const StepReporter& step, std::string_view what) {
 // The crash's name: its cause and the crashing thread's innermost functions past the kernel's
 // crash machinery.
 std::string signature(const Target& target, const CrashAnalysis& a) {
+  const auto& reading = a.summary.reports;
+  if (reading.crash) return report_signature(reading.reports[*reading.crash]);
   std::string cause = a.summary.panic_cause.value.value_or(a.summary.panic_message.value.value_or(""));
   std::vector<std::string> functions;
   if (a.facts.crashing >= 0) functions = a.facts.threads[static_cast<size_t>(a.facts.crashing)].functions;

@@ -10,7 +10,7 @@ namespace coroner::analysis {
 
 using rules::function_base_name;
 
-constexpr size_t kSignatureFrames = 5;
+constexpr size_t kSignatureFrames = 3;
 
 std::string crash_signature(const std::string& raw_cause, const std::vector<std::string>& functions,
                             const std::vector<std::string>& machinery) {
@@ -38,6 +38,10 @@ std::string crash_signature(const std::string& raw_cause, const std::vector<std:
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(h));
   return std::string(hash) + " " + s;
+}
+
+std::string report_signature(const console::CrashReport& report) {
+  return crash_signature(report.title, console::guilty_frames(report, kSignatureFrames), {});
 }
 
 }  // namespace coroner::analysis

@@ -1,9 +1,11 @@
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "commands.hpp"
 #include "progress.hpp"
 #include "coroner/analysis/analyze.hpp"
+#include "coroner/analysis/log_analysis.hpp"
 #include "coroner/report/analysis_report.hpp"
 #include "coroner/report/info_report.hpp"
 
@@ -39,6 +41,34 @@ std::unique_ptr<Analyzed> analyze(const DumpArgs& dump, const std::vector<rules:
   return a;
 }
 
+// A console log, from a file or standard input ("-").
+std::string read_log(const std::string& path) {
+  std::ostringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path + ": cannot read the log (give a console log, dmesg or syslog text, or - for standard input)");
+    text << in.rdbuf();
+  }
+  return text.str();
+}
+
+std::string render(const std::string& format, const report::AnalysisInput& in) {
+  return format == "json"       ? report::to_json_text(report::analysis_json(in)) + "\n"
+         : format == "markdown" ? report::analysis_markdown(in)
+                                : report::analysis_text(in);
+}
+
+void write_report(const std::string& output, const std::string& text) {
+  if (output.empty()) {
+    std::cout << text;
+    return;
+  }
+  std::ofstream out(output);
+  if (!(out << text)) fail(output + ": cannot write the report");
+}
+
 }  // namespace
 
 void register_analyze(CLI::App& app) {
@@ -47,11 +77,17 @@ void register_analyze(CLI::App& app) {
     std::vector<std::string> rule_dirs;
     std::string format = "text";
     std::string output;
+    std::string log;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("analyze", "the verdict: everything that applies to the dump, every rule, the matches "
                                             "ranked with their evidence");
   add_dump_args(*cmd, args->dump, true);
+  cmd->get_option("dump")->required(false);
+  cmd->add_option("--log", args->log,
+                  "analyze a console log instead of a dump (serial capture, dmesg, syslog, journal; - for standard "
+                  "input): the crash's title, type, guilty frame and signature, and the rules a log can answer")
+      ->excludes("dump");
   cmd->add_option("--rules", args->rule_dirs, "a directory of your own rule files (YAML or JSON); repeatable")
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
@@ -61,17 +97,16 @@ void register_analyze(CLI::App& app) {
   cmd->callback([args] {
     auto rules = all_rules(args->rule_dirs);
     std::vector<rules::Verdict> verdicts;
-    auto a = analyze(args->dump, rules, verdicts);
-    report::AnalysisInput in{report::analysis_summary(a->analysis, args->dump.dump), &verdicts};
-    std::string text = args->format == "json"       ? report::to_json_text(report::analysis_json(in)) + "\n"
-                       : args->format == "markdown" ? report::analysis_markdown(in)
-                                                    : report::analysis_text(in);
-    if (args->output.empty()) {
-      std::cout << text;
-    } else {
-      std::ofstream out(args->output);
-      if (!(out << text)) fail(args->output + ": cannot write the report");
+    if (!args->log.empty()) {
+      analysis::CrashAnalysis a = analysis::analyze_log(read_log(args->log));
+      verdicts = rules::evaluate(rules, a.facts);
+      for (auto& why : rules::not_evaluated(rules, a.facts, verdicts)) a.problems.push_back(std::move(why));
+      write_report(args->output, render(args->format, {report::analysis_summary(a, args->log, true), &verdicts}));
+      return;
     }
+    if (args->dump.dump.empty()) fail("analyze needs a dump, or --log FILE for a console log");
+    auto a = analyze(args->dump, rules, verdicts);
+    write_report(args->output, render(args->format, {report::analysis_summary(a->analysis, args->dump.dump), &verdicts}));
     print_warnings(a->target);
   });
 }

@@ -66,6 +66,49 @@ std::string objects_text(const AnalysisSummary& s, const char* bullet) {
   return out;
 }
 
+// A log's frames as its call trace printed them, the guilty one marked.
+std::vector<std::string> frame_lines(const console::CrashReport& r) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.frames.size() && out.size() < kFramesShown; ++i) {
+    const auto& f = r.frames[i];
+    out.push_back(f.function + (f.module.empty() ? "" : " [" + f.module + "]") + (i == r.guilty ? "  <- guilty" : ""));
+  }
+  return out;
+}
+
+nlohmann::ordered_json or_null(const std::string& s) { return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s); }
+
+nlohmann::ordered_json report_json(const console::CrashReport& r) {
+  nlohmann::ordered_json frames = nlohmann::ordered_json::array();
+  for (const auto& f : r.frames) frames.push_back({{"function", f.function}, {"module", or_null(f.module)}});
+  auto number = [](const std::optional<unsigned>& n) { return n ? nlohmann::ordered_json(*n) : nlohmann::ordered_json(nullptr); };
+  return {{"title", r.title}, {"alt_titles", r.alt_titles}, {"type", r.type}, {"corrupted", !r.corrupted.empty()},
+          {"corrupted_reason", or_null(r.corrupted)}, {"guilty_frame", or_null(r.guilty_frame)}, {"header", r.header},
+          {"first_line", r.first_line}, {"last_line", r.last_line}, {"cpu", number(r.cpu)}, {"pid", number(r.pid)},
+          {"comm", or_null(r.comm)}, {"tainted", r.tainted}, {"modules", r.modules}, {"registers", r.registers},
+          {"call_trace", frames}};
+}
+
+std::string report_line(const console::CrashReport& r) {
+  return r.title + "  (" + r.type + ", line " + std::to_string(r.first_line) + (r.corrupted.empty() ? "" : ", corrupted: " + r.corrupted) + ")";
+}
+
+// What only a log analysis shows: a dump's report has them from the dump itself.
+std::string log_details_text(const console::CrashReport& r) {
+  std::string out;
+  if (!r.registers.empty()) {
+    out += "\nregisters:\n";
+    for (const auto& line : r.registers) out += "  " + line + "\n";
+  }
+  if (!r.modules.empty()) {
+    out += "\nmodules linked in:";
+    for (const auto& m : r.modules) out += " " + m;
+    out += "\n";
+  }
+  if (!r.tainted.empty()) out += "tainted: " + r.tainted + "\n";
+  return out;
+}
+
 std::string confidence_text(double c) {
   char text[16];
   std::snprintf(text, sizeof text, "%.2f", c);
@@ -74,9 +117,16 @@ std::string confidence_text(double c) {
 
 }  // namespace
 
-AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::string& dump) {
+AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::string& dump, bool from_log) {
   AnalysisSummary s;
   s.dump = dump;
+  s.from_log = from_log;
+  const auto& reading = a.summary.reports;
+  for (size_t i = 0; i < reading.reports.size(); ++i) {
+    if (reading.crash && i == *reading.crash) s.crash = reading.reports[i];
+    else s.others.push_back(reading.reports[i]);
+  }
+  if (!a.crashing && s.crash) s.crashing = ReportThread{s.crash->pid.value_or(0), s.crash->comm, '?', "", frame_lines(*s.crash)};
   s.os = a.summary.os;
   s.release = a.summary.release.value.value_or("");
   s.panic = a.summary.panic_message.value.value_or("");
@@ -133,17 +183,32 @@ nlohmann::ordered_json analysis_json(const AnalysisInput& in) {
   if (s.crashing) crashing = {{"pid", s.crashing->pid}, {"comm", s.crashing->comm}, {"frames", s.crashing->frames}};
   nlohmann::ordered_json fault = nullptr;
   if (s.fault) fault = {{"findings", *s.fault}};
-  return {{"schema", "coroner.analysis"}, {"version", 2}, {"dump", s.dump}, {"os", s.os}, {"release", s.release},
-          {"panic", s.panic}, {"cause", s.cause}, {"signature", s.signature}, {"crashing_thread", crashing},
+  nlohmann::ordered_json others_reports = nlohmann::ordered_json::array();
+  for (const auto& r : s.others) others_reports.push_back(report_json(r));
+  const console::CrashReport* c = s.crash ? &*s.crash : nullptr;
+  return {{"schema", "coroner.analysis"}, {"version", 2}, {"dump", s.from_log ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.dump)},
+          {"log", s.from_log ? nlohmann::ordered_json(s.dump) : nlohmann::ordered_json(nullptr)}, {"os", s.os}, {"release", s.release},
+          {"panic", s.panic}, {"cause", s.cause}, {"title", c ? nlohmann::ordered_json(c->title) : nlohmann::ordered_json(nullptr)},
+          {"alt_titles", c ? c->alt_titles : std::vector<std::string>{}}, {"type", c ? or_null(c->type) : nullptr},
+          {"corrupted", c && !c->corrupted.empty()}, {"guilty_frame", c ? or_null(c->guilty_frame) : nullptr},
+          {"signature", s.signature}, {"report", c ? report_json(*c) : nlohmann::ordered_json(nullptr)},
+          {"other_reports", others_reports}, {"crashing_thread", crashing},
           {"fault", fault}, {"objects", objects}, {"other_threads", others}, {"verdicts", verdicts},
           {"problems", s.problems}, {"debug_info", {{"symbols", s.symbols_from}, {"types", s.types_from}}}};
 }
 
 std::string analysis_text(const AnalysisInput& in) {
   const AnalysisSummary& s = in.summary;
-  std::string out = "dump      " + s.dump + "\nos        " + s.os + "\nrelease   " + s.release + "\npanic     " +
-                    (s.panic.empty() ? "(none)" : s.panic) + "\ncause     " + (s.cause.empty() ? "(none)" : s.cause) +
-                    "\nsignature " + s.signature + "\n";
+  std::string out = std::string(s.from_log ? "log       " : "dump      ") + s.dump + "\nos        " + s.os +
+                    "\nrelease   " + s.release + "\npanic     " + (s.panic.empty() ? "(none)" : s.panic) + "\ncause     " +
+                    (s.cause.empty() ? "(none)" : s.cause) + "\n";
+  if (s.crash) {
+    out += "title     " + s.crash->title + "\n";
+    for (const auto& alt : s.crash->alt_titles) out += "also      " + alt + "\n";
+    out += "type      " + s.crash->type + "\n";
+    if (!s.crash->corrupted.empty()) out += "corrupted " + s.crash->corrupted + "\n";
+  }
+  out += "signature " + s.signature + "\n";
   if (in.verdicts->empty()) {
     out += "\nverdict   no rule matched\n";
   } else {
@@ -167,6 +232,11 @@ std::string analysis_text(const AnalysisInput& in) {
     out += "\nother threads of interest:\n";
     for (const auto& t : s.other_threads) out += "  " + thread_line(t) + "\n";
   }
+  if (s.crash && s.from_log) out += log_details_text(*s.crash);
+  if (!s.others.empty()) {
+    out += "\nother reports in the log:\n";
+    for (const auto& r : s.others) out += "  " + report_line(r) + "\n";
+  }
   if (!in.verdicts->empty()) {
     const auto& best = *in.verdicts->front().rule;
     out += "\nwhy: " + best.explanation + "\nfix: " + best.fix + "\n";
@@ -178,10 +248,17 @@ std::string analysis_text(const AnalysisInput& in) {
 
 std::string analysis_markdown(const AnalysisInput& in) {
   const AnalysisSummary& s = in.summary;
-  std::string out = "### coroner: " + (in.verdicts->empty() ? std::string("no known signature") : in.verdicts->front().rule->title) + "\n\n";
-  out += "| | |\n|---|---|\n| os | `" + s.os + "` |\n| release | `" + s.release + "` |\n| panic | `" + s.panic +
-         "` |\n| cause | `" + s.cause + "` |\n| signature | `" + s.signature.substr(0, 16) + "` |\n| symbols | " +
-         s.symbols_from + " |\n| types | " + s.types_from + " |\n\n";
+  std::string out = "### coroner: " +
+                    (!in.verdicts->empty() ? in.verdicts->front().rule->title : s.crash ? s.crash->title : std::string("no known signature")) +
+                    "\n\n";
+  out += "| | |\n|---|---|\n";
+  if (s.crash) {
+    out += "| title | `" + s.crash->title + "` |\n| type | " + s.crash->type + " |\n";
+    if (!s.crash->corrupted.empty()) out += "| corrupted | " + s.crash->corrupted + " |\n";
+  }
+  out += "| os | `" + s.os + "` |\n| release | `" + s.release + "` |\n| panic | `" + s.panic + "` |\n| cause | `" + s.cause +
+         "` |\n| signature | `" + s.signature.substr(0, 16) + "` |\n| symbols | " + s.symbols_from + " |\n| types | " +
+         s.types_from + " |\n\n";
   for (const auto& v : *in.verdicts) {
     out += "**" + v.rule->title + "** (`" + v.rule->id + "`, confidence " + confidence_text(v.rule->confidence) + ")\n\n";
     for (const auto& e : v.evidence) out += "- " + e + "\n";
@@ -202,6 +279,10 @@ std::string analysis_markdown(const AnalysisInput& in) {
   if (!s.other_threads.empty()) {
     out += "**Other threads of interest**\n\n";
     for (const auto& t : s.other_threads) out += "- " + thread_line(t) + "\n";
+  }
+  if (!s.others.empty()) {
+    out += "\n**Other reports in the log**\n\n";
+    for (const auto& r : s.others) out += "- " + report_line(r) + "\n";
   }
   return out;
 }

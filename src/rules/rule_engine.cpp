@@ -339,17 +339,41 @@ const Condition* frame_variable_condition(const Condition& c) {
   return nullptr;
 }
 
+// What in `c` a console log cannot answer: the other threads, the fault, the objects.
+std::string dump_only_condition(const Condition& c) {
+  switch (c.kind) {
+    case Condition::Kind::thread: return "other threads";
+    case Condition::Kind::fault: return "the fault";
+    case Condition::Kind::object: return "objects in memory";
+    default: break;
+  }
+  for (const Condition& child : c.children) {
+    if (std::string what = dump_only_condition(child); !what.empty()) return what;
+  }
+  return "";
+}
+
+bool for_facts(const Rule& r, const Facts& facts) {
+  return (r.os == facts.os || r.os == "any") && !(facts.text_only && !dump_only_condition(r.when).empty());
+}
+
 }  // namespace
 
 std::vector<std::string> not_evaluated(const std::vector<Rule>& rules, const Facts& facts,
                                        const std::vector<Verdict>& matched) {
   std::vector<std::string> out;
-  if (facts.no_frame_variables.empty()) return out;
   for (const Rule& r : rules) {
     if ((r.os != facts.os && r.os != "any") ||
         std::any_of(matched.begin(), matched.end(), [&](const Verdict& v) { return v.rule == &r; })) {
       continue;
     }
+    if (facts.text_only) {
+      if (std::string what = dump_only_condition(r.when); !what.empty()) {
+        out.push_back("rule " + r.id + " needs a dump: it reads " + what + ", which a log does not hold");
+      }
+      continue;
+    }
+    if (facts.no_frame_variables.empty()) continue;
     if (const Condition* c = frame_variable_condition(r.when)) {
       out.push_back("rule " + r.id + " could not be evaluated: it reads " + c->variable + " in the frame of " +
                     c->frame_text + ", and " + facts.no_frame_variables);
@@ -361,7 +385,7 @@ std::vector<std::string> not_evaluated(const std::vector<Rule>& rules, const Fac
 std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts) {
   std::vector<Verdict> out;
   for (const Rule& r : rules) {
-    if (r.os != facts.os && r.os != "any") continue;
+    if (!for_facts(r, facts)) continue;
     Verdict v{&r, {}};
     if (Evaluator(facts).holds(r.when, v.evidence)) out.push_back(std::move(v));
   }

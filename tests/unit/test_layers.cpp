@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 // first so that every layer that evaluates or reports rules may use it, and it may use nothing.
 const std::map<std::string, int> kLayers = {
     {"rules", 0},   {"dump", 1},     {"arch", 2},     {"debuginfo", 3}, {"poison", 4},
-    {"target", 5},  {"os", 6},       {"analysis", 7}, {"report", 8},    {"cli", 9},
+    {"console", 5}, {"target", 6},   {"os", 7},       {"analysis", 8},  {"report", 9}, {"cli", 10},
 };
 
 // The layer of a path under src/ or include/coroner/: its first folder; "" for the leaves

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "coroner/console/crash_reports.hpp"
+
 namespace coroner::analysis {
 
 // `functions`: the crashing thread's, innermost first, as the build named them: the signature uses
@@ -15,5 +17,10 @@ namespace coroner::analysis {
 // user mode, at the outer end) is how the thread got into the kernel, not how it crashed.
 std::string crash_signature(const std::string& cause, const std::vector<std::string>& functions,
                             const std::vector<std::string>& machinery);
+
+// A console report's: its title and its first frames from the guilty one on. Three frames, because
+// the frames further out are where two builds of a kernel differ (6.12 loads a module through
+// init_module_from_file where 6.1 has __do_sys_finit_module) while the bug is the same.
+std::string report_signature(const console::CrashReport& report);
 
 }  // namespace coroner::analysis

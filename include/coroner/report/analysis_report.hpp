@@ -23,6 +23,9 @@ struct ReportThread {
 
 struct AnalysisSummary {
   std::string dump, os = "linux", release, panic, cause, signature;
+  bool from_log = false;  // `dump` is a console log's path: analyze --log
+  std::optional<console::CrashReport> crash;   // the crash's report in the log, when it has one
+  std::vector<console::CrashReport> others;    // the log's other reports
   std::optional<ReportThread> crashing;
   std::optional<std::vector<std::string>> fault;  // the fault's findings, when something faulted
   const rules::Facts* facts = nullptr;
@@ -37,7 +40,8 @@ struct AnalysisInput {
 };
 
 // The summary of an analysis, on any kernel.
-AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::string& dump);
+// `from_log`: the analysis is analyze_log's, `dump` the log's path.
+AnalysisSummary analysis_summary(const analysis::CrashAnalysis& a, const std::string& dump, bool from_log = false);
 
 nlohmann::ordered_json analysis_json(const AnalysisInput& in);
 std::string analysis_text(const AnalysisInput& in);

@@ -96,6 +96,9 @@ struct Facts {
   int crashing = -1;  // index into threads
   std::optional<FaultFacts> fault;
   std::vector<ObjectFacts> objects;
+  // The facts of a console log, not a dump: the crashing thread's call trace is its only thread, and
+  // there is no fault, no object and no other thread. Rules that read those are not evaluated.
+  bool text_only = false;
   // Why the crashing frames have no variables at all (no DWARF: the types are BTF's); empty when
   // the debug info could give them.
   std::string no_frame_variables;
@@ -111,7 +114,8 @@ bool holds(const Condition& c, const Facts& facts, std::vector<std::string>& evi
 // The rules (for the facts' OS) that match, most confident first.
 std::vector<Verdict> evaluate(const std::vector<Rule>& rules, const Facts& facts);
 // The rules (for the facts' OS) that did not match but could not have: they read what the facts
-// lack (a frame variable, without DWARF). One sentence each, naming the rule and what it needed.
+// lack (a frame variable, without DWARF; a dump's memory, from a log). One sentence each, naming
+// the rule and what it needed.
 std::vector<std::string> not_evaluated(const std::vector<Rule>& rules, const Facts& facts,
                                        const std::vector<Verdict>& matched);
 

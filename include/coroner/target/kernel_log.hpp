@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "coroner/console/console_lines.hpp"
+
 namespace coroner {
 
 struct LogRecord {
@@ -29,6 +31,9 @@ struct KernelLog {
 
   // The text of every record, one entry per line.
   std::vector<std::string> lines() const;
+  // The same lines as a console prints them, each with the CPU or task that printed it (when the
+  // records are stamped), for console::read_console.
+  std::vector<console::ConsoleLine> console_lines() const;
 };
 
 }  // namespace coroner

@@ -1,59 +1,10 @@
 #include "coroner/os/linux/kernel_summary.hpp"
 
-#include <array>
-#include <charconv>
 
 namespace coroner::linux_kernel {
 namespace {
 
-constexpr std::string_view kPanicPrefix = "Kernel panic - not syncing: ";
-// First lines of the reports that start a crash, most specific first.
-constexpr std::array<std::string_view, 9> kCausePrefixes = {
-    "sysrq: Trigger a crash", "BUG: ", "kernel BUG at ", "general protection fault",
-    "Oops: ", "list_add corruption", "list_del corruption", "watchdog: BUG: soft lockup",
-    "INFO: task "};
-
-std::string first_line(std::string_view text) { return std::string(text.substr(0, text.find('\n'))); }
-
-std::optional<int> cpu_from_dump_stack_line(std::string_view text) {
-  // dump_stack_print_info(): "CPU: 1 PID: 1 Comm: init Not tainted ..."
-  if (!text.starts_with("CPU: ")) return std::nullopt;
-  int cpu = 0;
-  auto [end, ec] = std::from_chars(text.data() + 5, text.data() + text.size(), cpu);
-  if (ec != std::errc() || !std::string_view(end, text.data() + text.size() - end).starts_with(" PID: ")) {
-    return std::nullopt;
-  }
-  return cpu;
-}
-
-void find_panic_in_log(const KernelLog& log, KernelSummary& s) {
-  const auto& r = log.records;
-  size_t panic_at = r.size();
-  for (size_t i = r.size(); i-- > 0;) {
-    if (std::string_view(r[i].text).starts_with(kPanicPrefix)) {
-      panic_at = i;
-      s.panic_message = {first_line(r[i].text), "kernel log"};
-      break;
-    }
-  }
-  // The cause is the last crash report at or before the panic line.
-  size_t end = panic_at == r.size() ? r.size() : panic_at + 1;
-  for (size_t i = end; i-- > 0;) {
-    std::string_view t = r[i].text;
-    for (std::string_view p : kCausePrefixes) {
-      if (t.starts_with(p)) {
-        s.panic_cause = {first_line(t), "kernel log"};
-        for (size_t j = i; j < r.size() && j < i + 8; ++j) {
-          if (auto cpu = cpu_from_dump_stack_line(r[j].text)) {
-            if (!s.crashing_cpu.value) s.crashing_cpu = {*cpu, "kernel log (\"CPU: N PID:\" after the report)"};
-            break;
-          }
-        }
-        return;
-      }
-    }
-  }
-}
+void find_panic_in_log(const KernelLog& log, KernelSummary& s) { summarize_reports(console::read_console(log.console_lines()), s); }
 
 void find_release_and_version(const Kernel& k, const KernelLog* log, KernelSummary& s) {
   if (auto rel = k.vmcoreinfo().osrelease()) s.release = {std::string(*rel), "VMCOREINFO OSRELEASE"};
@@ -141,6 +92,15 @@ std::optional<std::string> version_from_banner(std::string_view banner) {
   while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' ')) rest.remove_suffix(1);
   if (rest.empty()) return std::nullopt;
   return std::string(rest);
+}
+
+void summarize_reports(console::ConsoleReading reading, KernelSummary& s) {
+  s.reports = std::move(reading);
+  if (!s.reports.panic.empty()) s.panic_message = {s.reports.panic, "kernel log"};
+  if (!s.reports.crash) return;
+  const console::CrashReport& crash = s.reports.reports[*s.reports.crash];
+  s.panic_cause = {crash.header, "kernel log"};
+  if (crash.cpu && !s.crashing_cpu.value) s.crashing_cpu = {static_cast<int>(*crash.cpu), "kernel log (the crash's report)"};
 }
 
 KernelSummary summarize(const Kernel& k, const KernelLog* log) {

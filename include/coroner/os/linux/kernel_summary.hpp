@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "coroner/console/crash_reports.hpp"
 #include "coroner/os/linux/printk_log.hpp"
 #include "coroner/target/kernel.hpp"
 
@@ -23,12 +24,15 @@ struct KernelSummary {
   uint64_t dump_memory_bytes = 0;  // physical memory the dump describes
   Sourced<uint64_t> kernel_memory_bytes;  // present pages of all online nodes, as crash's MEMORY
   Sourced<std::string> panic_message;  // "Kernel panic - not syncing: ..."
-  Sourced<std::string> panic_cause;    // the first report of the crash (oops, BUG, sysrq, ...)
+  Sourced<std::string> panic_cause;    // the first line of the crash's report (oops, BUG, KASAN, ...)
+  console::ConsoleReading reports;     // every report the log holds, and which is the crash's
   Sourced<int64_t> crash_time;
   std::vector<std::string> warnings;
 };
 
 KernelSummary summarize(const Kernel& kernel, const KernelLog* log);
+// The reports a log holds, into the summary: the panic message, the crash's first line and CPU.
+void summarize_reports(console::ConsoleReading reading, KernelSummary& s);
 
 // Linux's crash machinery, which a crash signature skips: panic() and the entry code of exceptions
 // and interrupts (a name, or a prefix ending in '*').

@@ -1,0 +1,628 @@
+#include "coroner/console/crash_reports.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <regex>
+
+#include "coroner/poison/poison_catalog.hpp"
+#include "coroner/rules/function_name.hpp"
+#include "report_formats.hpp"
+
+namespace coroner::console {
+namespace {
+
+using rules::function_base_name;
+
+constexpr size_t kPrefaceReach = 4;       // lines from a preface to the WARNING or BUG it names
+constexpr size_t kContinuationReach = 12;  // lines from a report's first line to its "Oops: 0000 [#1]"
+constexpr size_t kReverseReach = 3;       // lines from a WARNING to the message printed after it (old kernels)
+constexpr uint64_t kNullPage = 0x10000;   // an address below it is a NULL pointer plus a member's offset
+
+struct Match {
+  const Format* format = nullptr;
+  std::vector<std::string> groups;  // [0]: the whole match
+  std::string group(size_t i) const { return i < groups.size() ? groups[i] : ""; }
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// "Oops: general protection fault, ...", 6.12's "Oops: Oops: 0000 [#1]": die()'s banner prefix.
+std::string_view without_oops_prefix(std::string_view t) {
+  while (t.starts_with("Oops: ") && t.size() > 6 &&
+         (std::islower(static_cast<unsigned char>(t[6])) || t.substr(6).starts_with("Oops: "))) {
+    t.remove_prefix(6);
+  }
+  return t;
+}
+
+std::optional<Match> classify(std::string_view text) {
+  if (text.empty() || text.front() == ' ' || text.front() == '\t') return std::nullopt;
+  text = without_oops_prefix(text);
+  for (const CompiledFormat& cf : report_formats()) {
+    const Format& f = *cf.format;
+    if (f.anchored ? !text.starts_with(f.needle) : text.find(f.needle) == std::string_view::npos) continue;
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_search(text.begin(), text.end(), m, cf.regex)) continue;
+    Match out{&f, {}};
+    for (const auto& g : m) out.groups.push_back(g.matched ? g.str() : "");
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool rule_line(std::string_view t) { return t.size() >= 20 && t.find_first_not_of('=') == std::string_view::npos; }
+
+bool register_line(std::string_view t) {
+  static constexpr std::array<std::string_view, 24> kRegisters = {
+      "RIP: ", "RSP: ", "RAX: ", "RDX: ", "RBP: ", "R10: ", "R13: ", "FS: ", "CS: ", "CR2: ", "DR0: ", "DR3: ",
+      "DR6: ", "PKRU: ", "IP: ", "EIP: ", "EAX: ", "ESI: ", "DS: ", "CR0: ", "pc : ", "lr : ", "sp : ", "pstate: "};
+  if (std::any_of(kRegisters.begin(), kRegisters.end(), [&](std::string_view r) { return t.starts_with(r); })) return true;
+  // arm64's "x29: ffff800008003d30 x28: ...".
+  return t.size() > 4 && t[0] == 'x' && std::isdigit(static_cast<unsigned char>(t[1])) && t.find(": ") < 4;
+}
+
+// The kernel location of "RIP: 0010:func+0x59/0x38b [mod]", "RIP: 0010:[<ffffffff81234>]  [<...>] func+...",
+// "IP: [<c1234>] func+...", arm64's "pc : func+0x14/0x20"; nullopt for user mode ("RIP: 0033:0x47b7a0").
+std::optional<StackFrame> location_of(std::string_view t) {
+  for (std::string_view p : {"RIP: ", "IP: ", "EIP: ", "pc : "}) {
+    if (!t.starts_with(p)) continue;
+    std::string_view rest = t.substr(p.size());
+    if (rest.size() > 5 && rest[4] == ':' && std::all_of(rest.begin(), rest.begin() + 4, [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+      if (rest.substr(0, 4) != "0010" && rest.substr(0, 4) != "0060") return std::nullopt;  // a user-mode segment
+      rest.remove_prefix(5);
+    }
+    for (rest = trim(rest); rest.starts_with("[<");) {
+      size_t close = rest.find(">]");
+      if (close == std::string_view::npos) return std::nullopt;
+      rest = trim(rest.substr(close + 2));
+    }
+    return parse_location(rest);
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> hex_value(std::string_view s) {
+  s = trim(s);
+  if (s.starts_with("0x")) s.remove_prefix(2);
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  if (ec != std::errc() || end == s.data()) return std::nullopt;
+  return v;
+}
+
+struct TraceFrame {
+  StackFrame frame;
+  bool in_interrupt = false;
+};
+
+// What the lines of one report say besides their first.
+struct Body {
+  std::optional<StackFrame> location, location_past_interrupt, lock_at;
+  std::vector<TraceFrame> trace;
+  std::vector<std::string> registers, modules;
+  std::string tainted, comm, access, kasan_range;
+  std::optional<unsigned> cpu, pid;
+  std::optional<uint64_t> cr2;
+  bool interleaved = false, cut = false;
+};
+
+void read_cpu_line(std::string_view t, Body& b) {
+  // dump_stack_print_info(): "CPU: 0 PID: 104 Comm: insmod Tainted: G           OE      6.1.0-57-amd64 #1"
+  // (6.x has "UID: 0" between), or "... Comm: swapper/0 Not tainted 6.12.0 #1".
+  unsigned n = 0;
+  auto number_after = [&](std::string_view key) -> std::optional<unsigned> {
+    size_t at = t.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    auto [end, ec] = std::from_chars(t.data() + at + key.size(), t.data() + t.size(), n);
+    return ec == std::errc() ? std::optional<unsigned>(n) : std::nullopt;
+  };
+  b.cpu = number_after("CPU: ");
+  b.pid = number_after(" PID: ");
+  if (size_t c = t.find(" Comm: "); c != std::string_view::npos) {
+    std::string_view rest = t.substr(c + 7);
+    b.comm = std::string(rest.substr(0, rest.find(' ')));
+  }
+  if (size_t at = t.find(" Tainted: "); at != std::string_view::npos) {
+    // print_tainted()'s letters stand in fixed places, blanks between; the release follows.
+    std::string_view rest = t.substr(at + 10);
+    for (size_t i = 0; i < rest.size() && !std::isdigit(static_cast<unsigned char>(rest[i])); ++i) {
+      if (std::isupper(static_cast<unsigned char>(rest[i])) && rest[i] != 'G') b.tainted += rest[i];
+    }
+  }
+}
+
+bool interrupt_marker(std::string_view t, bool& in_interrupt) {
+  static constexpr std::array<std::string_view, 4> kOpen = {"<IRQ>", "<NMI>", "<SOFTIRQ>", "<#DF>"};
+  static constexpr std::array<std::string_view, 5> kClose = {"</IRQ>", "</NMI>", "</SOFTIRQ>", "<EOI>", "</#DF>"};
+  if (std::find(kOpen.begin(), kOpen.end(), t) != kOpen.end()) return in_interrupt = true;
+  if (std::find(kClose.begin(), kClose.end(), t) != kClose.end()) return !(in_interrupt = false);
+  return t == "<TASK>" || t == "<EOE>";
+}
+
+bool unknown_address(std::string_view t) {
+  if (t.starts_with("? ")) t.remove_prefix(2);
+  return t.starts_with("0x") && hex_value(t).has_value();
+}
+
+bool trace_start(std::string_view t) {
+  return t == "Call Trace:" || t == "Call trace:" || t == "Backtrace:" || t.starts_with("backtrace:") ||
+         t.starts_with("backtrace (crc");
+}
+
+// Reads the call trace that starts after lines[from], up to the report's end; returns where it ended.
+size_t read_trace(const std::vector<ConsoleLine>& lines, const std::vector<size_t>& mine, size_t from, Body& b) {
+  bool in_interrupt = false;
+  size_t k = from;
+  for (; k < mine.size(); ++k) {
+    std::string_view raw = lines[mine[k]].text, t = trim(raw);
+    if (t == "</TASK>") return k;
+    if (interrupt_marker(t, in_interrupt) || t.starts_with("Code: ") || unknown_address(t)) continue;
+    if (register_line(t)) {
+      if (auto loc = location_of(t); loc && !b.trace.empty() && b.trace.back().in_interrupt) b.location_past_interrupt = loc;
+      else if (loc && b.trace.empty() && !b.location) b.location = loc;
+      continue;
+    }
+    if (auto f = parse_frame(raw)) {
+      b.trace.push_back({std::move(*f), in_interrupt});
+      continue;
+    }
+    // A line that is no part of a trace, with frames right after it: another CPU's line came in
+    // between (a console has no caller to tell them apart). The trace goes on past it.
+    bool resumes = false;
+    for (size_t j = k + 1; j < mine.size() && j <= k + 2 && !resumes; ++j) {
+      const std::string& next = lines[mine[j]].text;
+      resumes = next.starts_with(' ') && parse_frame(next).has_value();
+    }
+    if (!resumes) return k;
+    b.interleaved = true;
+  }
+  b.cut = k == mine.size();
+  return k;
+}
+
+Body read_body(const std::vector<ConsoleLine>& lines, const std::vector<size_t>& mine) {
+  Body b;
+  bool traced = false;
+  for (size_t k = 1; k < mine.size(); ++k) {
+    std::string_view raw = lines[mine[k]].text, t = trim(raw);
+    if (t.starts_with("CPU: ") && t.find(" PID: ") != std::string_view::npos && !b.cpu) read_cpu_line(t, b);
+    else if (t.starts_with("Modules linked in:") && b.modules.empty()) {
+      std::string_view rest = trim(t.substr(18));
+      for (size_t s = 0; s < rest.size();) {
+        size_t e = rest.find(' ', s);
+        if (e == std::string_view::npos) e = rest.size();
+        if (e > s) b.modules.emplace_back(rest.substr(s, e - s));
+        s = e + 1;
+      }
+    } else if (b.access.empty() && (t.starts_with("Read of size ") || t.starts_with("Write of size "))) {
+      b.access = std::string(t.substr(0, t.find(' ')));
+    } else if (t.starts_with("KASAN: ") && t.find(" in range") != std::string_view::npos && b.kasan_range.empty()) {
+      b.kasan_range = std::string(t);
+    } else if (t.starts_with("CR2: ") && !b.cr2) {
+      b.cr2 = hex_value(t.substr(5, t.find(' ', 5) == std::string_view::npos ? std::string_view::npos : t.find(' ', 5) - 5));
+    }
+    if (!traced && register_line(t)) {
+      b.registers.emplace_back(t);
+      if (!b.location) b.location = location_of(t);
+    }
+    if (!b.lock_at) {
+      if (size_t at = t.find(", at: "); at != std::string_view::npos) b.lock_at = parse_location(t.substr(at + 6));
+      else if (t.ends_with(" at:") && k + 1 < mine.size()) b.lock_at = parse_frame(lines[mine[k + 1]].text);
+    }
+    if (!traced && trace_start(t)) {
+      traced = true;
+      k = read_trace(lines, mine, k + 1, b) - 1;  // the line that ended the trace is read as any other
+    }
+  }
+  return b;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Naming.
+
+std::string replace_all(std::string s, std::string_view what, std::string_view with) {
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size())) s.replace(at, what.size(), with);
+  return s;
+}
+
+std::string collapse_spaces(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// A free-form message made a title: addresses and numbers out, the details after a colon or a
+// parenthesis dropped.
+std::string message_title(std::string_view msg) {
+  static const std::regex kAddress(R"(\b(0x)?[0-9a-f]{8,}\b)"), kNumber(R"(\b\d+\b)");
+  std::string s(msg);
+  for (std::string_view cut : {" (", " [", ", "}) {
+    if (size_t at = s.find(cut); at != std::string::npos && at > 0) s.resize(at);
+  }
+  s = std::regex_replace(s, kAddress, "ADDR");
+  return collapse_spaces(std::regex_replace(s, kNumber, "N"));
+}
+
+std::string panic_message(std::string_view msg) {
+  std::string s(trim(msg));
+  for (std::string_view cut : {" exitcode=", " ..."}) {
+    if (size_t at = s.find(cut); at != std::string::npos) s.resize(at);
+  }
+  return s;
+}
+
+std::string type_of_address(std::optional<uint64_t> address, std::string_view otherwise) {
+  if (!address) return std::string(otherwise);
+  if (*address < kNullPage) return "null-deref";
+  auto poison = PoisonCatalog::shipped().match_scalar(*address, 8, "linux");
+  if (!poison) return std::string(otherwise);
+  const std::string& state = poison->pattern->state;
+  if (state == "freed" || state == "list-poison") return "use-after-free";
+  if (state == "redzone") return "out-of-bounds";
+  if (state == "uninitialised") return "uninit-value";
+  return std::string(otherwise);
+}
+
+std::string sanitizer_type(std::string_view bug) {
+  if (bug.find("null-ptr-deref") != std::string_view::npos) return "null-deref";
+  if (bug.find("use-after-free") != std::string_view::npos || bug.find("double-free") != std::string_view::npos) return "use-after-free";
+  if (bug.find("invalid-free") != std::string_view::npos || bug.find("invalid free") != std::string_view::npos) return "invalid-free";
+  if (bug.find("shift-out-of-bounds") != std::string_view::npos) return "undefined-behavior";
+  if (bug.find("out-of-bounds") != std::string_view::npos) return "out-of-bounds";
+  if (bug.find("uninit") != std::string_view::npos) return "uninit-value";
+  if (bug.find("infoleak") != std::string_view::npos) return "info-leak";
+  if (bug.find("memory corruption") != std::string_view::npos) return "data-corruption";
+  return "";
+}
+
+std::string slab_type(std::string_view message) {
+  if (message.find("Poison overwritten") != std::string_view::npos || message.find("already free") != std::string_view::npos) {
+    return "use-after-free";
+  }
+  if (message.find("Redzone") != std::string_view::npos) return "out-of-bounds";
+  return "data-corruption";
+}
+
+std::string report_type(const Format& f, const Match& m, const Body& b, std::string_view slab_message) {
+  std::string t(f.type);
+  switch (f.type_rule) {
+    case TypeRule::kasan:
+    case TypeRule::kfence:
+    case TypeRule::kmsan:
+    case TypeRule::ubsan:
+      if (auto s = sanitizer_type(m.group(1)); !s.empty()) t = s;
+      break;
+    case TypeRule::address: {
+      auto a = hex_value(m.group(1));
+      t = type_of_address(a ? a : b.cr2, f.type);
+      break;
+    }
+    case TypeRule::slab: t = slab_type(slab_message); break;
+    case TypeRule::refcount:
+      if (m.group(1).find("use-after-free") != std::string::npos) t = "use-after-free";
+      break;
+    case TypeRule::panic: {
+      std::string msg = m.group(1);
+      if (msg.find("Out of memory") != std::string::npos || msg.find("deadlocked on memory") != std::string::npos) t = "out-of-memory";
+      else if (msg.find("stack") != std::string::npos && (msg.find("corrupt") != std::string::npos || msg.find("overflow") != std::string::npos)) t = "stack-overflow";
+      else if (msg.find("sysrq") != std::string::npos) t = "sysrq";
+      break;
+    }
+    case TypeRule::spinlock:
+      if (m.group(2).find("bad magic") != std::string::npos) t = "data-corruption";
+      break;
+    case TypeRule::die: {
+      std::string what = m.group(1);
+      if (what == "divide error") t = "arithmetic";
+      else if (what == "invalid opcode") t = "invalid-instruction";
+      else if (what.find("stack") != std::string::npos || what == "double fault") t = "stack-overflow";
+      break;
+    }
+    case TypeRule::fixed: break;
+  }
+  // A KASAN kernel turns a wild access into a GPF on its shadow; its line says which it was.
+  if (!b.kasan_range.empty()) {
+    if (auto s = sanitizer_type(b.kasan_range); !s.empty()) t = s;
+  }
+  return t;
+}
+
+// Which preface a WARNING's or BUG's own file stands for, when the message before it is missing.
+const Format* preface_of_file(std::string_view file) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kFiles = {
+      std::pair{"lib/list_debug.c", "list-corruption"}, std::pair{"lib/refcount.c", "refcount"},
+      std::pair{"lib/debugobjects.c", "odebug"}};
+  for (const auto& [suffix, id] : kFiles) {
+    if (!file.ends_with(suffix)) continue;
+    for (const CompiledFormat& cf : report_formats()) {
+      if (cf.format->id == id) return cf.format;
+    }
+  }
+  return nullptr;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Grouping lines into reports.
+
+struct Open {
+  Match header;                    // the format that started it (a preface, until its WARNING or BUG comes)
+  std::optional<Match> preface;    // the message that names it
+  bool preface_only = false;
+  size_t first = 0, header_at = 0;  // indices into the lines
+  std::vector<size_t> mine;        // its lines, the first one first
+  std::string corrupted;
+};
+
+struct Builder {
+  const std::vector<ConsoleLine>& lines;
+  ConsoleReading out;
+  std::vector<std::string> categories;  // per report
+  std::optional<Open> open;
+  std::optional<size_t> panic_line;
+  std::optional<size_t> panic_report;  // the report the panic names, or its own
+  std::string panic_category;
+
+  void start(size_t i, Match m, bool preface_only) {
+    close();
+    open = Open{};
+    open->header = std::move(m);
+    open->preface_only = preface_only;
+    open->first = open->header_at = i;
+    open->mine.push_back(i);
+  }
+
+  void add(size_t i) {
+    if (open) open->mine.push_back(i);
+  }
+
+  void close() {
+    if (!open) return;
+    finish(*open);
+    open.reset();
+  }
+
+  void finish(Open& o);
+
+  // "Kernel panic - not syncing: MSG": the consequence of the report it names, or a report of its own.
+  void on_panic(size_t i, Match m);
+
+  void on_line(size_t i);
+};
+
+std::string panic_names(std::string_view msg) {
+  if (msg.starts_with("Fatal exception") || msg.find("Machine halted") != std::string_view::npos || msg.starts_with("Oops")) return "oops";
+  if (msg.find("panic_on_warn") != std::string_view::npos || msg.find("panic_on_taint") != std::string_view::npos) return "any";
+  if (msg.starts_with("softlockup")) return "softlockup";
+  if (msg.starts_with("hung_task")) return "hang";
+  if (msg.find("Hard LOCKUP") != std::string_view::npos || msg.starts_with("hardlockup")) return "hardlockup";
+  if (msg.starts_with("RCU Stall")) return "rcu";
+  if (msg.find("Out of memory") != std::string_view::npos || msg.find("deadlocked on memory") != std::string_view::npos) return "oom";
+  return "";
+}
+
+void Builder::on_panic(size_t i, Match m) {
+  close();
+  if (panic_line) {  // a panic in the panic: the first one is the crash's
+    return;
+  }
+  panic_line = i;
+  out.panic = std::string(without_oops_prefix(lines[i].text));
+  panic_category = panic_names(m.group(1));
+  if (!panic_category.empty()) {
+    for (size_t r = out.reports.size(); r-- > 0;) {
+      bool named = panic_category == "any" || (panic_category == "oops" ? out.reports[r].fatal : categories[r] == panic_category);
+      if (named) {
+        panic_report = r;
+        return;
+      }
+    }
+  }
+  start(i, std::move(m), false);
+  if (!panic_category.empty() && panic_category != "oom") open->corrupted = "the report this panic follows is not in the log";
+  panic_report = out.reports.size();  // the one being opened
+}
+
+void Builder::on_line(size_t i) {
+  const ConsoleLine& line = lines[i];
+  auto m = classify(line.text);
+  if (m && m->format->role == Role::continuation && open && !line.same_context(lines[open->header_at])) {
+    m.reset();  // another CPU's die() banner: not this report's continuation
+  }
+  if (m) {
+    const Format& f = *m->format;
+    size_t since = open ? i - open->header_at : SIZE_MAX;
+    switch (f.role) {
+      case Role::panic: on_panic(i, std::move(*m)); return;
+      case Role::preface:
+        if (open && !open->preface_only && !open->preface && since <= kReverseReach &&
+            (open->header.format->id.starts_with("warning") || open->header.format->id == "kernel-bug")) {
+          open->preface = std::move(*m);
+          add(i);
+          return;
+        }
+        start(i, std::move(*m), true);
+        return;
+      case Role::continuation:
+        if (open && since <= kContinuationReach) {
+          if (open->preface_only) {
+            open->preface = std::move(open->header);
+            open->header = std::move(*m);
+            open->preface_only = false;
+            open->header_at = i;
+          }
+          add(i);
+          return;
+        }
+        start(i, std::move(*m), false);
+        return;
+      case Role::header:
+        if (open && open->preface_only && since <= kPrefaceReach && line.same_context(lines[open->header_at])) {
+          open->preface = std::move(open->header);
+          open->header = std::move(*m);
+          open->preface_only = false;
+          open->header_at = i;
+          add(i);
+          return;
+        }
+        start(i, std::move(*m), false);
+        return;
+    }
+  }
+  if (!open || !line.same_context(lines[open->header_at])) return;
+  std::string_view t = trim(line.text);
+  if (t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic")) {
+    add(i);
+    close();
+  } else if (t.find("[ cut here ]") != std::string_view::npos) {
+    if (!open->preface_only) close();
+  } else if (rule_line(t) && open->mine.size() >= 3 && !open->preface_only) {
+    add(i);
+    close();
+  } else {
+    add(i);
+  }
+}
+
+std::string fill(std::string_view templ, const Match& m, const std::string& func, const std::string& access) {
+  std::string s(templ);
+  if (func.empty()) s = replace_all(s, " in {func}", "");
+  s = replace_all(s, "{func}", func);
+  s = replace_all(s, "{access}", access);
+  s = replace_all(s, "{1}", m.group(1));
+  s = replace_all(s, "{2}", m.group(2));
+  return collapse_spaces(s);
+}
+
+void Builder::finish(Open& o) {
+  const Match& head = o.header;
+  const Format& f = *head.format;
+  // The message before a WARNING or BUG names it; without one, the file the WARNING is in may.
+  const Format* named_by = o.preface && !o.preface->format->title.empty() && o.preface->format->id != "memory-leak-banner"
+                               ? o.preface->format
+                               : nullptr;
+  if (!named_by && (f.id.starts_with("warning") || f.id == "kernel-bug")) named_by = preface_of_file(head.group(1));
+  Body b = read_body(lines, o.mine);
+
+  CrashReport r;
+  r.header = lines[o.first].text;
+  r.first_line = lines[o.first].number;
+  r.last_line = lines[o.mine.back()].number;
+  r.registers = std::move(b.registers);
+  r.modules = std::move(b.modules);
+  r.tainted = std::move(b.tainted);
+  r.cpu = b.cpu;
+  r.pid = b.pid;
+  r.comm = b.comm;
+  r.fatal = f.fatal;
+
+  // The frames, most telling first: the function the first line names, lockdep's lock site, the
+  // faulting location, the call trace (past the interrupt that noticed a stall or a lockup).
+  auto push = [&](const std::optional<StackFrame>& fr) {
+    if (!fr || !fr->reliable) return;
+    if (!r.frames.empty() && function_base_name(r.frames.back().function) == function_base_name(fr->function)) return;
+    r.frames.push_back(*fr);
+  };
+  const bool past_interrupt = f.machinery & kInterrupt;
+  std::string panic_frame;
+  if (f.role == Role::panic) {  // "stack-protector: Kernel stack is corrupted in: func+0x../0x.."
+    if (size_t at = head.group(1).find("in: "); at != std::string::npos) push(parse_location(head.group(1).substr(at + 4)));
+  }
+  if (f.frames == FrameSource::header) push(parse_location(head.group(2)));
+  if (f.frames == FrameSource::lock_at) push(b.lock_at);
+  if (f.frames == FrameSource::location || f.frames == FrameSource::header) {
+    push(past_interrupt && b.location_past_interrupt ? b.location_past_interrupt : b.location);
+  }
+  const bool task_part = past_interrupt && std::any_of(b.trace.begin(), b.trace.end(), [](const TraceFrame& t) { return !t.in_interrupt; });
+  for (const TraceFrame& t : b.trace) {
+    if (!task_part || !t.in_interrupt) push(t.frame);
+  }
+  // A report whose title names no function has no guilty frame: its trace is where the kernel
+  // noticed (SLUB's check on the next allocation), which differs from build to build.
+  r.guilty = r.frames.size();
+  for (size_t k = 0; k < r.frames.size() && f.frames != FrameSource::none; ++k) {
+    if (!is_machinery(r.frames[k].function, f.machinery)) {
+      r.guilty = k;
+      break;
+    }
+  }
+  if (r.guilty < r.frames.size()) r.guilty_frame = std::string(function_base_name(r.frames[r.guilty].function));
+
+  // The title.
+  const Format& naming = named_by ? *named_by : f;
+  Match title_match = named_by && o.preface && o.preface->format == named_by ? *o.preface : head;
+  std::string slab_message;
+  if (f.type_rule == TypeRule::slab) {
+    slab_message = o.preface && o.preface->format->id == "slab-kind" ? o.preface->group(1) : head.group(2);
+    if (size_t at = slab_message.find(" 0x"); at != std::string::npos) slab_message.resize(at);
+    title_match.groups.resize(3);
+    title_match.groups[2] = slab_message;
+  }
+  if (f.id == "bug" || f.id == "warning-other") title_match.groups[1] = message_title(head.group(1));
+  if (f.role == Role::panic) {
+    std::string msg = panic_message(head.group(1));
+    if (msg.starts_with("corrupted stack end")) msg = "corrupted stack end in {func}";
+    else if (size_t at = msg.find(" in: "); at != std::string::npos) msg = msg.substr(0, at) + " in {func}";
+    title_match.groups[1] = msg;
+  }
+  if (f.type_rule == TypeRule::ubsan && title_match.group(1) == "Undefined behaviour") title_match.groups[1] = "undefined-behaviour";
+  std::string templ = replace_all(std::string(naming.title), "{1}", title_match.group(1));  // a panic message may hold {func}
+  r.title = fill(templ, title_match, r.guilty_frame, b.access);
+  if (!naming.alt.empty() && (!r.guilty_frame.empty() || naming.alt.find("{func}") == std::string_view::npos)) {
+    r.alt_titles.push_back(fill(naming.alt, title_match, r.guilty_frame, b.access));
+  }
+  if (&naming != &f && !f.alt.empty() && f.alt.find("{func}") == std::string_view::npos) r.alt_titles.push_back(fill(f.alt, head, "", ""));
+  r.type = named_by ? std::string(named_by->type) : report_type(f, head, b, slab_message);
+  if (named_by && named_by->type_rule == TypeRule::refcount) r.type = report_type(*named_by, title_match, b, "");
+
+  // What makes it untrustworthy.
+  std::string why = o.corrupted;
+  const bool wants_frame = naming.title.find("{func}") != std::string_view::npos || templ.find("{func}") != std::string::npos;
+  if (why.empty() && wants_frame && r.frames.empty()) why = "the report has no call trace";
+  else if (why.empty() && wants_frame && r.guilty_frame.empty()) why = "no frame of the report is past the reporting machinery";
+  if (why.empty() && b.interleaved) why = "lines of another report are inside its call trace";
+  if (why.empty() && b.cut && o.mine.back() + 1 == lines.size()) why = "the log ends inside the report";
+  if (why.empty() && f.type_rule == TypeRule::kasan && f.role == Role::header && b.access.empty() &&
+      (r.type == "out-of-bounds" || (r.type == "use-after-free" && head.group(1).find("free") == std::string::npos) ||
+       head.group(1) == "use-after-free" || head.group(1) == "slab-use-after-free")) {
+    why = "the report has no \"Read of size\" or \"Write of size\" line";
+  }
+  r.corrupted = why;
+  out.reports.push_back(std::move(r));
+  categories.emplace_back(named_by && f.category.empty() ? named_by->category : f.category);
+}
+
+}  // namespace
+
+ConsoleReading read_console(const std::vector<ConsoleLine>& lines) {
+  Builder b{lines, {}, {}, std::nullopt, std::nullopt, std::nullopt, {}};
+  for (size_t i = 0; i < lines.size(); ++i) b.on_line(i);
+  b.close();
+  ConsoleReading out = std::move(b.out);
+  if (b.panic_report && *b.panic_report < out.reports.size()) {
+    out.crash = b.panic_report;
+  } else if (!out.reports.empty()) {
+    auto fatal = std::find_if(out.reports.begin(), out.reports.end(), [](const CrashReport& r) { return r.fatal; });
+    out.crash = static_cast<size_t>((fatal != out.reports.end() ? fatal : out.reports.begin()) - out.reports.begin());
+  }
+  return out;
+}
+
+std::vector<std::string> guilty_frames(const CrashReport& report, size_t count) {
+  std::vector<std::string> out;
+  for (size_t k = report.guilty; k < report.frames.size() && out.size() < count; ++k) {
+    out.emplace_back(function_base_name(report.frames[k].function));
+  }
+  return out;
+}
+
+}  // namespace coroner::console
