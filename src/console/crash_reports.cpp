@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <map>
 #include <regex>
 
 #include "coroner/poison/poison_catalog.hpp"
@@ -54,6 +55,12 @@ std::optional<Match> classify(std::string_view text) {
     return out;
   }
   return std::nullopt;
+}
+
+// A line's text with kmemleak's own prefix off: its reports print "kmemleak: " before every line.
+std::string_view content(std::string_view raw) {
+  if (raw.starts_with("kmemleak: ")) raw.remove_prefix(10);
+  return raw;
 }
 
 bool rule_line(std::string_view t) { return t.size() >= 20 && t.find_first_not_of('=') == std::string_view::npos; }
@@ -160,7 +167,7 @@ size_t read_trace(const std::vector<ConsoleLine>& lines, const std::vector<size_
   bool in_interrupt = false;
   size_t k = from;
   for (; k < mine.size(); ++k) {
-    std::string_view raw = lines[mine[k]].text, t = trim(raw);
+    std::string_view raw = content(lines[mine[k]].text), t = trim(raw);
     if (t == "</TASK>") return k;
     if (interrupt_marker(t, in_interrupt) || t.starts_with("Code: ") || unknown_address(t)) continue;
     if (register_line(t)) {
@@ -172,25 +179,46 @@ size_t read_trace(const std::vector<ConsoleLine>& lines, const std::vector<size_
       b.trace.push_back({std::move(*f), in_interrupt});
       continue;
     }
-    // A line that is no part of a trace, with frames right after it: another CPU's line came in
-    // between (a console has no caller to tell them apart). The trace goes on past it.
+    // A blank line ends the trace: the kernel puts one before the next section ("Allocated by task").
+    if (t.empty()) return k;
+    // Another line, with frames right after it: another CPU's line came in between (a console
+    // has no caller to tell them apart). The trace goes on past it.
     bool resumes = false;
     for (size_t j = k + 1; j < mine.size() && j <= k + 2 && !resumes; ++j) {
-      const std::string& next = lines[mine[j]].text;
+      std::string_view next = content(lines[mine[j]].text);
       resumes = next.starts_with(' ') && parse_frame(next).has_value();
     }
-    if (!resumes) return k;
+    if (!resumes) {
+      // The log's last line, indented as a frame but none: the capture stopped in the middle of it.
+      b.cut = mine[k] + 1 == lines.size() && raw.starts_with(' ') && !t.empty();
+      return k;
+    }
     b.interleaved = true;
   }
-  b.cut = k == mine.size();
   return k;
 }
 
-Body read_body(const std::vector<ConsoleLine>& lines, const std::vector<size_t>& mine) {
+// lockdep's "..., at: FUNC+0x12/0x40": an inline wrapper's line ("at: inode_lock
+// include/linux/fs.h:758 [inline]") is followed by its caller's, which names the function.
+void read_lock_site(std::string_view t, std::string_view next, Body& b, bool& inline_only) {
+  std::string_view site;
+  if (size_t at = t.find(", at: "); at != std::string_view::npos) site = t.substr(at + 6);
+  else if (t.ends_with(" at:")) site = trim(next);
+  else return;
+  if (site.starts_with("[<")) site = trim(site.substr(std::min(site.size(), site.find(">]") + 2)));
+  auto loc = parse_location(site);
+  if (!loc || (b.lock_at && !inline_only)) return;
+  b.lock_at = loc;
+  inline_only = site.ends_with("[inline]");
+}
+
+// `frames_follow_header`: the sanitizers print their stack right under the first line, with no
+// "Call Trace:" (KMSAN, KFENCE).
+Body read_body(const std::vector<ConsoleLine>& lines, const std::vector<size_t>& mine, bool frames_follow_header) {
   Body b;
-  bool traced = false;
+  bool traced = false, inline_lock_site = false;
   for (size_t k = 1; k < mine.size(); ++k) {
-    std::string_view raw = lines[mine[k]].text, t = trim(raw);
+    std::string_view raw = content(lines[mine[k]].text), t = trim(raw);
     if (t.starts_with("CPU: ") && t.find(" PID: ") != std::string_view::npos && !b.cpu) read_cpu_line(t, b);
     else if (t.starts_with("Modules linked in:") && b.modules.empty()) {
       std::string_view rest = trim(t.substr(18));
@@ -211,13 +239,14 @@ Body read_body(const std::vector<ConsoleLine>& lines, const std::vector<size_t>&
       b.registers.emplace_back(t);
       if (!b.location) b.location = location_of(t);
     }
-    if (!b.lock_at) {
-      if (size_t at = t.find(", at: "); at != std::string_view::npos) b.lock_at = parse_location(t.substr(at + 6));
-      else if (t.ends_with(" at:") && k + 1 < mine.size()) b.lock_at = parse_frame(lines[mine[k + 1]].text);
-    }
-    if (!traced && trace_start(t)) {
+    read_lock_site(t, k + 1 < mine.size() ? content(lines[mine[k + 1]].text) : std::string_view(), b, inline_lock_site);
+    if (traced) continue;
+    if (trace_start(t)) {
       traced = true;
       k = read_trace(lines, mine, k + 1, b) - 1;  // the line that ended the trace is read as any other
+    } else if (frames_follow_header && raw.starts_with(' ') && parse_frame(raw)) {
+      traced = true;
+      k = read_trace(lines, mine, k, b) - 1;
     }
   }
   return b;
@@ -363,41 +392,13 @@ struct Open {
   std::string corrupted;
 };
 
-struct Builder {
-  const std::vector<ConsoleLine>& lines;
-  ConsoleReading out;
-  std::vector<std::string> categories;  // per report
-  std::optional<Open> open;
-  std::optional<size_t> panic_line;
-  std::optional<size_t> panic_report;  // the report the panic names, or its own
-  std::string panic_category;
-
-  void start(size_t i, Match m, bool preface_only) {
-    close();
-    open = Open{};
-    open->header = std::move(m);
-    open->preface_only = preface_only;
-    open->first = open->header_at = i;
-    open->mine.push_back(i);
-  }
-
-  void add(size_t i) {
-    if (open) open->mine.push_back(i);
-  }
-
-  void close() {
-    if (!open) return;
-    finish(*open);
-    open.reset();
-  }
-
-  void finish(Open& o);
-
-  // "Kernel panic - not syncing: MSG": the consequence of the report it names, or a report of its own.
-  void on_panic(size_t i, Match m);
-
-  void on_line(size_t i);
-};
+// Who printed a line: "C1", "T3000", or "" when the console does not say. Reports printed at once
+// by two CPUs are told apart by it.
+std::string context_of(const ConsoleLine& line) {
+  if (line.cpu) return "C" + std::to_string(*line.cpu);
+  if (line.task) return "T" + std::to_string(*line.task);
+  return "";
+}
 
 std::string panic_names(std::string_view msg) {
   if (msg.starts_with("Fatal exception") || msg.find("Machine halted") != std::string_view::npos || msg.starts_with("Oops")) return "oops";
@@ -410,86 +411,133 @@ std::string panic_names(std::string_view msg) {
   return "";
 }
 
-void Builder::on_panic(size_t i, Match m) {
-  close();
-  if (panic_line) {  // a panic in the panic: the first one is the crash's
-    return;
+class Builder {
+ public:
+  explicit Builder(const std::vector<ConsoleLine>& lines) : lines_(lines) {}
+
+  void read() {
+    for (size_t i = 0; i < lines_.size(); ++i) on_line(i);
+    close_all();
   }
-  panic_line = i;
-  out.panic = std::string(without_oops_prefix(lines[i].text));
-  panic_category = panic_names(m.group(1));
-  if (!panic_category.empty()) {
-    for (size_t r = out.reports.size(); r-- > 0;) {
-      bool named = panic_category == "any" || (panic_category == "oops" ? out.reports[r].fatal : categories[r] == panic_category);
-      if (named) {
-        panic_report = r;
-        return;
-      }
+
+  // The reports in the log's order, and the crash.
+  ConsoleReading result(const ReadOptions& options) &&;
+
+ private:
+  struct Finished {
+    CrashReport report;
+    std::string category;
+  };
+
+  const std::vector<ConsoleLine>& lines_;
+  std::vector<Finished> finished_;
+  std::map<std::string, Open> open_;  // by context
+  std::optional<size_t> panic_line_;
+  std::string panic_text_, panic_category_;
+  std::optional<size_t> panic_report_line_;  // first line of the report the panic names, or its own
+
+  void start(const std::string& context, size_t i, Match m, bool preface_only) {
+    close(context);
+    Open o;
+    o.header = std::move(m);
+    o.preface_only = preface_only;
+    o.first = o.header_at = i;
+    o.mine.push_back(i);
+    open_[context] = std::move(o);
+  }
+
+  void close(const std::string& context) {
+    auto it = open_.find(context);
+    if (it == open_.end()) return;
+    finish(it->second);
+    open_.erase(it);
+  }
+
+  void close_all() {
+    while (!open_.empty()) close(open_.begin()->first);
+  }
+
+  void finish(Open& o);
+  void on_panic(const std::string& context, size_t i, Match m);
+  void on_line(size_t i);
+};
+
+void Builder::on_panic(const std::string& context, size_t i, Match m) {
+  close_all();
+  if (panic_line_) return;  // a panic in the panic: the first one is the crash's
+  panic_line_ = i;
+  panic_text_ = std::string(without_oops_prefix(lines_[i].text));
+  panic_category_ = panic_names(m.group(1));
+  if (!panic_category_.empty()) {
+    std::optional<size_t> named;
+    for (const Finished& f : finished_) {
+      bool fits = panic_category_ == "any" || (panic_category_ == "oops" ? f.report.fatal : f.category == panic_category_);
+      if (fits && (!named || f.report.first_line > *named)) named = f.report.first_line;  // the last one before the panic
+    }
+    if (named) {
+      panic_report_line_ = named;
+      return;
     }
   }
-  start(i, std::move(m), false);
-  if (!panic_category.empty() && panic_category != "oom") open->corrupted = "the report this panic follows is not in the log";
-  panic_report = out.reports.size();  // the one being opened
+  start(context, i, std::move(m), false);
+  Open& own = open_[context];
+  if (!panic_category_.empty() && panic_category_ != "oom") own.corrupted = "the report this panic follows is not in the log";
+  // sysrq-c's "sysrq: Trigger a crash" says who asked for the panic: the report starts there.
+  if (i > 0 && lines_[i - 1].text.starts_with("sysrq: Trigger a crash") && context_of(lines_[i - 1]) == context) {
+    own.first = i - 1;
+    own.mine.insert(own.mine.begin(), i - 1);
+  }
+  panic_report_line_ = lines_[own.first].number;
 }
 
 void Builder::on_line(size_t i) {
-  const ConsoleLine& line = lines[i];
+  const ConsoleLine& line = lines_[i];
+  const std::string context = context_of(line);
   auto m = classify(line.text);
-  if (m && m->format->role == Role::continuation && open && !line.same_context(lines[open->header_at])) {
-    m.reset();  // another CPU's die() banner: not this report's continuation
-  }
+  auto open = open_.find(context);
+  Open* o = open == open_.end() ? nullptr : &open->second;
   if (m) {
     const Format& f = *m->format;
-    size_t since = open ? i - open->header_at : SIZE_MAX;
+    size_t since = o ? i - o->header_at : SIZE_MAX;
     switch (f.role) {
-      case Role::panic: on_panic(i, std::move(*m)); return;
+      case Role::panic: on_panic(context, i, std::move(*m)); return;
       case Role::preface:
-        if (open && !open->preface_only && !open->preface && since <= kReverseReach &&
-            (open->header.format->id.starts_with("warning") || open->header.format->id == "kernel-bug")) {
-          open->preface = std::move(*m);
-          add(i);
+        if (o && !o->preface_only && !o->preface && since <= kReverseReach &&
+            (o->header.format->id.starts_with("warning") || o->header.format->id == "kernel-bug")) {
+          o->preface = std::move(*m);
+          o->mine.push_back(i);
           return;
         }
-        start(i, std::move(*m), true);
+        start(context, i, std::move(*m), true);
         return;
       case Role::continuation:
-        if (open && since <= kContinuationReach) {
-          if (open->preface_only) {
-            open->preface = std::move(open->header);
-            open->header = std::move(*m);
-            open->preface_only = false;
-            open->header_at = i;
-          }
-          add(i);
-          return;
-        }
-        start(i, std::move(*m), false);
-        return;
       case Role::header:
-        if (open && open->preface_only && since <= kPrefaceReach && line.same_context(lines[open->header_at])) {
-          open->preface = std::move(open->header);
-          open->header = std::move(*m);
-          open->preface_only = false;
-          open->header_at = i;
-          add(i);
+        if (o && (f.role == Role::continuation ? since <= kContinuationReach : o->preface_only && since <= kPrefaceReach)) {
+          if (o->preface_only) {
+            o->preface = std::move(o->header);
+            o->header = std::move(*m);
+            o->preface_only = false;
+            o->header_at = i;
+          }
+          o->mine.push_back(i);
           return;
         }
-        start(i, std::move(*m), false);
+        start(context, i, std::move(*m), false);
         return;
     }
   }
-  if (!open || !line.same_context(lines[open->header_at])) return;
+  if (!o) return;
   std::string_view t = trim(line.text);
   if (t.starts_with("---[ end trace") || t.starts_with("---[ end Kernel panic")) {
-    add(i);
-    close();
+    o->mine.push_back(i);
+    close(context);
   } else if (t.find("[ cut here ]") != std::string_view::npos) {
-    if (!open->preface_only) close();
-  } else if (rule_line(t) && open->mine.size() >= 3 && !open->preface_only) {
-    add(i);
-    close();
+    if (!o->preface_only) close(context);
+  } else if (rule_line(t) && o->mine.size() >= 3 && !o->preface_only) {
+    o->mine.push_back(i);
+    close(context);
   } else {
-    add(i);
+    o->mine.push_back(i);
   }
 }
 
@@ -504,6 +552,7 @@ std::string fill(std::string_view templ, const Match& m, const std::string& func
 }
 
 void Builder::finish(Open& o) {
+  const std::vector<ConsoleLine>& lines = lines_;
   const Match& head = o.header;
   const Format& f = *head.format;
   // The message before a WARNING or BUG names it; without one, the file the WARNING is in may.
@@ -511,7 +560,7 @@ void Builder::finish(Open& o) {
                                ? o.preface->format
                                : nullptr;
   if (!named_by && (f.id.starts_with("warning") || f.id == "kernel-bug")) named_by = preface_of_file(head.group(1));
-  Body b = read_body(lines, o.mine);
+  Body b = read_body(lines, o.mine, f.frames == FrameSource::header);
 
   CrashReport r;
   r.header = lines[o.first].text;
@@ -549,8 +598,9 @@ void Builder::finish(Open& o) {
   // A report whose title names no function has no guilty frame: its trace is where the kernel
   // noticed (SLUB's check on the next allocation), which differs from build to build.
   r.guilty = r.frames.size();
+  const unsigned machinery = f.machinery | (named_by ? named_by->machinery : 0);
   for (size_t k = 0; k < r.frames.size() && f.frames != FrameSource::none; ++k) {
-    if (!is_machinery(r.frames[k].function, f.machinery)) {
+    if (!is_machinery(r.frames[k].function, machinery)) {
       r.guilty = k;
       break;
     }
@@ -590,31 +640,46 @@ void Builder::finish(Open& o) {
   if (why.empty() && wants_frame && r.frames.empty()) why = "the report has no call trace";
   else if (why.empty() && wants_frame && r.guilty_frame.empty()) why = "no frame of the report is past the reporting machinery";
   if (why.empty() && b.interleaved) why = "lines of another report are inside its call trace";
-  if (why.empty() && b.cut && o.mine.back() + 1 == lines.size()) why = "the log ends inside the report";
+  if (why.empty() && b.cut) why = "the log ends inside the report's call trace";
   if (why.empty() && f.type_rule == TypeRule::kasan && f.role == Role::header && b.access.empty() &&
       (r.type == "out-of-bounds" || (r.type == "use-after-free" && head.group(1).find("free") == std::string::npos) ||
        head.group(1) == "use-after-free" || head.group(1) == "slab-use-after-free")) {
     why = "the report has no \"Read of size\" or \"Write of size\" line";
   }
   r.corrupted = why;
-  out.reports.push_back(std::move(r));
-  categories.emplace_back(named_by && f.category.empty() ? named_by->category : f.category);
+  std::string category(named_by && f.category.empty() ? named_by->category : f.category);
+  finished_.push_back({std::move(r), std::move(category)});
+}
+
+ConsoleReading Builder::result(const ReadOptions& options) && {
+  std::stable_sort(finished_.begin(), finished_.end(),
+                   [](const Finished& a, const Finished& b) { return a.report.first_line < b.report.first_line; });
+  ConsoleReading out;
+  out.panic = panic_text_;
+  for (Finished& f : finished_) out.reports.push_back(std::move(f.report));
+  auto counts = [&](const CrashReport& r) {
+    return std::find(options.not_crashes.begin(), options.not_crashes.end(), r.type) == options.not_crashes.end();
+  };
+  for (size_t i = 0; i < out.reports.size() && panic_report_line_; ++i) {
+    if (out.reports[i].first_line == *panic_report_line_ && counts(out.reports[i])) out.crash = i;
+  }
+  if (!out.crash) {
+    // No panic: the first report that killed a task, else the first report.
+    for (bool fatal_only : {true, false}) {
+      for (size_t i = 0; i < out.reports.size() && !out.crash; ++i) {
+        if ((!fatal_only || out.reports[i].fatal) && counts(out.reports[i])) out.crash = i;
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace
 
-ConsoleReading read_console(const std::vector<ConsoleLine>& lines) {
-  Builder b{lines, {}, {}, std::nullopt, std::nullopt, std::nullopt, {}};
-  for (size_t i = 0; i < lines.size(); ++i) b.on_line(i);
-  b.close();
-  ConsoleReading out = std::move(b.out);
-  if (b.panic_report && *b.panic_report < out.reports.size()) {
-    out.crash = b.panic_report;
-  } else if (!out.reports.empty()) {
-    auto fatal = std::find_if(out.reports.begin(), out.reports.end(), [](const CrashReport& r) { return r.fatal; });
-    out.crash = static_cast<size_t>((fatal != out.reports.end() ? fatal : out.reports.begin()) - out.reports.begin());
-  }
-  return out;
+ConsoleReading read_console(const std::vector<ConsoleLine>& lines, const ReadOptions& options) {
+  Builder b(lines);
+  b.read();
+  return std::move(b).result(options);
 }
 
 std::vector<std::string> guilty_frames(const CrashReport& report, size_t count) {

@@ -51,7 +51,7 @@ struct Pattern {
   unsigned sets;
 };
 
-// A name, or a prefix ending in '*'.
+// A name, or a prefix ending in '*' (the only place a '*' may stand).
 constexpr std::array kMachinery = {
     // What prints a report.
     Pattern{"dump_stack*", kCommon}, Pattern{"__dump_stack", kCommon}, Pattern{"show_stack", kCommon},
@@ -79,7 +79,7 @@ constexpr std::array kMachinery = {
     Pattern{"debug_check_no_obj_freed", kCommon}, Pattern{"__debug_check_no_obj_freed", kCommon},
     Pattern{"refcount_*", kCommon}, Pattern{"__refcount_*", kCommon},
     Pattern{"__list_add_valid*", kCommon}, Pattern{"__list_del_entry_valid*", kCommon}, Pattern{"__list_valid_slowpath", kCommon},
-    Pattern{"list_*_valid*", kCommon}, Pattern{"__list_del_entry", kCommon}, Pattern{"list_del", kCommon},
+    Pattern{"__list_del_entry", kCommon}, Pattern{"list_del_entry*", kCommon}, Pattern{"list_del", kCommon},
     Pattern{"list_del_init", kCommon}, Pattern{"__list_add", kCommon}, Pattern{"list_add", kCommon}, Pattern{"list_add_tail", kCommon},
     Pattern{"slab_err", kCommon}, Pattern{"slab_bug", kCommon}, Pattern{"object_err", kCommon}, Pattern{"print_trailer", kCommon},
     Pattern{"check_bytes_and_report", kCommon}, Pattern{"check_object", kCommon}, Pattern{"check_slab", kCommon},
@@ -114,8 +114,10 @@ constexpr std::array kMachinery = {
     Pattern{"strscpy*", kCommon}, Pattern{"strlcpy", kCommon}, Pattern{"strcat", kCommon}, Pattern{"strchr", kCommon},
     Pattern{"strrchr", kCommon}, Pattern{"strstr", kCommon}, Pattern{"strsep", kCommon}, Pattern{"sized_strscpy", kCommon},
     Pattern{"fortify_*", kCommon}, Pattern{"__fortify_*", kCommon},
-    Pattern{"copy_*_user*", kCommon}, Pattern{"_copy_*_user*", kCommon}, Pattern{"__copy_*_user*", kCommon},
+    Pattern{"copy_to_user", kCommon}, Pattern{"copy_from_user", kCommon}, Pattern{"_copy_to_user", kCommon},
+    Pattern{"_copy_from_user", kCommon}, Pattern{"__copy_to_user*", kCommon}, Pattern{"__copy_from_user*", kCommon},
     Pattern{"raw_copy_*", kCommon}, Pattern{"rep_movs_alternative", kCommon}, Pattern{"copy_user_*", kCommon},
+    Pattern{"kref_*", kCommon}, Pattern{"__sanitizer_cov_*", kCommon}, Pattern{"write_comp_data", kCommon},
     Pattern{"instrument_*", kCommon}, Pattern{"check_copy_size", kCommon}, Pattern{"__check_object_size", kCommon},
     Pattern{"check_heap_object", kCommon}, Pattern{"usercopy_abort", kCommon},
     // The scheduler's waits: a hung task is stuck in its caller, not in schedule().
@@ -144,6 +146,7 @@ constexpr std::array kMachinery = {
     Pattern{"alloc_pages*", kAllocator | kPageAllocator}, Pattern{"__alloc_pages*", kAllocator | kPageAllocator},
     Pattern{"folio_alloc*", kAllocator | kPageAllocator}, Pattern{"__folio_alloc*", kAllocator | kPageAllocator},
     Pattern{"alloc_slab_page", kAllocator}, Pattern{"allocate_slab", kAllocator}, Pattern{"new_slab", kAllocator},
+    Pattern{"get_partial*", kAllocator}, Pattern{"__kmem_cache_*", kAllocator},
     // The page allocator's checks.
     Pattern{"bad_page", kPageAllocator}, Pattern{"free_page_is_bad*", kPageAllocator}, Pattern{"check_free_page*", kPageAllocator},
     Pattern{"free_tail_page*", kPageAllocator}, Pattern{"free_pages_prepare", kPageAllocator}, Pattern{"free_unref_page*", kPageAllocator},
@@ -152,6 +155,11 @@ constexpr std::array kMachinery = {
     Pattern{"folios_put*", kPageAllocator}, Pattern{"put_page*", kPageAllocator}, Pattern{"__put_page", kPageAllocator},
     Pattern{"release_pages", kPageAllocator}, Pattern{"check_new_page*", kPageAllocator}, Pattern{"prep_new_page", kPageAllocator},
     Pattern{"get_page_from_freelist", kPageAllocator}, Pattern{"print_bad_pte", kPageAllocator}, Pattern{"vm_normal_page", kPageAllocator},
+    // The OOM killer's path from an allocation that failed.
+    Pattern{"dump_header", kPageAllocator}, Pattern{"oom_kill_process", kPageAllocator}, Pattern{"out_of_memory", kPageAllocator},
+    Pattern{"__alloc_pages_may_oom", kPageAllocator}, Pattern{"pagefault_out_of_memory", kPageAllocator},
+    Pattern{"mem_cgroup_out_of_memory", kPageAllocator}, Pattern{"vma_alloc_folio*", kPageAllocator},
+    Pattern{"alloc_page_vma*", kPageAllocator}, Pattern{"alloc_pages_mpol*", kPageAllocator},
     // The interrupt that noticed a stall or a lockup.
     Pattern{"rcu_*", kInterrupt}, Pattern{"print_cpu_stall*", kInterrupt}, Pattern{"check_cpu_stall", kInterrupt},
     Pattern{"update_process_times", kInterrupt}, Pattern{"tick_*", kInterrupt}, Pattern{"hrtimer_*", kInterrupt},
@@ -160,7 +168,8 @@ constexpr std::array kMachinery = {
     Pattern{"perf_event_nmi_handler", kInterrupt}, Pattern{"nmi_handle", kInterrupt}, Pattern{"default_do_nmi", kInterrupt},
     Pattern{"irq_exit*", kInterrupt}, Pattern{"__irq_exit_rcu", kInterrupt}, Pattern{"handle_softirqs", kInterrupt},
     Pattern{"__do_softirq", kInterrupt}, Pattern{"nmi_cpu_backtrace*", kInterrupt}, Pattern{"nmi_trigger_cpumask_backtrace", kInterrupt},
-    Pattern{"arch_trigger_cpumask_backtrace", kInterrupt}, Pattern{"trigger_*_backtrace", kInterrupt},
+    Pattern{"arch_trigger_cpumask_backtrace", kInterrupt}, Pattern{"trigger_all_cpu_backtrace", kInterrupt},
+    Pattern{"trigger_single_cpu_backtrace", kInterrupt},
     Pattern{"sched_tick", kInterrupt}, Pattern{"scheduler_tick", kInterrupt},
 };
 

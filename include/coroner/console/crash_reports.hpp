@@ -37,10 +37,16 @@ struct ConsoleReading {
   std::string panic;                 // "Kernel panic - not syncing: ...", when the log has one
 };
 
+struct ReadOptions {
+  // Types of report that are not crashes on this machine ("warning" without panic_on_warn): they
+  // are listed, never the crash.
+  std::vector<std::string> not_crashes;
+};
+
 // Every report in the lines. The crash is the report the panic was the consequence of (the last
 // one before it, of the kind the panic names), or without a panic the first fatal report, or the
 // first report.
-ConsoleReading read_console(const std::vector<ConsoleLine>& lines);
+ConsoleReading read_console(const std::vector<ConsoleLine>& lines, const ReadOptions& options = {});
 
 // The frames a signature hashes: from the guilty frame on, at most `count`.
 std::vector<std::string> guilty_frames(const CrashReport& report, size_t count);
