@@ -42,6 +42,68 @@ TEST(Cli, InfoJsonDescribesTheDump) {
   EXPECT_EQ(j["vmlinux"]["verdict"], "not given");
 }
 
+std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+// A sysrq crash as a serial console printed it, CRLF and all.
+const std::string kSysrqConsole =
+    "[    2.998493] sysrq: Trigger a crash\r\n"
+    "[    2.998842] Kernel panic - not syncing: sysrq triggered crash\r\n"
+    "[    2.999100] CPU: 0 PID: 1 Comm: init Not tainted 6.1.0-57-amd64 #1  Debian 6.1.192-3\r\n"
+    "[    2.999200] Call Trace:\r\n"
+    "[    2.999300]  <TASK>\r\n"
+    "[    2.999400]  dump_stack_lvl+0x44/0x5c\r\n"
+    "[    2.999500]  panic+0x118/0x2f4\r\n"
+    "[    2.999600]  sysrq_handle_crash+0x16/0x20\r\n"
+    "[    2.999700]  __handle_sysrq.cold+0x44/0x11c\r\n"
+    "[    2.999800]  write_sysrq_trigger+0x24/0x40\r\n"
+    "[    3.000000]  </TASK>\r\n";
+
+TEST(Cli, AnalyzeLogNamesTheCrashWithoutADump) {
+  TempFile log(bytes_of(kSysrqConsole));
+  auto r = run_command(kCoroner + " analyze --log " + log.path() + " --format json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_TRUE(j["dump"].is_null());
+  EXPECT_EQ(j["log"], log.path());
+  EXPECT_EQ(j["title"], "kernel panic: sysrq triggered crash");
+  EXPECT_EQ(j["type"], "sysrq");
+  EXPECT_EQ(j["corrupted"], false);
+  EXPECT_EQ(j["guilty_frame"], "sysrq_handle_crash");
+  EXPECT_EQ(j["cause"], "sysrq: Trigger a crash");
+  EXPECT_EQ(j["signature"].get<std::string>().substr(17),
+            "kernel panic: sysrq triggered crash | sysrq_handle_crash | __handle_sysrq | write_sysrq_trigger");
+  EXPECT_EQ(j["report"]["pid"], 1);
+  EXPECT_EQ(j["report"]["comm"], "init");
+  ASSERT_EQ(j["verdicts"].size(), 1u);  // its conditions are the panic, the log and the stack: a log answers them
+  EXPECT_EQ(j["verdicts"][0]["id"], "linux.sysrq-crash");
+  bool needs_dump = false;
+  for (const auto& p : j["problems"]) needs_dump |= p.get<std::string>().find("needs a dump: it reads") != std::string::npos;
+  EXPECT_TRUE(needs_dump) << j["problems"].dump();  // the rules that read memory say so
+  // Standard input, and every format.
+  auto text = run_command(kCoroner + " analyze --log - < " + log.path());
+  EXPECT_EQ(text.status, 0);
+  EXPECT_NE(text.output.find("title     kernel panic: sysrq triggered crash\n"), std::string::npos) << text.output;
+  auto md = run_command(kCoroner + " analyze --log " + log.path() + " --format markdown");
+  EXPECT_NE(md.output.find("| title | `kernel panic: sysrq triggered crash` |"), std::string::npos) << md.output;
+}
+
+TEST(Cli, AnalyzeLogOfABootSaysItHoldsNoCrash) {
+  TempFile log(bytes_of("[    0.000000] Linux version 6.1.0-57-amd64 (a@b) (gcc 12) #1 SMP Debian\n[    1.0] Run /init\n"));
+  auto r = run_command(kCoroner + " analyze --log " + log.path() + " --format json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_TRUE(j["title"].is_null());
+  EXPECT_TRUE(j["report"].is_null());
+  EXPECT_EQ(j["release"], "6.1.0-57-amd64");
+  EXPECT_NE(j["problems"].dump().find("the log holds no crash report"), std::string::npos);
+  auto missing = run_command(kCoroner + " analyze --log /nonexistent/console.log");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.output.find("/nonexistent/console.log: cannot read the log"), std::string::npos) << missing.output;
+  auto neither = run_command(kCoroner + " analyze");
+  EXPECT_NE(neither.status, 0);
+  EXPECT_NE(neither.output.find("--log"), std::string::npos) << neither.output;
+}
+
 TEST(Cli, LogPrintsLikeDmesg) {
   TempFile dump(synthetic_kdump());
   auto r = run_command(kCoroner + " log " + dump.path());

@@ -102,6 +102,13 @@ TEST_P(NoDebugInfo, AnswersAsWithTheVmlinux) {
   EXPECT_EQ(ids, ids_k);
   EXPECT_EQ(a["signature"], a_k["signature"]);
   EXPECT_EQ(a["cause"], a_k["cause"]);
+  // The console the guest printed, analyzed alone, names the crash as its dump does.
+  auto log = run_command(std::string(CORONER_BINARY) + " analyze --format json --log " + dir_ + "/" + GetParam().scenario +
+                         "/console.log 2>/dev/null");
+  ASSERT_EQ(log.status, 0) << log.output;
+  auto l = json_in_output(log.output);
+  EXPECT_FALSE(a["title"].is_null());
+  for (const char* key : {"title", "type", "guilty_frame", "signature"}) EXPECT_EQ(l[key], a[key]) << key;
   EXPECT_EQ(a["debug_info"]["types"].get<std::string>().rfind("the kernel's BTF in the dump (", 0), 0u) << a["debug_info"];
   EXPECT_EQ(a["debug_info"]["symbols"].get<std::string>().rfind("kallsyms in the dump (", 0), 0u) << a["debug_info"];
   // The objects the crashing thread used: the same addresses, caches, states and types.

@@ -457,7 +457,7 @@ TEST(CrashSignature, NumbersOutMachineryOutStable) {
   auto bsd = crash_signature("freeing mapped page 0xfffff8007e1a2480",
                              {"vpanic", "panic", "vm_page_free", "vm_fault", "trap_pfault", "trap"},
                              {"vpanic", "panic", "trap_pfault", "trap"});
-  EXPECT_EQ(bsd.substr(17), "freeing mapped page N | vm_page_free | vm_fault | trap_pfault | trap");
+  EXPECT_EQ(bsd.substr(17), "freeing mapped page N | vm_page_free | vm_fault | trap_pfault");
 }
 
 // One bug, one signature on every build: 6.1 has __handle_sysrq.cold where 6.12 has
@@ -469,9 +469,11 @@ TEST(CrashSignature, CompilerClonesAreTheirFunction) {
   auto built_61 = sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq.cold", "write_sysrq_trigger", "proc_reg_write"});
   auto built_612 = sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq", "write_sysrq_trigger", "proc_reg_write"});
   EXPECT_EQ(built_61, built_612);
-  EXPECT_EQ(built_612.substr(17), "sysrq triggered crash | sysrq_handle_crash | __handle_sysrq | write_sysrq_trigger | proc_reg_write");
+  // Three frames: further out, two builds differ where the bug does not.
+  EXPECT_EQ(built_612.substr(17), "sysrq triggered crash | sysrq_handle_crash | __handle_sysrq | write_sysrq_trigger");
   EXPECT_EQ(sysrq({"panic.cold", "f.isra.0", "g.constprop.0.isra.0", "h.part.0", "i.llvm.1234"}).substr(17),
-            "sysrq triggered crash | f | g | h | i");
+            "sysrq triggered crash | f | g | h");
+  EXPECT_EQ(sysrq({"panic", "i.llvm.1234"}).substr(17), "sysrq triggered crash | i");
   EXPECT_NE(built_61, sysrq({"panic", "sysrq_handle_crash", "__handle_sysrq_other", "write_sysrq_trigger"}));
   EXPECT_EQ(function_base_name(".Lframe"), ".Lframe");
   EXPECT_EQ(function_base_name("ext4_lazyinit_thread.cold"), "ext4_lazyinit_thread");
