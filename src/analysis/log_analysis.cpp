@@ -27,13 +27,13 @@ rules::ThreadFacts crashing_thread(const console::CrashReport& r) {
 
 }  // namespace
 
-CrashAnalysis analyze_log(std::string_view text) {
+CrashAnalysis analyze_log(std::string_view text, const console::ReadOptions& options) {
   CrashAnalysis a;
   a.symbols_from = "the log's own call traces";
   a.types_from = "none: a log holds no types";
   std::vector<console::ConsoleLine> lines = console::console_lines(text);
   find_release(lines, a.summary);
-  linux_kernel::summarize_reports(console::read_console(lines), a.summary);
+  linux_kernel::summarize_reports(console::read_console(lines, options), a.summary);
   a.facts.os = "linux";
   a.facts.text_only = true;
   if (a.summary.panic_message.value) a.facts.panic.push_back(*a.summary.panic_message.value);

@@ -78,6 +78,7 @@ void register_analyze(CLI::App& app) {
     std::string format = "text";
     std::string output;
     std::string log;
+    std::vector<std::string> not_crashes;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("analyze", "the verdict: everything that applies to the dump, every rule, the matches "
@@ -88,6 +89,10 @@ void register_analyze(CLI::App& app) {
                   "analyze a console log instead of a dump (serial capture, dmesg, syslog, journal; - for standard "
                   "input): the crash's title, type, guilty frame and signature, and the rules a log can answer")
       ->excludes("dump");
+  cmd->add_option("--not-crashes", args->not_crashes,
+                  "with --log: a report type that is not a crash on this machine (warning, without panic_on_warn); "
+                  "its reports are listed, never the crash; repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--rules", args->rule_dirs, "a directory of your own rule files (YAML or JSON); repeatable")
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
@@ -98,7 +103,7 @@ void register_analyze(CLI::App& app) {
     auto rules = all_rules(args->rule_dirs);
     std::vector<rules::Verdict> verdicts;
     if (!args->log.empty()) {
-      analysis::CrashAnalysis a = analysis::analyze_log(read_log(args->log));
+      analysis::CrashAnalysis a = analysis::analyze_log(read_log(args->log), {args->not_crashes});
       verdicts = rules::evaluate(rules, a.facts);
       for (auto& why : rules::not_evaluated(rules, a.facts, verdicts)) a.problems.push_back(std::move(why));
       write_report(args->output, render(args->format, {report::analysis_summary(a, args->log, true), &verdicts}));

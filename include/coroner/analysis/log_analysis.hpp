@@ -8,6 +8,7 @@
 
 namespace coroner::analysis {
 
-CrashAnalysis analyze_log(std::string_view text);
+// `options`: which report types are not crashes on the machine the log came from.
+CrashAnalysis analyze_log(std::string_view text, const console::ReadOptions& options = {});
 
 }  // namespace coroner::analysis
