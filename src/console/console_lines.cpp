@@ -1,5 +1,6 @@
 #include "coroner/console/console_lines.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -111,6 +112,9 @@ std::string_view strip_prefixes(std::string_view s, ConsoleLine& line) {
 }
 
 std::vector<ConsoleLine> console_lines(std::string_view text) {
+  // printk never prints a line longer than 1 KiB; a longer one is not the kernel's, and the rules'
+  // and formats' regexes must not be handed megabytes.
+  constexpr size_t kLongestLine = 4096;
   std::vector<ConsoleLine> out;
   size_t number = 0;
   for (size_t start = 0; start < text.size();) {
@@ -118,7 +122,7 @@ std::vector<ConsoleLine> console_lines(std::string_view text) {
     if (end == std::string_view::npos) end = text.size();
     ConsoleLine line;
     line.number = ++number;
-    line.text = std::string(strip_prefixes(text.substr(start, end - start), line));
+    line.text = std::string(strip_prefixes(text.substr(start, std::min(end - start, kLongestLine)), line));
     out.push_back(std::move(line));
     start = end + 1;
   }

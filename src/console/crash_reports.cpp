@@ -43,8 +43,9 @@ std::string_view without_oops_prefix(std::string_view t) {
 }
 
 std::optional<Match> classify(std::string_view text) {
+  constexpr size_t kLongestHeader = 512;  // a report's first line is short; the regexes need not see more
   if (text.empty() || text.front() == ' ' || text.front() == '\t') return std::nullopt;
-  text = without_oops_prefix(text);
+  text = without_oops_prefix(text.substr(0, kLongestHeader));
   for (const CompiledFormat& cf : report_formats()) {
     const Format& f = *cf.format;
     if (f.anchored ? !text.starts_with(f.needle) : text.find(f.needle) == std::string_view::npos) continue;
