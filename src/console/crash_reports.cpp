@@ -25,6 +25,10 @@ struct Match {
   const Format* format = nullptr;
   std::vector<std::string> groups;  // [0]: the whole match
   std::string group(size_t i) const { return i < groups.size() ? groups[i] : ""; }
+  void set_group(size_t i, std::string value) {
+    if (groups.size() <= i) groups.resize(i + 1);
+    groups[i] = std::move(value);
+  }
 };
 
 std::string_view trim(std::string_view s) {
@@ -615,17 +619,16 @@ void Builder::finish(Open& o) {
   if (f.type_rule == TypeRule::slab) {
     slab_message = o.preface && o.preface->format->id == "slab-kind" ? o.preface->group(1) : head.group(2);
     if (size_t at = slab_message.find(" 0x"); at != std::string::npos) slab_message.resize(at);
-    title_match.groups.resize(3);
-    title_match.groups[2] = slab_message;
+    title_match.set_group(2, slab_message);
   }
-  if (f.id == "bug" || f.id == "warning-other") title_match.groups[1] = message_title(head.group(1));
+  if (f.id == "bug" || f.id == "warning-other") title_match.set_group(1, message_title(head.group(1)));
   if (f.role == Role::panic) {
     std::string msg = panic_message(head.group(1));
     if (msg.starts_with("corrupted stack end")) msg = "corrupted stack end in {func}";
     else if (size_t at = msg.find(" in: "); at != std::string::npos) msg = msg.substr(0, at) + " in {func}";
-    title_match.groups[1] = msg;
+    title_match.set_group(1, msg);
   }
-  if (f.type_rule == TypeRule::ubsan && title_match.group(1) == "Undefined behaviour") title_match.groups[1] = "undefined-behaviour";
+  if (f.type_rule == TypeRule::ubsan && title_match.group(1) == "Undefined behaviour") title_match.set_group(1, "undefined-behaviour");
   std::string templ = replace_all(std::string(naming.title), "{1}", title_match.group(1));  // a panic message may hold {func}
   r.title = fill(templ, title_match, r.guilty_frame, b.access);
   if (!naming.alt.empty() && (!r.guilty_frame.empty() || naming.alt.find("{func}") == std::string_view::npos)) {

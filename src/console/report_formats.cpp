@@ -1,6 +1,5 @@
 #include "report_formats.hpp"
 
-#include <array>
 
 #include "coroner/console/stack_frames.hpp"
 
@@ -18,7 +17,7 @@ using TR = TypeRule;
 // mm/slub.c, mm/page_alloc.c, mm/memory.c, mm/kmemleak.c, mm/oom_kill.c, kernel/panic.c,
 // arch/x86/kernel/dumpstack.c, traps.c, arch/x86/mm/fault.c, arch/arm64/mm/fault.c,
 // arch/arm64/kernel/traps.c); titles in syzbot's published convention.
-constexpr std::array kFormats = {
+constexpr Format kFormats[] = {
     // Messages printed just before the WARNING or BUG they name.
     Format{"list-corruption", "list", false, R"(^h?list_\w+ (corruption|double add))", preface,
            "BUG: corrupted list in {func}", "data-corruption", TR::fixed, FS::location, 0, false, "oops", ""},

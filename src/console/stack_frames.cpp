@@ -1,6 +1,5 @@
 #include "coroner/console/stack_frames.hpp"
 
-#include <array>
 #include <cctype>
 
 #include "coroner/rules/function_name.hpp"
@@ -52,7 +51,8 @@ struct Pattern {
 };
 
 // A name, or a prefix ending in '*' (the only place a '*' may stand).
-constexpr std::array kMachinery = {
+// A plain array: std::array's deduction guide folds over every element, past clang's nesting limit.
+constexpr Pattern kMachinery[] = {
     // What prints a report.
     Pattern{"dump_stack*", kCommon}, Pattern{"__dump_stack", kCommon}, Pattern{"show_stack", kCommon},
     Pattern{"show_regs", kCommon}, Pattern{"show_trace_log_lvl", kCommon}, Pattern{"sched_show_task", kCommon},

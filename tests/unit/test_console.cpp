@@ -199,6 +199,8 @@ TEST(ConsoleReports, HostileTextIsReadWithoutCrashing) {
   for (int i = 0; i < 2000; ++i) text += static_cast<char>((i * 7919) % 256);
   text += "\nBUG: KASAN: \nCall Trace:\n ? \n [<\nRIP: 0010:\nRIP: 0010:[<ffff\nKernel panic - not syncing: \n";
   text += "WARNING: CPU: 0 PID: 1 at \nCPU: 99999999999999999999 PID: x Comm:\n at:\nkmemleak: \n";
+  // Found by the fuzzer: a message that names a WARNING, then a BUG of no known kind.
+  text += "ODEBUG: free active\nBUG: odd thing\nrefcount_t: x\nBUG kmalloc-8 (Not tainted): y\n";
   auto r = read_console(console_lines(text));
   for (const auto& report : r.reports) EXPECT_FALSE(report.title.empty());
 }
