@@ -5,12 +5,12 @@
 namespace coroner::analysis {
 namespace {
 
-// The release, from the banner or from the crash report's "CPU: ... Tainted: G OE 6.1.0-57-amd64 #1".
+// The release and version, from the boot banner.
 void find_release(const std::vector<console::ConsoleLine>& lines, linux_kernel::KernelSummary& s) {
   for (const auto& line : lines) {
-    if (!line.text.starts_with("Linux version ")) continue;
-    std::string_view rest = std::string_view(line.text).substr(14);
-    s.release = {std::string(rest.substr(0, rest.find(' '))), "kernel log banner"};
+    auto release = linux_kernel::release_from_banner(line.text);
+    if (!release) continue;
+    s.release = {*release, "kernel log banner"};
     if (auto v = linux_kernel::version_from_banner(line.text)) s.version = {*v, "kernel log banner"};
     return;
   }

@@ -149,12 +149,14 @@ void read_cpu_line(std::string_view t, Body& b) {
   }
 }
 
+// A trace's section marker ("<IRQ>", "</NMI>", "<TASK>"); `in_interrupt` follows the sections.
 bool interrupt_marker(std::string_view t, bool& in_interrupt) {
   static constexpr std::array<std::string_view, 4> kOpen = {"<IRQ>", "<NMI>", "<SOFTIRQ>", "<#DF>"};
   static constexpr std::array<std::string_view, 5> kClose = {"</IRQ>", "</NMI>", "</SOFTIRQ>", "<EOI>", "</#DF>"};
-  if (std::find(kOpen.begin(), kOpen.end(), t) != kOpen.end()) return in_interrupt = true;
-  if (std::find(kClose.begin(), kClose.end(), t) != kClose.end()) return !(in_interrupt = false);
-  return t == "<TASK>" || t == "<EOE>";
+  const bool opens = std::find(kOpen.begin(), kOpen.end(), t) != kOpen.end();
+  const bool closes = std::find(kClose.begin(), kClose.end(), t) != kClose.end();
+  if (opens || closes) in_interrupt = opens;
+  return opens || closes || t == "<TASK>" || t == "<EOE>";
 }
 
 bool unknown_address(std::string_view t) {
@@ -635,8 +637,7 @@ void Builder::finish(Open& o) {
     r.alt_titles.push_back(fill(naming.alt, title_match, r.guilty_frame, b.access));
   }
   if (&naming != &f && !f.alt.empty() && f.alt.find("{func}") == std::string_view::npos) r.alt_titles.push_back(fill(f.alt, head, "", ""));
-  r.type = named_by ? std::string(named_by->type) : report_type(f, head, b, slab_message);
-  if (named_by && named_by->type_rule == TypeRule::refcount) r.type = report_type(*named_by, title_match, b, "");
+  r.type = named_by ? report_type(*named_by, title_match, b, "") : report_type(f, head, b, slab_message);
 
   // What makes it untrustworthy.
   std::string why = o.corrupted;

@@ -13,10 +13,7 @@ void find_release_and_version(const Kernel& k, const KernelLog* log, KernelSumma
     if (auto addr = syms->address_of("linux_banner")) {
       if (auto banner = k.read_c_string(*addr, 512)) {
         if (auto v = version_from_banner(*banner)) s.version = {*v, "linux_banner"};
-        if (!s.release.value && banner->starts_with("Linux version ")) {
-          std::string_view rest = std::string_view(*banner).substr(14);
-          s.release = {std::string(rest.substr(0, rest.find(' '))), "linux_banner"};
-        }
+        if (auto r = release_from_banner(*banner); r && !s.release.value) s.release = {*r, "linux_banner"};
       }
     }
   }
@@ -70,6 +67,13 @@ void find_kernel_memory(const Kernel& k, KernelSummary& s) {
 }
 
 }  // namespace
+
+std::optional<std::string> release_from_banner(std::string_view banner) {
+  constexpr std::string_view prefix = "Linux version ";
+  if (!banner.starts_with(prefix)) return std::nullopt;
+  std::string_view rest = banner.substr(prefix.size());
+  return std::string(rest.substr(0, rest.find(' ')));
+}
 
 std::optional<std::string> version_from_banner(std::string_view banner) {
   constexpr std::string_view prefix = "Linux version ";

@@ -40,5 +40,7 @@ const std::vector<std::string>& crash_machinery();
 
 // UTS_VERSION from a banner: "Linux version R (who@host) (compiler) VERSION".
 std::optional<std::string> version_from_banner(std::string_view banner);
+// R, the release, from the same banner.
+std::optional<std::string> release_from_banner(std::string_view banner);
 
 }  // namespace coroner::linux_kernel
