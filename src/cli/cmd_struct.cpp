@@ -65,6 +65,7 @@ void register_struct(CLI::App& app) {
     bool offsets = false;
     bool json = false;
     int depth = 16;
+    bool no_cache = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -81,6 +82,7 @@ void register_struct(CLI::App& app) {
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
   add_poison_option(*cmd, args->poison_files);
+  add_cache_option(*cmd, args->no_cache);
   cmd->add_flag("-o,--offsets", args->offsets, "the layout with member offsets, as crash's struct -o");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.layout or coroner.object)");
   cmd->add_option("--depth", args->depth, "expand nested structs this deep (default 16)");
@@ -89,10 +91,11 @@ void register_struct(CLI::App& app) {
     Target target;
     if (words.dump.empty()) {
       if (args->vmlinux.empty()) fail("struct " + words.type + ": a type needs a vmlinux (-k VMLINUX) or a dump to read it from");
-      target.debug = open_debug_info(args->vmlinux);
+      target.debug = open_debug_info(args->vmlinux, args->no_cache);
       if (!target.debug) throw CLI::RuntimeError(1);
     } else {
-      target = open_target({words.dump, args->vmlinux, args->module_dirs, args->poison_files, {}});
+      DumpArgs dump{words.dump, args->vmlinux, args->module_dirs, args->poison_files, {}, args->no_cache};
+      target = open_target(dump);
     }
     auto t = target.debug->find_type(words.type);
     if (!t) fail(t.error().message);

@@ -21,7 +21,12 @@ struct DumpArgs {
   std::vector<std::string> module_dirs;  // --modules: where the loaded modules' .ko files are
   std::vector<std::string> poison_files;  // --poison: catalogs added to data/poison.yaml's
   std::vector<std::string> debug_dirs;    // --debug-dir: where to look for the vmlinux when -k is not given
+  bool no_cache = false;                  // --no-cache: build the debug files' indexes, keep none
 };
+// --no-cache on a command that reads debug info.
+void add_cache_option(CLI::App& cmd, bool& no_cache);
+// Where the debug files' indexes are kept: the user's cache directory, or none with --no-cache.
+IndexCacheSettings index_cache(bool no_cache);
 // Where the vmlinux is looked for when -k is not given, with a progress line for a download.
 DebugSearch debug_search(const DumpArgs& args);
 // `with_types`: the command reads the kernel's types (it takes --poison and --modules too).
@@ -33,7 +38,7 @@ std::unique_ptr<Kernel> open_kernel(const DumpArgs& args, std::optional<DebugSea
 // Prints "coroner: MESSAGE" and ends the command with exit status 1.
 [[noreturn]] void fail(const std::string& message);
 // The vmlinux's debug info alone (`struct TYPE -k V`); on failure prints the error and returns nullptr.
-std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux);
+std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux, bool no_cache);
 // The dump opened with its types (Target::open); fails the command, saying why, when it cannot be.
 Target open_target(const DumpArgs& args);
 // The same, for a kernel already opened (`info` and `log` open one before they know they need types).

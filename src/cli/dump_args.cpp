@@ -17,6 +17,7 @@ void add_dump_args(CLI::App& cmd, DumpArgs& args, bool with_types) {
                  "to look for the vmlinux and the modules' debug files in; repeatable")
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
+  add_cache_option(cmd, args.no_cache);
   if (!with_types) return;
   add_poison_option(cmd, args.poison_files);
   cmd.add_option("--modules", args.module_dirs,
@@ -25,6 +26,14 @@ void add_dump_args(CLI::App& cmd, DumpArgs& args, bool with_types) {
       ->allow_extra_args(false)
       ->check(CLI::ExistingDirectory);
 }
+
+void add_cache_option(CLI::App& cmd, bool& no_cache) {
+  cmd.add_flag("--no-cache", no_cache,
+               "neither read nor write the index of the vmlinux's and modules' debug info kept under "
+               "$XDG_CACHE_HOME/coroner/index (default ~/.cache/coroner/index) by build-id");
+}
+
+IndexCacheSettings index_cache(bool no_cache) { return no_cache ? IndexCacheSettings{} : default_index_cache(); }
 
 DebugSearch debug_search(const DumpArgs& args) {
   DebugSearch search{args.debug_dirs, true, {}};
@@ -49,8 +58,8 @@ std::unique_ptr<Kernel> open_kernel(const DumpArgs& args, std::optional<DebugSea
   return std::move(*kernel);
 }
 
-std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux) {
-  auto debug = DebugInfo::open(vmlinux);
+std::unique_ptr<DebugInfo> open_debug_info(const std::string& vmlinux, bool no_cache) {
+  auto debug = DebugInfo::open(vmlinux, 0, {}, IndexCache(index_cache(no_cache)));
   if (!debug) {
     std::cerr << "coroner: " << debug.error().message << '\n';
     return nullptr;
@@ -67,7 +76,9 @@ void fail(const std::string& message) {
 Target open_target(const DumpArgs& args) { return open_target(nullptr, args); }
 
 Target open_target(std::unique_ptr<Kernel> kernel, const DumpArgs& args) {
-  auto target = Target::open({args.dump, args.vmlinux, args.module_dirs, args.poison_files, debug_search(args)}, std::move(kernel));
+  auto target = Target::open({args.dump, args.vmlinux, args.module_dirs, args.poison_files, debug_search(args),
+                              index_cache(args.no_cache)},
+                             std::move(kernel));
   if (!target) fail(target.error().message);
   for (const auto& p : target->warnings) std::cerr << "coroner: warning: " << p << '\n';
   return std::move(*target);

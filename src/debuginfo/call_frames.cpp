@@ -8,7 +8,7 @@ namespace {
 
 constexpr Dwarf_Half kReturnAddressColumn = 16;
 
-Dwarf_Debug debug_of(const DieReader& r) { return static_cast<Dwarf_Debug>(r.libdwarf_handle()); }
+Dwarf_Debug debug_of(const LibdwarfSession& s) { return static_cast<Dwarf_Debug>(s.handle()); }
 
 struct RegisterRule {
   Dwarf_Small value_type = 0;

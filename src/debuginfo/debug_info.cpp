@@ -43,16 +43,17 @@ std::string dwarf_base_name(std::string_view c) {
 }  // namespace
 
 Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsigned threads,
-                                                   const SectionPlacement& placement) {
+                                                   const SectionPlacement& placement, const IndexCache& cache) {
   std::unique_ptr<DebugInfo> info(new DebugInfo());
   auto sections = DwarfSections::open(path, placement);
   if (!sections) return sections.error();
   info->sections_ = std::move(*sections);
   info->path_ = path;
-  info->index_ = DwarfIndex::build(*info->sections_, threads);
-  auto dies = DieReader::open(*info->sections_);
+  info->index_ = DwarfIndex::open(*info->sections_, threads, cache);
+  auto dies = DieReader::open(*info->sections_, info->index_.units());
   if (!dies) return dies.error();
   info->dies_ = std::move(*dies);
+  info->libdwarf_ = std::make_unique<LibdwarfSession>(*info->sections_);
   info->void_.kind = TypeKind::void_type;
   return info;
 }
@@ -343,13 +344,13 @@ std::optional<EnumeratorHit> DebugInfo::find_enumerator(std::string_view name) {
 
 std::optional<CallFrameRule> DebugInfo::call_frame_rule(uint64_t link_address) {
   if (!dies_) return std::nullopt;
-  if (!frames_) frames_ = std::make_unique<CallFrames>(*dies_);
+  if (!frames_) frames_ = std::make_unique<CallFrames>(*libdwarf_);
   return frames_->rule_at(link_address);
 }
 
 std::string DebugInfo::source_line(uint64_t link_address) {
   if (!dies_) return "";
-  if (!lines_) lines_ = std::make_unique<LineTables>(*dies_);
+  if (!lines_) lines_ = std::make_unique<LineTables>(*sections_, *dies_);
   return lines_->line_of(link_address);
 }
 

@@ -1,9 +1,10 @@
 #include "coroner/debuginfo/dwarf_dies.hpp"
 
 #include <libdwarf/dwarf.h>
-#include <libdwarf/libdwarf.h>
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "coroner/debuginfo/dwarf_units.hpp"
 #include "coroner/format.hpp"
@@ -12,75 +13,10 @@ namespace coroner {
 
 namespace {
 
-// libdwarf's object-access interface over DwarfSections: section i+1 is sections.all()[i]
-// (libdwarf expects index 0 to be the ELF null section).
-struct ObjectAccess {
-  const DwarfSections* sections;
-
-  static int section_info(void* obj, Dwarf_Half index, Dwarf_Obj_Access_Section* out, int* error) {
-    auto* self = static_cast<ObjectAccess*>(obj);
-    *out = {};
-    if (index == 0) {
-      out->name = "";
-      return DW_DLV_OK;
-    }
-    const auto& all = self->sections->all();
-    if (index > all.size()) {
-      *error = DW_DLE_MDE;
-      return DW_DLV_ERROR;
-    }
-    const ElfSection& s = all[index - 1];
-    out->addr = s.address;
-    out->type = s.type;
-    out->size = s.bytes.size();
-    out->name = s.name.data();  // NUL-terminated: it points into the ELF section-name table
-    out->link = s.link;
-    out->info = s.info;
-    out->entrysize = s.entsize;
-    return DW_DLV_OK;
-  }
-  static Dwarf_Endianness byte_order(void*) { return DW_OBJECT_LSB; }
-  static Dwarf_Small length_size(void*) { return 4; }
-  static Dwarf_Small pointer_size(void*) { return 8; }
-  static Dwarf_Unsigned section_count(void* obj) {
-    return static_cast<ObjectAccess*>(obj)->sections->all().size() + 1;
-  }
-  static int load_section(void* obj, Dwarf_Half index, Dwarf_Small** data, int* error) {
-    auto* self = static_cast<ObjectAccess*>(obj);
-    const auto& all = self->sections->all();
-    if (index == 0 || index > all.size()) {
-      *error = DW_DLE_MDE;
-      return DW_DLV_ERROR;
-    }
-    if (all[index - 1].bytes.empty()) return DW_DLV_NO_ENTRY;
-    // libdwarf only reads section data; the map is read-only and stays so.
-    *data = const_cast<Dwarf_Small*>(all[index - 1].bytes.data());
-    return DW_DLV_OK;
-  }
-};
-
-const Dwarf_Obj_Access_Methods kMethods = {
-    ObjectAccess::section_info, ObjectAccess::byte_order,    ObjectAccess::length_size,
-    ObjectAccess::pointer_size, ObjectAccess::section_count, ObjectAccess::load_section,
-    nullptr,  // vmlinux is linked: its .rela.debug_* are already applied
-};
-
-struct DieDeleter {
-  void operator()(Dwarf_Die d) const { dwarf_dealloc_die(d); }
-};
-using DieHandle = std::unique_ptr<std::remove_pointer_t<Dwarf_Die>, DieDeleter>;
-struct AttrDeleter {
-  void operator()(Dwarf_Attribute a) const { dwarf_dealloc_attribute(a); }
-};
-using AttrHandle = std::unique_ptr<std::remove_pointer_t<Dwarf_Attribute>, AttrDeleter>;
-
-// An attribute's DWARF expression (DW_FORM_exprloc, block1), or nothing.
-std::span<const uint8_t> expression(Dwarf_Attribute attr, Dwarf_Error* err) {
-  Dwarf_Unsigned length = 0;
-  Dwarf_Ptr bytes = nullptr;
-  if (dwarf_formexprloc(attr, &length, &bytes, err) != DW_DLV_OK || !bytes) return {};
-  return {static_cast<const uint8_t*>(bytes), static_cast<size_t>(length)};
-}
+using dwarf::AbbrevTable;
+using dwarf::Cursor;
+using dwarf::FormValue;
+using dwarf::UnitHeader;
 
 // The one operand after an expression's single operation `op`, as LEB128.
 std::optional<int64_t> single_operand(std::span<const uint8_t> e, uint8_t op, bool is_signed) {
@@ -114,166 +50,296 @@ std::optional<FrameBase> frame_base(std::span<const uint8_t> e) {
   return offset ? std::optional(FrameBase{false, e[0] - DW_OP_breg0, *offset}) : std::nullopt;
 }
 
+std::string_view string_at(std::span<const uint8_t> section, uint64_t offset) {
+  if (offset >= section.size()) return {};
+  const auto* p = section.data() + offset;
+  const void* nul = std::memchr(p, 0, section.size() - offset);
+  if (!nul) return {};
+  return {reinterpret_cast<const char*>(p), static_cast<size_t>(static_cast<const uint8_t*>(nul) - p)};
+}
+
+// A constant as libdwarf's formudata/formsdata read it: data forms, LEB128 and implicit values.
+std::optional<uint64_t> constant(const FormValue& v) {
+  switch (v.form) {
+    case DW_FORM_data1: case DW_FORM_data2: case DW_FORM_data4: case DW_FORM_data8:
+    case DW_FORM_udata: case DW_FORM_sdata: case DW_FORM_implicit_const:
+      return v.value;
+    default: return std::nullopt;
+  }
+}
+
+bool is_signed(uint16_t form) { return form == DW_FORM_sdata || form == DW_FORM_implicit_const; }
+
+// A reference to another DIE, as a .debug_info offset.
+std::optional<uint64_t> reference(const FormValue& v, const UnitHeader& unit) {
+  switch (v.form) {
+    case DW_FORM_ref1: case DW_FORM_ref2: case DW_FORM_ref4: case DW_FORM_ref8: case DW_FORM_ref_udata:
+      return unit.offset + v.value;
+    case DW_FORM_ref_addr: return v.value;
+    default: return std::nullopt;  // type units' signatures and supplementary files are not read
+  }
+}
+
 }  // namespace
 
 struct DieReader::Impl {
-  ObjectAccess access;
-  Dwarf_Obj_Access_Interface interface{};
-  Dwarf_Debug dbg = nullptr;
   std::string path;
+  std::span<const uint8_t> info, abbrev, str, line_str, str_offsets, addr;
+  std::vector<UnitHeader> units;
+  // Per unit (by index): the bases of its string-offset and address tables, read on first use.
+  struct Bases {
+    uint64_t str_offsets = 0, addr = 0;
+  };
+  mutable std::unordered_map<size_t, Bases> bases;
+  mutable std::unordered_map<uint64_t, std::optional<AbbrevTable>> abbrevs;
 
-  Error error(uint64_t offset, const char* what, Dwarf_Error err) const {
-    std::string detail = err ? dwarf_errmsg(err) : "";
-    if (err) dwarf_dealloc_error(dbg, err);
-    return make_error(path + ": .debug_info+" + hex(offset) + ": " + what + (detail.empty() ? "" : ": " + detail));
+  Error error(uint64_t offset, const std::string& what) const {
+    return make_error(path + ": .debug_info+" + hex(offset) + ": " + what);
   }
 
-  Result<DieHandle> die_at(uint64_t offset) const {
-    Dwarf_Die die = nullptr;
-    Dwarf_Error err = nullptr;
-    if (dwarf_offdie_b(dbg, offset, true, &die, &err) != DW_DLV_OK) return error(offset, "no DIE here", err);
-    return DieHandle(die);
+  // The unit holding a DIE at `offset`, by binary search over the headers.
+  const UnitHeader* unit_of(uint64_t offset, size_t* index = nullptr) const {
+    auto it = std::upper_bound(units.begin(), units.end(), offset, [](uint64_t o, const UnitHeader& u) { return o < u.offset; });
+    if (it == units.begin()) return nullptr;
+    --it;
+    if (offset < it->first_die || offset >= it->end) return nullptr;
+    if (index) *index = static_cast<size_t>(it - units.begin());
+    return &*it;
   }
 
-  DieFacts facts(Dwarf_Die die) const {
-    DieFacts f;
-    Dwarf_Error err = nullptr;
-    Dwarf_Off off = 0;
-    if (dwarf_dieoffset(die, &off, &err) == DW_DLV_OK) f.offset = off;
-    Dwarf_Half tag = 0;
-    if (dwarf_tag(die, &tag, &err) == DW_DLV_OK) f.tag = tag;
-    Dwarf_Half children = 0;
-    if (dwarf_die_abbrev_children_flag(die, &children) == DW_DLV_OK) f.has_children = children != 0;
-    Dwarf_Attribute* attrs = nullptr;
-    Dwarf_Signed count = 0;
-    if (dwarf_attrlist(die, &attrs, &count, &err) != DW_DLV_OK) {
-      if (err) dwarf_dealloc_error(dbg, err);
-      return f;
+  const AbbrevTable* abbrev_table(const UnitHeader& u) const {
+    uint64_t key = u.abbrev_offset ^ (uint64_t{u.address_size} << 56) ^ (uint64_t{u.offset_size} << 52) ^
+                   (uint64_t{u.version} << 48);
+    auto it = abbrevs.find(key);
+    if (it == abbrevs.end()) {
+      it = abbrevs.emplace(key, AbbrevTable::parse(abbrev, u.abbrev_offset, u.address_size, u.offset_size, u.version)).first;
     }
-    for (Dwarf_Signed i = 0; i < count; ++i) {
-      AttrHandle attr(attrs[i]);
-      read_attribute(attr.get(), f);
-    }
-    dwarf_dealloc(dbg, attrs, DW_DLA_LIST);
-    return f;
+    return it->second ? &*it->second : nullptr;
   }
 
-  void read_attribute(Dwarf_Attribute attr, DieFacts& f) const {
-    Dwarf_Error err = nullptr;
-    Dwarf_Half name = 0, form = 0;
-    if (dwarf_whatattr(attr, &name, &err) != DW_DLV_OK || dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
-      if (err) dwarf_dealloc_error(dbg, err);
-      return;
+  // DW_AT_str_offsets_base and DW_AT_addr_base from the unit's own DIE; DWARF 5's header sizes
+  // when it has none.
+  const Bases& bases_of(const UnitHeader& u, size_t index) const {
+    auto it = bases.find(index);
+    if (it != bases.end()) return it->second;
+    Bases b{u.version >= 5 ? 8u : 0u, u.version >= 5 ? 8u : 0u};
+    const AbbrevTable* table = abbrev_table(u);
+    Cursor c(info, u.first_die);
+    c.limit(u.end);
+    const dwarf::Abbrev* a = table ? table->find(c.uleb()) : nullptr;
+    for (size_t i = 0; a && i < a->attrs.size() && c.ok(); ++i) {
+      FormValue v;
+      if (!dwarf::read_form(c, u, a->attrs[i].form, a->attrs[i].implicit_const, v)) break;
+      if (a->attrs[i].name == DW_AT_str_offsets_base) b.str_offsets = v.value;
+      if (a->attrs[i].name == DW_AT_addr_base || a->attrs[i].name == DW_AT_GNU_addr_base) b.addr = v.value;
     }
-    auto unsigned_value = [&]() -> std::optional<uint64_t> {
-      Dwarf_Unsigned u = 0;
-      Dwarf_Signed s = 0;
-      if (form == DW_FORM_sdata || form == DW_FORM_implicit_const) {
-        if (dwarf_formsdata(attr, &s, &err) == DW_DLV_OK) return static_cast<uint64_t>(s);
-      } else if (dwarf_formudata(attr, &u, &err) == DW_DLV_OK) {
-        return u;
+    return bases.emplace(index, b).first->second;
+  }
+
+  std::string_view string(const FormValue& v, const UnitHeader& u, size_t index) const {
+    switch (v.form) {
+      case DW_FORM_string: return v.text;
+      case DW_FORM_strp: return string_at(str, v.value);
+      case DW_FORM_line_strp: return string_at(line_str, v.value);
+      case DW_FORM_strx: case DW_FORM_strx1: case DW_FORM_strx2: case DW_FORM_strx3: case DW_FORM_strx4:
+      case DW_FORM_GNU_str_index: {
+        Cursor c(str_offsets, bases_of(u, index).str_offsets + v.value * u.offset_size);
+        uint64_t offset = c.uint(u.offset_size);
+        return c.ok() ? string_at(str, offset) : std::string_view{};
       }
-      if (err) dwarf_dealloc_error(dbg, err), err = nullptr;
-      return std::nullopt;
-    };
+      default: return {};
+    }
+  }
+
+  std::optional<uint64_t> address(const FormValue& v, const UnitHeader& u, size_t index) const {
+    switch (v.form) {
+      case DW_FORM_addr: return v.value;
+      case DW_FORM_addrx: case DW_FORM_addrx1: case DW_FORM_addrx2: case DW_FORM_addrx3: case DW_FORM_addrx4:
+      case DW_FORM_GNU_addr_index: {
+        Cursor c(addr, bases_of(u, index).addr + v.value * u.address_size);
+        uint64_t a = c.uint(u.address_size);
+        return c.ok() ? std::optional(a) : std::nullopt;
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  void apply(uint16_t name, const FormValue& v, const UnitHeader& u, size_t index, DieFacts& f) const {
+    bool expression = v.form == DW_FORM_exprloc || v.form == DW_FORM_block || v.form == DW_FORM_block1 ||
+                      v.form == DW_FORM_block2 || v.form == DW_FORM_block4;
     switch (name) {
-      case DW_AT_name: {
-        char* s = nullptr;
-        if (dwarf_formstring(attr, &s, &err) == DW_DLV_OK && s) f.name = s;
-        break;
-      }
-      case DW_AT_type: {
-        Dwarf_Off ref = 0;
-        if (dwarf_global_formref(attr, &ref, &err) == DW_DLV_OK) f.type = ref;
-        break;
-      }
-      case DW_AT_specification: case DW_AT_abstract_origin: {
-        Dwarf_Off ref = 0;
-        if (dwarf_global_formref(attr, &ref, &err) == DW_DLV_OK) f.specification = ref;
-        break;
-      }
-      case DW_AT_byte_size: f.byte_size = unsigned_value(); break;
-      case DW_AT_bit_size: f.bit_size = unsigned_value(); break;
-      case DW_AT_data_bit_offset: f.data_bit_offset = unsigned_value(); break;
-      case DW_AT_bit_offset: f.bit_offset = unsigned_value(); break;
-      case DW_AT_data_member_location:
-        f.member_location =
-            form == DW_FORM_exprloc || form == DW_FORM_block1 ? plus_uconst(expression(attr, &err)) : unsigned_value();
-        break;
+      case DW_AT_name: f.name = string(v, u, index); break;
+      case DW_AT_type: f.type = reference(v, u); break;
+      case DW_AT_specification: case DW_AT_abstract_origin: f.specification = reference(v, u); break;
+      case DW_AT_byte_size: f.byte_size = constant(v); break;
+      case DW_AT_bit_size: f.bit_size = constant(v); break;
+      case DW_AT_data_bit_offset: f.data_bit_offset = constant(v); break;
+      case DW_AT_bit_offset: f.bit_offset = constant(v); break;
+      case DW_AT_data_member_location: f.member_location = expression ? plus_uconst(v.block) : constant(v); break;
       case DW_AT_const_value:
-        f.const_value = unsigned_value();
-        f.const_value_signed = form == DW_FORM_sdata || form == DW_FORM_implicit_const;
+        f.const_value = constant(v);
+        f.const_value_signed = is_signed(v.form);
         break;
       case DW_AT_location:
-        if (form == DW_FORM_exprloc) {
-          auto e = expression(attr, &err);
-          f.static_address = single_address(e);
-          if (!f.static_address) f.frame_offset = frame_slot(e);
+        if (expression) {
+          f.static_address = single_address(v.block);
+          if (!f.static_address) f.frame_offset = frame_slot(v.block);
         }
         break;
       case DW_AT_frame_base:
-        if (form == DW_FORM_exprloc) f.frame_base = frame_base(expression(attr, &err));
+        if (expression) f.frame_base = frame_base(v.block);
         break;
-      case DW_AT_low_pc: {  // a function's entry
-        Dwarf_Addr address = 0;
-        if (form == DW_FORM_addr && dwarf_formaddr(attr, &address, &err) == DW_DLV_OK) f.static_address = address;
-        break;
-      }
-      case DW_AT_upper_bound: f.upper_bound = unsigned_value(); break;
-      case DW_AT_count: f.count = unsigned_value(); break;
-      case DW_AT_lower_bound: f.lower_bound = unsigned_value().value_or(0); break;
-      case DW_AT_encoding: f.encoding = unsigned_value().value_or(0); break;
-      case DW_AT_declaration: f.declaration = true; break;
-      case DW_AT_prototyped: f.prototyped = true; break;
+      case DW_AT_low_pc: f.static_address = address(v, u, index); break;  // a function's entry
+      case DW_AT_upper_bound: f.upper_bound = constant(v); break;
+      case DW_AT_count: f.count = constant(v); break;
+      case DW_AT_lower_bound: f.lower_bound = constant(v).value_or(0); break;
+      case DW_AT_encoding: f.encoding = constant(v).value_or(0); break;
+      case DW_AT_declaration: f.declaration = v.value != 0; break;
+      case DW_AT_prototyped: f.prototyped = v.value != 0; break;
+      case DW_AT_stmt_list: f.stmt_list = v.value; break;
+      case DW_AT_comp_dir: f.comp_dir = string(v, u, index); break;
       default: break;
     }
-    if (err) dwarf_dealloc_error(dbg, err);
+  }
+
+  // Decodes the DIE at the cursor (its code already read into `a`): its facts when `f` is given,
+  // and its DW_AT_sibling.
+  Status decode(Cursor& c, const UnitHeader& u, size_t index, const dwarf::Abbrev& a, DieFacts* f, uint64_t& sibling) const {
+    sibling = 0;
+    for (const auto& spec : a.attrs) {
+      FormValue v;
+      if (!dwarf::read_form(c, u, spec.form, spec.implicit_const, v)) {
+        return error(c.offset(), "attribute of unknown form " + hex(spec.form));
+      }
+      if (spec.name == DW_AT_sibling) sibling = reference(v, u).value_or(0);
+      if (f) apply(spec.name, v, u, index, *f);
+    }
+    if (!c.ok()) return error(u.offset, "a DIE runs past the end of its unit");
+    return ok_status();
+  }
+
+  // The DIE at the cursor: its abbreviation, or null at the end of a list of siblings.
+  Result<const dwarf::Abbrev*> next(Cursor& c, const AbbrevTable& table) const {
+    uint64_t at = c.offset();
+    uint64_t code = c.uleb();
+    if (!c.ok()) return error(at, "a DIE runs past the end of its unit");
+    if (code == 0) return static_cast<const dwarf::Abbrev*>(nullptr);
+    const dwarf::Abbrev* a = table.find(code);
+    if (!a) return error(at, "abbreviation code " + std::to_string(code) + " is not in its table");
+    return a;
+  }
+
+  // Past the children of the DIE just decoded: by its DW_AT_sibling when it has a sane one.
+  Status skip_children(Cursor& c, const UnitHeader& u, size_t index, const AbbrevTable& table, uint64_t die,
+                       uint64_t sibling) const {
+    if (sibling > die && sibling <= u.end) {
+      c.seek(sibling);
+      return ok_status();
+    }
+    for (int depth = 1; depth > 0;) {
+      auto a = next(c, table);
+      if (!a) return a.error();
+      if (!*a) {
+        --depth;
+        continue;
+      }
+      uint64_t inner = 0;
+      auto st = decode(c, u, index, **a, nullptr, inner);
+      if (!st) return st;
+      if ((*a)->has_children) ++depth;
+    }
+    return ok_status();
+  }
+
+  struct Located {
+    const UnitHeader* unit;
+    size_t index;
+    const AbbrevTable* table;
+  };
+  Result<Located> locate(uint64_t offset) const {
+    size_t index = 0;
+    const UnitHeader* u = unit_of(offset, &index);
+    if (!u) return error(offset, "no DIE here: no unit holds this offset");
+    const AbbrevTable* table = abbrev_table(*u);
+    if (!table) return error(offset, "the unit's abbreviation table at .debug_abbrev+" + hex(u->abbrev_offset) + " is malformed");
+    return Located{u, index, table};
   }
 };
 
 DieReader::DieReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-void* DieReader::libdwarf_handle() const { return impl_->dbg; }
+DieReader::~DieReader() = default;
 
-DieReader::~DieReader() {
-  if (impl_ && impl_->dbg) dwarf_object_finish(impl_->dbg, nullptr);
-}
-
-Result<std::unique_ptr<DieReader>> DieReader::open(const DwarfSections& sections) {
+Result<std::unique_ptr<DieReader>> DieReader::open(const DwarfSections& sections, std::vector<UnitHeader> units) {
   auto impl = std::make_unique<Impl>();
-  impl->access.sections = &sections;
   impl->path = sections.path();
-  impl->interface.object = &impl->access;
-  impl->interface.methods = &kMethods;
-  Dwarf_Error err = nullptr;
-  int rc = dwarf_object_init_b(&impl->interface, nullptr, nullptr, DW_GROUPNUMBER_ANY, &impl->dbg, &err);
-  if (rc != DW_DLV_OK) {
-    std::string detail = err ? dwarf_errmsg(err) : "no DWARF";
-    return make_error(sections.path() + ": libdwarf cannot read the debug info: " + detail);
-  }
+  impl->info = sections.get(".debug_info");
+  impl->abbrev = sections.get(".debug_abbrev");
+  impl->str = sections.get(".debug_str");
+  impl->line_str = sections.get(".debug_line_str");
+  impl->str_offsets = sections.get(".debug_str_offsets");
+  impl->addr = sections.get(".debug_addr");
+  impl->units = std::move(units);
   return std::unique_ptr<DieReader>(new DieReader(std::move(impl)));
 }
 
 Result<DieFacts> DieReader::read(uint64_t offset) const {
-  auto die = impl_->die_at(offset);
-  if (!die) return die.error();
-  return impl_->facts(die->get());
+  auto at = impl_->locate(offset);
+  if (!at) return at.error();
+  Cursor c(impl_->info, offset);
+  c.limit(at->unit->end);
+  auto a = impl_->next(c, *at->table);
+  if (!a) return a.error();
+  if (!*a) return impl_->error(offset, "no DIE here: a null entry");
+  DieFacts f;
+  f.offset = offset;
+  f.tag = (*a)->tag;
+  f.has_children = (*a)->has_children;
+  uint64_t sibling = 0;
+  auto st = impl_->decode(c, *at->unit, at->index, **a, &f, sibling);
+  if (!st) return st.error();
+  return f;
+}
+
+Result<DieFacts> DieReader::read_unit(uint64_t unit_offset) const {
+  const auto& units = impl_->units;
+  auto it = std::lower_bound(units.begin(), units.end(), unit_offset,
+                             [](const UnitHeader& u, uint64_t o) { return u.offset < o; });
+  if (it == units.end() || it->offset != unit_offset) return impl_->error(unit_offset, "no unit starts here");
+  return read(it->first_die);
 }
 
 Result<std::vector<DieFacts>> DieReader::children(uint64_t offset) const {
-  auto parent = impl_->die_at(offset);
+  auto at = impl_->locate(offset);
+  if (!at) return at.error();
+  const UnitHeader& u = *at->unit;
+  Cursor c(impl_->info, offset);
+  c.limit(u.end);
+  auto parent = impl_->next(c, *at->table);
   if (!parent) return parent.error();
+  if (!*parent) return impl_->error(offset, "no DIE here: a null entry");
+  uint64_t sibling = 0;
+  auto st = impl_->decode(c, u, at->index, **parent, nullptr, sibling);
+  if (!st) return st.error();
   std::vector<DieFacts> out;
-  Dwarf_Error err = nullptr;
-  Dwarf_Die raw = nullptr;
-  int rc = dwarf_child(parent->get(), &raw, &err);
-  while (rc == DW_DLV_OK) {
-    DieHandle child(raw);
-    out.push_back(impl_->facts(child.get()));
-    if (out.size() > 1'000'000) return make_error(impl_->path + ": .debug_info+" + hex(offset) + ": too many children");
-    rc = dwarf_siblingof_b(impl_->dbg, child.get(), true, &raw, &err);
+  if (!(*parent)->has_children) return out;
+  for (;;) {
+    uint64_t die = c.offset();
+    auto a = impl_->next(c, *at->table);
+    if (!a) return a.error();
+    if (!*a) break;
+    DieFacts& f = out.emplace_back();
+    f.offset = die;
+    f.tag = (*a)->tag;
+    f.has_children = (*a)->has_children;
+    st = impl_->decode(c, u, at->index, **a, &f, sibling);
+    if (!st) return st.error();
+    if (f.has_children) {
+      st = impl_->skip_children(c, u, at->index, *at->table, die, sibling);
+      if (!st) return st.error();
+    }
+    if (out.size() > 1'000'000) return impl_->error(offset, "too many children");
   }
-  if (rc == DW_DLV_ERROR) return impl_->error(offset, "cannot read the children", err);
   return out;
 }
 

@@ -23,7 +23,27 @@ using dwarf::AbbrevTable;
 using dwarf::Cursor;
 using dwarf::FormValue;
 using dwarf::UnitHeader;
-using Slot = DwarfIndex::Slot;
+using PackedSlot = DwarfIndex::PackedSlot;
+
+// A slot of a table being built: its name points into the sections.
+struct Slot {
+  uint64_t hash = 0;  // 0: empty
+  const char* name = nullptr;
+  uint32_t length = 0;
+  NameKind kind{};
+  bool declaration = false;
+  uint64_t die = 0;
+};
+
+constexpr uint32_t kMaxNameLength = (1u << 24) - 1;  // what a packed slot's length holds
+constexpr uint32_t kKindShift = 24, kDeclarationBit = 1u << 28;
+
+uint32_t pack_meta(uint32_t length, NameKind kind, bool declaration) {
+  return length | static_cast<uint32_t>(kind) << kKindShift | (declaration ? kDeclarationBit : 0);
+}
+uint32_t meta_length(uint32_t meta) { return meta & kMaxNameLength; }
+NameKind meta_kind(uint32_t meta) { return static_cast<NameKind>(meta >> kKindShift & 0xf); }
+bool meta_declaration(uint32_t meta) { return meta & kDeclarationBit; }
 
 std::optional<NameKind> kind_of_tag(uint16_t tag) {
   switch (tag) {
@@ -269,7 +289,7 @@ class UnitIndexer {
       if ((*seen)[v.value / 64] >> (v.value % 64) & 1) return;
     }
     std::string_view name = resolve_name(form, v);
-    if (name.empty() || name.size() > UINT32_MAX) return;
+    if (name.empty() || name.size() > kMaxNameLength) return;
     table_.insert({hash_name(name, kind), name.data(), static_cast<uint32_t>(name.size()), kind, declaration, die});
     if (seen && !declaration) (*seen)[v.value / 64] |= uint64_t{1} << (v.value % 64);
   }
@@ -289,6 +309,47 @@ class UnitIndexer {
   std::vector<std::string> problems_;
 };
 
+// What one indexing thread found.
+struct IndexPart {
+  NameTable table{1 << 18};
+  size_t dies = 0;
+  std::vector<std::string> problems;
+};
+
+// The threads' tables as one table at load <= 1/2, its names copied out of the sections (so that
+// the table can be stored and mapped back without them). The same (kind, name) met by several
+// threads keeps the entry the tables' own rule keeps.
+void flatten(std::vector<IndexPart>& parts, size_t used, size_t name_bytes, std::vector<PackedSlot>& slots,
+             std::vector<char>& names) {
+  slots.assign(std::bit_ceil(std::max<size_t>(used * 2, 16)), PackedSlot{});
+  names.clear();
+  names.reserve(name_bytes);
+  size_t mask = slots.size() - 1;
+  for (auto& part : parts) {
+    for (const Slot& s : part.table.slots()) {
+      if (!s.hash) continue;
+      for (size_t i = s.hash & mask;; i = (i + 1) & mask) {
+        PackedSlot& at = slots[i];
+        if (at.hash == 0) {
+          at = {s.hash, s.die, static_cast<uint32_t>(names.size()), pack_meta(s.length, s.kind, s.declaration)};
+          names.insert(names.end(), s.name, s.name + s.length);
+          break;
+        }
+        if (at.hash != s.hash || meta_kind(at.meta) != s.kind || meta_length(at.meta) != s.length ||
+            std::memcmp(names.data() + at.name, s.name, s.length) != 0) {
+          continue;
+        }
+        if (std::pair(s.declaration, s.die) < std::pair(meta_declaration(at.meta), at.die)) {
+          at.die = s.die;
+          at.meta = pack_meta(s.length, s.kind, s.declaration);
+        }
+        break;
+      }
+    }
+    part.table.slots() = {};  // frees each thread's table as soon as it is merged
+  }
+}
+
 }  // namespace
 
 DwarfIndex DwarfIndex::build(const DwarfSections& sections, unsigned threads) {
@@ -303,12 +364,7 @@ DwarfIndex DwarfIndex::build(const DwarfSections& sections, unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, units.units.size())));
 
-  struct Part {
-    NameTable table{1 << 18};
-    size_t dies = 0;
-    std::vector<std::string> problems;
-  };
-  std::vector<Part> parts(threads);
+  std::vector<IndexPart> parts(threads);
   std::atomic<size_t> next{0};
   constexpr size_t kBatch = 16;  // units per grab: about 1 MB of .debug_info
   auto work = [&](unsigned t) {
@@ -330,30 +386,38 @@ DwarfIndex DwarfIndex::build(const DwarfSections& sections, unsigned threads) {
   work(0);
   for (auto& th : pool) th.join();
 
-  // The per-thread tables are kept as they are (merging costs ~10% of the build); find() asks each.
+  size_t used = 0, name_bytes = 0;
   for (auto& part : parts) {
     index.stats_.dies_seen += part.dies;
-    index.stats_.names += part.table.used();
-    index.stats_.table_bytes += part.table.slots().size() * sizeof(Slot);
+    used += part.table.used();
+    for (const Slot& slot : part.table.slots()) name_bytes += slot.hash ? slot.length : 0;
     for (auto& p : part.problems) index.problems_.push_back(std::move(p));
-    index.tables_.push_back(std::move(part.table.slots()));
   }
+  flatten(parts, used, name_bytes, index.own_slots_, index.own_names_);
+  index.slots_ = index.own_slots_;
+  index.names_ = {index.own_names_.data(), index.own_names_.size()};
+  index.stats_.names = used;
+  index.stats_.table_bytes = index.slots_.size_bytes() + index.names_.size();
   std::sort(index.problems_.begin(), index.problems_.end());
   index.stats_.units = units.units.size();
+  index.units_ = std::move(units.units);
   index.stats_.threads = threads;
   return index;
 }
 
 std::optional<DwarfIndex::Entry> DwarfIndex::find(NameKind kind, std::string_view name) const {
-  std::optional<Entry> best;
+  if (slots_.empty() || name.size() > kMaxNameLength) return std::nullopt;
   uint64_t h = hash_name(name, kind);
-  for (const auto& slots : tables_) {
-    if (slots.empty()) continue;
-    const Slot& s = slots[slot_index(slots, h, name, kind)];
-    if (s.hash == 0) continue;
-    if (!best || std::pair(s.declaration, s.die) < std::pair(best->declaration, best->die)) best = Entry{s.die, s.declaration};
+  size_t mask = slots_.size() - 1;
+  // Bounded by the table's size: a table read from a file need not have an empty slot.
+  for (size_t n = 0, i = h & mask; n < slots_.size(); ++n, i = (i + 1) & mask) {
+    const PackedSlot& s = slots_[i];
+    if (s.hash == 0) return std::nullopt;
+    if (s.hash != h || meta_kind(s.meta) != kind || meta_length(s.meta) != name.size()) continue;
+    if (s.name > names_.size() || names_.size() - s.name < name.size()) continue;
+    if (names_.substr(s.name, name.size()) == name) return Entry{s.die, meta_declaration(s.meta)};
   }
-  return best;
+  return std::nullopt;
 }
 
 }  // namespace coroner

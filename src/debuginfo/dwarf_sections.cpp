@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "coroner/debuginfo/elf_symbols.hpp"
 #include "coroner/dump/byte_source.hpp"
 
 namespace coroner {
@@ -83,6 +84,8 @@ Result<std::vector<ResolvedRelocation>> DwarfSections::relocations(std::string_v
   }
   return make_error(path_ + ": no section " + std::string(section));
 }
+
+std::string DwarfSections::build_id() const { return gnu_build_id(elf_); }
 
 std::span<const uint8_t> DwarfSections::get(std::string_view name) const {
   for (const auto& s : sections_) {

@@ -70,6 +70,13 @@ void Cursor::skip(uint64_t n) {
   if (need(n)) p_ += n;
 }
 
+std::span<const uint8_t> Cursor::take(uint64_t n) {
+  if (!need(n)) return {};
+  std::span<const uint8_t> out(p_, static_cast<size_t>(n));
+  p_ += n;
+  return out;
+}
+
 std::string_view Cursor::cstr() {
   const void* nul = std::memchr(p_, 0, static_cast<size_t>(end_ - p_));
   if (!nul) {
@@ -207,6 +214,7 @@ UnitList read_unit_headers(std::span<const uint8_t> debug_info) {
 
 bool read_form(Cursor& c, const UnitHeader& unit, uint16_t form, int64_t implicit_const, FormValue& out) {
   out.is_text = false;
+  out.form = form;
   switch (form) {
     case DW_FORM_addr: out.value = c.uint(unit.address_size); return true;
     case DW_FORM_data1: case DW_FORM_ref1: case DW_FORM_flag: case DW_FORM_strx1: case DW_FORM_addrx1:
@@ -230,10 +238,10 @@ bool read_form(Cursor& c, const UnitHeader& unit, uint16_t form, int64_t implici
     case DW_FORM_string: out.text = c.cstr(); out.is_text = true; return true;
     case DW_FORM_flag_present: out.value = 1; return true;
     case DW_FORM_implicit_const: out.value = static_cast<uint64_t>(implicit_const); return true;
-    case DW_FORM_block1: c.skip(c.u8()); return true;
-    case DW_FORM_block2: c.skip(c.u16()); return true;
-    case DW_FORM_block4: c.skip(c.u32()); return true;
-    case DW_FORM_block: case DW_FORM_exprloc: c.skip(c.uleb()); return true;
+    case DW_FORM_block1: out.block = c.take(c.u8()); return true;
+    case DW_FORM_block2: out.block = c.take(c.u16()); return true;
+    case DW_FORM_block4: out.block = c.take(c.u32()); return true;
+    case DW_FORM_block: case DW_FORM_exprloc: out.block = c.take(c.uleb()); return true;
     case DW_FORM_indirect: {
       auto real = static_cast<uint16_t>(c.uleb());
       if (real == DW_FORM_indirect || real == DW_FORM_implicit_const) return false;

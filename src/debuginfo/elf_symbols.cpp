@@ -78,9 +78,6 @@ Status ElfSymbols::load_symbols() {
   return ok_status();
 }
 
-namespace {
-
-// The GNU build-id note's bytes in hex; empty when the file has none.
 std::string gnu_build_id(Elf* elf) {
   for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
     GElf_Shdr sh;
@@ -104,8 +101,6 @@ std::string gnu_build_id(Elf* elf) {
   }
   return "";
 }
-
-}  // namespace
 
 void ElfSymbols::load_build_id() { build_id_ = gnu_build_id(elf_); }
 

@@ -76,7 +76,7 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
   if (!t.kernel->symbols()) return no_symbols(options, *t.kernel);
   const std::string& vmlinux = t.kernel->vmlinux_check().path;
   // Without a vmlinux the symbols are kallsyms', and the types the kernel's own BTF.
-  auto debug = vmlinux.empty() ? linux_kernel::read_kernel_btf(*t.kernel) : DebugInfo::open(vmlinux);
+  auto debug = vmlinux.empty() ? linux_kernel::read_kernel_btf(*t.kernel) : DebugInfo::open(vmlinux, 0, {}, IndexCache(options.cache));
   if (!debug && vmlinux.empty()) return no_symbols(options, *t.kernel, debug.error().message);
   if (!debug) return debug.error();
   t.debug = std::move(*debug);
@@ -91,7 +91,7 @@ Result<Target> Target::open(const TargetOptions& options, std::unique_ptr<Kernel
     // downloaded (every typed command would otherwise ask the servers for every loaded module).
     DebugSearch module_search = options.search;
     module_search.debuginfod = false;
-    t.view->load_module_debug(modules, module_search);
+    t.view->load_module_debug(modules, module_search, IndexCache(options.cache));
     if (t.debug->btf()) t.view->load_module_btf();
   }
   auto poison = poison_catalog(options.poison_files);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "coroner/debuginfo/dwarf_dies.hpp"
+#include "coroner/debuginfo/libdwarf_session.hpp"
 
 namespace coroner {
 
@@ -23,7 +23,7 @@ struct CallFrameRule {
 
 class CallFrames {
  public:
-  explicit CallFrames(const DieReader& reader) : reader_(reader) {}
+  explicit CallFrames(const LibdwarfSession& libdwarf) : reader_(libdwarf) {}
   ~CallFrames();
   CallFrames(const CallFrames&) = delete;
   CallFrames& operator=(const CallFrames&) = delete;
@@ -36,7 +36,7 @@ class CallFrames {
  private:
   void load();
 
-  const DieReader& reader_;
+  const LibdwarfSession& reader_;
   bool loaded_ = false;
   void* cies_ = nullptr;
   void* fdes_ = nullptr;

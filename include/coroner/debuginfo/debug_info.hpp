@@ -53,9 +53,11 @@ struct EnumeratorHit {
 class DebugInfo {
  public:
   // `threads` for indexing; 0 means one per core.
-  // A module's .ko is relocated with its sections placed as `placement` says.
+  // A module's .ko is relocated with its sections placed as `placement` says. The name index is
+  // read from `cache` when it holds the file's, else built and stored there.
   static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0,
-                                                 const SectionPlacement& placement = {});
+                                                 const SectionPlacement& placement = {},
+                                                 const IndexCache& cache = IndexCache({}));
   // Types from BTF; `description` names where it was read ("the kernel's BTF in the dump").
   // `base`: the kernel's, for a module's split BTF, whose ids below its own are the kernel's types.
   static std::unique_ptr<DebugInfo> from_btf(std::unique_ptr<BtfTypes> btf, std::string description,
@@ -137,6 +139,7 @@ class DebugInfo {
   std::unique_ptr<DwarfSections> sections_;
   DwarfIndex index_;
   std::unique_ptr<DieReader> dies_;
+  std::unique_ptr<LibdwarfSession> libdwarf_;  // lines and call frames
   std::unique_ptr<LineTables> lines_;
   std::unique_ptr<CallFrames> frames_;
   std::deque<Type> types_;

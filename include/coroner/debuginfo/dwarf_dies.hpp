@@ -1,6 +1,7 @@
 #pragma once
-// DIE details through libdwarf, over the mapped sections (libdwarf's object-access interface, no
-// copy of the 174 MB .debug_info). Only what building types needs, as plain values.
+// DIE details, decoded in place from the mapped sections with the same bounds-checked decoder as
+// the name index: the unit found by binary search over the unit headers, its abbreviations parsed
+// once. Only what building types needs, as plain values.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/debuginfo/dwarf_units.hpp"
 #include "coroner/result.hpp"
 
 namespace coroner {
@@ -41,20 +43,23 @@ struct DieFacts {
   bool declaration = false;
   bool prototyped = false;
   bool has_children = false;
+  std::optional<uint64_t> stmt_list;        // units: their line program in .debug_line
+  std::string comp_dir;                     // units
 };
 
 class DieReader {
  public:
-  static Result<std::unique_ptr<DieReader>> open(const DwarfSections& sections);
+  // `units`: .debug_info's unit headers in order (the name index has them).
+  static Result<std::unique_ptr<DieReader>> open(const DwarfSections& sections, std::vector<dwarf::UnitHeader> units);
   ~DieReader();
   DieReader(const DieReader&) = delete;
   DieReader& operator=(const DieReader&) = delete;
 
   Result<DieFacts> read(uint64_t offset) const;
+  // The unit DIE of the unit whose header is at `unit_offset` (as .debug_aranges names units).
+  Result<DieFacts> read_unit(uint64_t unit_offset) const;
   // The children's facts, in order (members, enumerators, parameters, subranges).
   Result<std::vector<DieFacts>> children(uint64_t offset) const;
-  // libdwarf's Dwarf_Debug, for the line tables (LineTables) that share this reader.
-  void* libdwarf_handle() const;
 
  private:
   struct Impl;

@@ -37,6 +37,8 @@ class DwarfSections {
   // A section's bytes by name (".debug_info"); empty when absent.
   std::span<const uint8_t> get(std::string_view name) const;
   bool relocatable() const { return relocatable_; }
+  // The file's GNU build-id in hex; empty when it has none.
+  std::string build_id() const;
   // The relocations of a section of a relocatable file, resolved against the placement.
   Result<std::vector<ResolvedRelocation>> relocations(std::string_view section) const;
 

@@ -29,6 +29,7 @@ class Cursor {
   uint64_t uleb();
   int64_t sleb();
   void skip(uint64_t n);
+  std::span<const uint8_t> take(uint64_t n);  // the next n bytes, in place
   std::string_view cstr();  // NUL-terminated, in place
 
  private:
@@ -97,11 +98,14 @@ struct UnitList {
 UnitList read_unit_headers(std::span<const uint8_t> debug_info);
 
 // Decodes one attribute value of `form`, advancing the cursor; false on an unknown form.
-// Integer-like forms yield `value`; DW_FORM_string yields `text`; blocks are skipped.
+// Integer-like forms yield `value`; DW_FORM_string yields `text`; blocks and expressions `block`.
+// DW_FORM_indirect yields the form it names in `form`; every other form leaves `form` as given.
 struct FormValue {
   uint64_t value = 0;
   std::string_view text;
   bool is_text = false;
+  std::span<const uint8_t> block;
+  uint16_t form = 0;
 };
 bool read_form(Cursor& c, const UnitHeader& unit, uint16_t form, int64_t implicit_const, FormValue& out);
 

@@ -47,6 +47,8 @@ class ElfSymbols : public SymbolTable {
 // The GNU build-id of the ELF file at `path`, in hex, read from its notes alone; empty when the
 // file is unreadable, not ELF, or has none.
 std::string elf_build_id(const std::string& path);
+// The same, of an ELF file already open.
+std::string gnu_build_id(Elf* elf);
 // Whether two hex build-ids name the same build: one may be cut short (VMCOREINFO's BUILD-ID can
 // be), so a prefix either way counts; an empty one matches nothing.
 bool same_build_id(const std::string& a, const std::string& b);

@@ -1,22 +1,21 @@
 #pragma once
-// Source lines of code addresses from DWARF's line programs: .debug_aranges finds the unit, the
-// unit's line table (decoded once, then kept) finds the row.
+// Source lines of code addresses: .debug_aranges finds the unit, the unit's line program
+// (decoded once, then kept) finds the row.
 #include <cstdint>
 #include <map>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "coroner/debuginfo/dwarf_dies.hpp"
+#include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/debuginfo/line_program.hpp"
 
 namespace coroner {
 
 class LineTables {
  public:
-  explicit LineTables(const DieReader& reader) : reader_(reader) {}
-  ~LineTables();
-  LineTables(const LineTables&) = delete;
-  LineTables& operator=(const LineTables&) = delete;
+  LineTables(const DwarfSections& sections, const DieReader& dies) : sections_(sections), dies_(dies) {}
 
   // "kernel/sched/core.c:6524" for a link-time address; empty when no line program covers it.
   std::string line_of(uint64_t link_address);
@@ -34,10 +33,9 @@ class LineTables {
   const Table* table_for(uint64_t link_address);
   Table decode(uint64_t cu_offset);
 
-  const DieReader& reader_;
-  bool aranges_loaded_ = false;
-  void* aranges_ = nullptr;
-  long long arange_count_ = 0;
+  const DwarfSections& sections_;
+  const DieReader& dies_;
+  std::optional<std::vector<dwarf::AddressRange>> ranges_;
   std::map<uint64_t, Table> tables_;  // by unit offset
 };
 

@@ -34,6 +34,7 @@ struct TargetOptions {
                                           // empty: the release's under the debug directories
   std::vector<std::string> poison_files;  // catalogs added to data/poison.yaml's
   DebugSearch search;                     // where the vmlinux is looked for when not given
+  IndexCacheSettings cache;               // where the debug files' indexes are kept (none: empty)
 };
 
 // Which kernel the dump holds: "linux", or the OS of the model whose symbols its vmlinux has.

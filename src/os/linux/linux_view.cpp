@@ -43,10 +43,11 @@ void LinuxView::load_module_btf() {
   for (const ModuleBtf& m : module_btf_) objects_.debug().add_fallback(m.debug.get());
 }
 
-void LinuxView::load_module_debug(const std::vector<std::string>& dirs, const std::optional<DebugSearch>& search) {
+void LinuxView::load_module_debug(const std::vector<std::string>& dirs, const std::optional<DebugSearch>& search,
+                                  const IndexCache& cache) {
   if (dirs.empty() && !search) return;
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().remove_fallback(m.debug.get());
-  module_debug_ = ModuleDebugSet::load(objects_.kernel(), modules(), dirs, search);
+  module_debug_ = ModuleDebugSet::load(objects_.kernel(), modules(), dirs, search, cache);
   for (const ModuleDebug& m : module_debug_.all()) objects_.debug().add_fallback(m.debug.get());
 }
 

@@ -83,7 +83,7 @@ std::string normalised_module_name(std::string_view name) {
 }
 
 ModuleDebugSet ModuleDebugSet::load(const Kernel& kernel, const ModuleList& modules, const std::vector<std::string>& dirs,
-                                    const std::optional<DebugSearch>& search) {
+                                    const std::optional<DebugSearch>& search, const IndexCache& cache) {
   ModuleDebugSet set;
   auto files = find_ko_files(dirs, set.problems_);
   for (const LoadedModule& m : modules.modules) {
@@ -99,7 +99,7 @@ ModuleDebugSet ModuleDebugSet::load(const Kernel& kernel, const ModuleList& modu
                               "mod->sect_attrs); " + file->path + " not used");
       continue;
     }
-    auto debug = DebugInfo::open(file->path, 1, placement_of(m));
+    auto debug = DebugInfo::open(file->path, 1, placement_of(m), cache);
     if (!debug) {
       set.problems_.push_back("module " + m.name + ": " + debug.error().message);
       continue;

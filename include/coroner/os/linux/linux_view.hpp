@@ -31,7 +31,9 @@ class LinuxView {
   // through the kernel's debug info (types, variables), the unwinder (ORC) and bt (lines).
   // Call before the first orc() or backtrace().
   // Modules none of `dirs` holds are looked for by their build-ids, when `search` is given.
-  void load_module_debug(const std::vector<std::string>& dirs, const std::optional<DebugSearch>& search = std::nullopt);
+  // Their name indexes are kept in `cache`.
+  void load_module_debug(const std::vector<std::string>& dirs, const std::optional<DebugSearch>& search = std::nullopt,
+                         const IndexCache& cache = IndexCache({}));
   const ModuleDebugSet& module_debug() const { return module_debug_; }
   // With the kernel's types from BTF: the loaded modules' BTF (those no .ko was loaded for), made
   // reachable through the kernel's types.

@@ -29,9 +29,11 @@ class ModuleDebugSet {
   // (srcversion, or the bytes of its read-only strings in the dump). What could not be loaded is
   // in problems(), with what to do about it.
   // A module no .ko under `dirs` is named for is looked for by its build-id (`search`: the debug
-  // directories' .build-id/, then debuginfod), when the dump says it.
+  // directories' .build-id/, then debuginfod), when the dump says it. Their name indexes are kept
+  // in `cache`.
   static ModuleDebugSet load(const Kernel& kernel, const ModuleList& modules, const std::vector<std::string>& dirs,
-                             const std::optional<DebugSearch>& search = std::nullopt);
+                             const std::optional<DebugSearch>& search = std::nullopt,
+                             const IndexCache& cache = IndexCache({}));
 
   const ModuleDebug* find(std::string_view module) const;
   const std::vector<ModuleDebug>& all() const { return modules_; }
