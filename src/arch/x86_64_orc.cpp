@@ -35,24 +35,25 @@ OrcTable make_orc_table(std::string owner, std::span<const uint8_t> ip_bytes, ui
   OrcTable t;
   t.owner = std::move(owner);
   size_t n = std::min(ip_bytes.size() / 4, entry_bytes.size() / 6);
-  std::vector<uint64_t> ips(n);
-  std::vector<OrcEntry> entries(n);
+  t.ips.resize(n);
+  t.entries.resize(n);
   for (size_t i = 0; i < n; ++i) {
     int32_t rel;
     std::memcpy(&rel, ip_bytes.data() + 4 * i, 4);
-    ips[i] = ip_section_address + 4 * i + static_cast<int64_t>(rel);
-    entries[i] = decode_orc_entry(entry_bytes.data() + 6 * i, layout);
+    t.ips[i] = ip_section_address + 4 * i + static_cast<int64_t>(rel);
+    t.entries[i] = decode_orc_entry(entry_bytes.data() + 6 * i, layout);
   }
   // The build (sorttable) and module loading sort the tables; a dump can still hold garbage, so
-  // sort rather than trust.
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ips[a] < ips[b]; });
-  t.ips.reserve(n);
-  t.entries.reserve(n);
-  for (uint32_t i : order) {
-    t.ips.push_back(ips[i]);
-    t.entries.push_back(entries[i]);
+  // check, and sort what is not sorted.
+  if (!std::is_sorted(t.ips.begin(), t.ips.end())) {
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return t.ips[a] < t.ips[b]; });
+    std::vector<uint64_t> ips(n);
+    std::vector<OrcEntry> entries(n);
+    for (size_t i = 0; i < n; ++i) ips[i] = t.ips[order[i]], entries[i] = t.entries[order[i]];
+    t.ips.swap(ips);
+    t.entries.swap(entries);
   }
   if (n) {
     t.text = {{t.ips.front(), t.ips.back() + 1}};

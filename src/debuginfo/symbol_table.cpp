@@ -1,6 +1,8 @@
 #include "coroner/debuginfo/symbol_table.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 
 #include "coroner/arch/x86_64_paging.hpp"
 #include "coroner/format.hpp"
@@ -17,17 +19,25 @@ void SymbolTable::index() {
     if (a.address != b.address) return a.address < b.address;
     return a.function > b.function;  // at one address, prefer the function, then the global name
   });
-  by_name_.clear();
-  by_name_.reserve(by_address_.size());
+  by_name_.assign(std::bit_ceil(std::max<size_t>(by_address_.size() * 2, 16)), 0);
   for (uint32_t i = 0; i < by_address_.size(); ++i) {
-    auto [it, inserted] = by_name_.emplace(by_address_[i].name, i);
-    if (!inserted && by_address_[i].global && !by_address_[it->second].global) it->second = i;
+    uint32_t& slot = by_name_[name_slot(by_address_[i].name)];
+    // One name at several addresses: the first global one, else the first.
+    if (slot == 0 || (by_address_[i].global && !by_address_[slot - 1].global)) slot = i + 1;
+  }
+}
+
+size_t SymbolTable::name_slot(std::string_view name) const {
+  size_t mask = by_name_.size() - 1;
+  for (size_t i = std::hash<std::string_view>{}(name) & mask;; i = (i + 1) & mask) {
+    if (by_name_[i] == 0 || by_address_[by_name_[i] - 1].name == name) return i;
   }
 }
 
 const Symbol* SymbolTable::find(std::string_view name) const {
-  auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : &by_address_[it->second];
+  if (by_name_.empty()) return nullptr;
+  uint32_t slot = by_name_[name_slot(name)];
+  return slot ? &by_address_[slot - 1] : nullptr;
 }
 
 uint64_t SymbolTable::relocate(const Symbol& s) const {

@@ -112,7 +112,7 @@ TEST(HostileThreads, LyingMemoryNeverCrashesPsBtModWhatthreadOrSearch) {
           ASSERT_TRUE(lying.ok());
           auto again = Kernel::open(std::make_unique<LyingDump>(std::move(*lying), seed, one_in), dumps_dir() + "/kernel/vmlinux");
           if (again) {
-            auto target = Target::open({path, dumps_dir() + "/kernel/vmlinux", {}, {}, {}}, std::move(*again));
+            auto target = Target::open({path, dumps_dir() + "/kernel/vmlinux", {}, {}, {}, {}}, std::move(*again));
             if (target) {
               auto analysis = analysis::analyze(*target);
               (void)rules::evaluate(rules::shipped_rules(), analysis.facts);
