@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "coroner/debuginfo/dwarf_units.hpp"
+#include "dwarf_index_payload.hpp"
 #include "coroner/format.hpp"
 
 namespace coroner {
@@ -253,15 +254,18 @@ class UnitIndexer {
   std::vector<std::string>& problems() { return problems_; }
 
  private:
+  // The unit's abbreviations. Units that share a table (rare in a kernel, where each has its own)
+  // are next to each other: one table is kept, and its storage reused for the next.
   const AbbrevTable* abbrev_table(const UnitHeader& u) {
     // Keyed by everything the precomputed layouts depend on.
     uint64_t key = u.abbrev_offset ^ (uint64_t{u.address_size} << 56) ^ (uint64_t{u.offset_size} << 52) ^
                    (uint64_t{u.version} << 48);
-    auto it = abbrevs_.find(key);
-    if (it == abbrevs_.end()) {
-      it = abbrevs_.emplace(key, AbbrevTable::parse(s_.abbrev, u.abbrev_offset, u.address_size, u.offset_size, u.version)).first;
+    if (!abbrevs_ok_ || key != abbrevs_key_) {
+      abbrevs_key_ = key;
+      abbrevs_ok_ = abbrevs_.parse_into(s_.abbrev, u.abbrev_offset, u.address_size, u.offset_size, u.version);
+      if (!abbrevs_ok_) return nullptr;
     }
-    return it->second ? &*it->second : nullptr;
+    return &abbrevs_;
   }
 
   std::string_view resolve_name(uint16_t form, const FormValue& v) {
@@ -303,7 +307,9 @@ class UnitIndexer {
   NameTable& table_;
   const UnitHeader* unit_ = nullptr;
   uint64_t str_offsets_base_ = 0;
-  std::unordered_map<uint64_t, std::optional<AbbrevTable>> abbrevs_;
+  AbbrevTable abbrevs_;
+  uint64_t abbrevs_key_ = 0;
+  bool abbrevs_ok_ = false;
   std::array<std::vector<uint64_t>, 8> defined_;
   size_t dies_ = 0;
   std::vector<std::string> problems_;
@@ -319,11 +325,9 @@ struct IndexPart {
 // The threads' tables as one table at load <= 1/2, its names copied out of the sections (so that
 // the table can be stored and mapped back without them). The same (kind, name) met by several
 // threads keeps the entry the tables' own rule keeps.
-void flatten(std::vector<IndexPart>& parts, size_t used, size_t name_bytes, std::vector<PackedSlot>& slots,
-             std::vector<char>& names) {
-  slots.assign(std::bit_ceil(std::max<size_t>(used * 2, 16)), PackedSlot{});
-  names.clear();
-  names.reserve(name_bytes);
+// Returns the names' size.
+uint64_t flatten(std::vector<IndexPart>& parts, std::span<PackedSlot> slots, char* names) {
+  uint64_t names_size = 0;
   size_t mask = slots.size() - 1;
   for (auto& part : parts) {
     for (const Slot& s : part.table.slots()) {
@@ -331,12 +335,13 @@ void flatten(std::vector<IndexPart>& parts, size_t used, size_t name_bytes, std:
       for (size_t i = s.hash & mask;; i = (i + 1) & mask) {
         PackedSlot& at = slots[i];
         if (at.hash == 0) {
-          at = {s.hash, s.die, static_cast<uint32_t>(names.size()), pack_meta(s.length, s.kind, s.declaration)};
-          names.insert(names.end(), s.name, s.name + s.length);
+          at = {s.hash, s.die, static_cast<uint32_t>(names_size), pack_meta(s.length, s.kind, s.declaration)};
+          std::memcpy(names + names_size, s.name, s.length);
+          names_size += s.length;
           break;
         }
         if (at.hash != s.hash || meta_kind(at.meta) != s.kind || meta_length(at.meta) != s.length ||
-            std::memcmp(names.data() + at.name, s.name, s.length) != 0) {
+            std::memcmp(names + at.name, s.name, s.length) != 0) {
           continue;
         }
         if (std::pair(s.declaration, s.die) < std::pair(meta_declaration(at.meta), at.die)) {
@@ -348,6 +353,7 @@ void flatten(std::vector<IndexPart>& parts, size_t used, size_t name_bytes, std:
     }
     part.table.slots() = {};  // frees each thread's table as soon as it is merged
   }
+  return names_size;
 }
 
 }  // namespace
@@ -393,16 +399,31 @@ DwarfIndex DwarfIndex::build(const DwarfSections& sections, unsigned threads) {
     for (const Slot& slot : part.table.slots()) name_bytes += slot.hash ? slot.length : 0;
     for (auto& p : part.problems) index.problems_.push_back(std::move(p));
   }
-  flatten(parts, used, name_bytes, index.own_slots_, index.own_names_);
-  index.slots_ = index.own_slots_;
-  index.names_ = {index.own_names_.data(), index.own_names_.size()};
-  index.stats_.names = used;
-  index.stats_.table_bytes = index.slots_.size_bytes() + index.names_.size();
   std::sort(index.problems_.begin(), index.problems_.end());
-  index.stats_.units = units.units.size();
-  index.units_ = std::move(units.units);
+  // Names are at most 2^32 bytes in all: a packed slot holds a 32-bit offset.
+  if (name_bytes > UINT32_MAX) {
+    index.problems_.push_back(sections.path() + ": more than 4 GiB of names; none are indexed");
+    used = name_bytes = 0;
+  }
+  uint64_t dies_seen = index.stats_.dies_seen;
+  index_payload::Builder payload(units.units, std::bit_ceil(std::max<size_t>(used * 2, 16)), name_bytes, dies_seen, used);
+  uint64_t names_size = name_bytes ? flatten(parts, payload.slots(), payload.names()) : 0;
+  index.own_payload_ = payload.finish(names_size, index.problems_);
+  auto st = index.view(index.own_payload_);  // the layout just written: it adds up
+  (void)st;
   index.stats_.threads = threads;
   return index;
+}
+
+Status DwarfIndex::view(std::span<const uint8_t> payload) {
+  auto v = index_payload::read(payload);
+  if (!v) return v.error();
+  units_ = std::move(v->units);
+  slots_ = v->slots;
+  names_ = v->names;
+  problems_ = std::move(v->problems);
+  stats_ = {units_.size(), v->dies_seen, v->name_count, slots_.size_bytes() + names_.size(), 0};
+  return ok_status();
 }
 
 std::optional<DwarfIndex::Entry> DwarfIndex::find(NameKind kind, std::string_view name) const {

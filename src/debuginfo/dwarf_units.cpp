@@ -124,43 +124,52 @@ void precompute_fixed_layout(Abbrev& a, uint8_t address_size, uint8_t offset_siz
 std::optional<AbbrevTable> AbbrevTable::parse(std::span<const uint8_t> debug_abbrev, uint64_t offset,
                                               uint8_t address_size, uint8_t offset_size, uint16_t version) {
   AbbrevTable table;
-  struct Pending {
-    uint64_t code;
-    Abbrev abbrev;
-    size_t first, count;
-  };
-  std::vector<Pending> pending;
+  if (!table.parse_into(debug_abbrev, offset, address_size, offset_size, version)) return std::nullopt;
+  return table;
+}
+
+bool AbbrevTable::parse_into(std::span<const uint8_t> debug_abbrev, uint64_t offset, uint8_t address_size,
+                             uint8_t offset_size, uint16_t version) {
+  AbbrevTable& table = *this;
+  table.specs_.clear();
+  table.dense_.clear();
+  table.sparse_.clear();
   Cursor c(debug_abbrev, offset);
   while (c.ok()) {
     uint64_t code = c.uleb();
     if (code == 0) break;
-    Pending p{code, {}, table.specs_.size(), 0};
-    p.abbrev.tag = static_cast<uint16_t>(c.uleb());
-    p.abbrev.has_children = c.u8() != 0;
+    Abbrev a;
+    a.tag = static_cast<uint16_t>(c.uleb());
+    a.has_children = c.u8() != 0;
+    size_t first = table.specs_.size();
     for (;;) {
       AttrSpec spec;
       spec.name = static_cast<uint16_t>(c.uleb());
       spec.form = static_cast<uint16_t>(c.uleb());
       if (spec.form == DW_FORM_implicit_const) spec.implicit_const = c.sleb();
-      if (!c.ok()) return std::nullopt;
+      if (!c.ok()) return false;
       if (spec.name == 0 && spec.form == 0) break;
       table.specs_.push_back(spec);
-      ++p.count;
     }
-    pending.push_back(p);
-  }
-  if (!c.ok()) return std::nullopt;
-  for (auto& p : pending) {  // spans are taken once specs_ has stopped growing
-    p.abbrev.attrs = std::span<const AttrSpec>(table.specs_).subspan(p.first, p.count);
-    precompute_fixed_layout(p.abbrev, address_size, offset_size, version);
-    if (p.code < 1u << 16) {
-      if (table.dense_.size() <= p.code) table.dense_.resize(p.code + 1);
-      table.dense_[p.code] = p.abbrev;
+    // Where its attributes are, until specs_ stops growing and spans can be taken.
+    a.first_attr = static_cast<uint32_t>(first);
+    a.attr_count = static_cast<uint32_t>(table.specs_.size() - first);
+    if (code < 1u << 16) {
+      if (table.dense_.size() <= code) table.dense_.resize(code + 1);
+      table.dense_[code] = a;
     } else {
-      table.sparse_.emplace_back(p.code, p.abbrev);
+      table.sparse_.emplace_back(code, a);
     }
   }
-  return table;
+  if (!c.ok()) return false;
+  auto place = [&](Abbrev& a) {
+    if (!a.tag) return;
+    a.attrs = std::span<const AttrSpec>(table.specs_).subspan(a.first_attr, a.attr_count);
+    precompute_fixed_layout(a, address_size, offset_size, version);
+  };
+  for (auto& a : table.dense_) place(a);
+  for (auto& [code, a] : table.sparse_) place(a);
+  return true;
 }
 
 const Abbrev* AbbrevTable::find(uint64_t code) const {

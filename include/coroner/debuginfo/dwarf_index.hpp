@@ -41,9 +41,10 @@ class DwarfIndex {
   // The file's index from `cache` when it holds it, else built and stored there. What went wrong
   // with the cache (an entry rebuilt, a directory not writable) is added to the problems.
   static DwarfIndex open(const DwarfSections& sections, unsigned threads, const IndexCache& cache);
-  // The index as a cache entry's payload, and back; from_bytes checks the layout and rejects one
-  // that does not hold together.
-  std::vector<uint8_t> to_bytes() const;
+  // A built index's bytes, as a cache entry holds them (empty for one read from the cache); and an
+  // index over a cache entry's bytes, whose layout is checked (one that does not hold together is
+  // rejected).
+  std::span<const uint8_t> payload() const { return own_payload_; }
   static Result<DwarfIndex> from_bytes(std::shared_ptr<const CachedBytes> bytes);
   // What the cache key of `sections`' index is: their build-id and a fingerprint of the sections
   // indexed. No build-id, no key.
@@ -69,10 +70,12 @@ class DwarfIndex {
   };
 
  private:
+  // Points slots_, names_, units_, problems_ and stats_ at a payload's parts.
+  Status view(std::span<const uint8_t> payload);
+
   std::span<const PackedSlot> slots_;  // power-of-two open-addressing table, linear probing
   std::string_view names_;
-  std::vector<PackedSlot> own_slots_;  // a built index's storage; a cached one's is `mapped_`
-  std::vector<char> own_names_;
+  std::vector<uint8_t> own_payload_;  // a built index's storage; a cached one's is `mapped_`
   std::shared_ptr<const CachedBytes> mapped_;
   std::vector<dwarf::UnitHeader> units_;
   DwarfIndexStats stats_;

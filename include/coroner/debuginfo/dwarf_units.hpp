@@ -51,6 +51,7 @@ struct Abbrev {
   uint16_t tag = 0;
   bool has_children = false;
   std::span<const AttrSpec> attrs;  // into the table's one array
+  uint32_t first_attr = 0, attr_count = 0;  // the same, as indexes
   // When every attribute has a fixed size (most DIEs): the DIE's size after its code, and where
   // (byte offset after the code, -1 if absent) the attributes indexing needs sit. Saves decoding.
   int32_t fixed_size = -1;
@@ -67,6 +68,9 @@ class AbbrevTable {
   // Sizes of the units that use it, to precompute the fixed layouts.
   static std::optional<AbbrevTable> parse(std::span<const uint8_t> debug_abbrev, uint64_t offset,
                                           uint8_t address_size = 8, uint8_t offset_size = 4, uint16_t version = 5);
+  // The same into a table already allocated (its storage reused: the indexer parses thousands).
+  bool parse_into(std::span<const uint8_t> debug_abbrev, uint64_t offset, uint8_t address_size, uint8_t offset_size,
+                  uint16_t version);
   AbbrevTable() = default;
   AbbrevTable(AbbrevTable&&) = default;  // the spans point into specs_'s heap block, which moves along
   AbbrevTable& operator=(AbbrevTable&&) = default;
