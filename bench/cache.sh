@@ -19,7 +19,7 @@ export XDG_CACHE_HOME=$out/xdg
 empty="rm -rf $XDG_CACHE_HOME/coroner"
 address=$("$coroner" print "$dump" -k "$vmlinux" '&init_task' | awk '{print $3}')
 
-cat > "$out/drgn.py" <<'PY'
+cat > "$out/peer.py" <<'PY'
 import sys, drgn
 from drgn.helpers.linux.pid import for_each_task
 from drgn.helpers.common.memory import identify_address
@@ -54,16 +54,16 @@ row() {  # name, coroner arguments, peer label, peer command
   printf '%-8s %9.3fs %9.3fs %9.3fs %8s %8s  %s\n' "$name" "$cold" "$warm" "$other" \
     "$(ratio "$warm" "$other")" "$(ratio "$cold" "$other")" "$label"
 }
-row ps      "ps $dump -k $vmlinux"                 "drgn for_each_task"     "/usr/bin/python3 $out/drgn.py ps $dump $vmlinux"
-row bt      "bt $dump -k $vmlinux --all"           "drgn stack_trace, all"  "/usr/bin/python3 $out/drgn.py bt $dump $vmlinux"
-row whatis  "whatis $dump -k $vmlinux $address"    "drgn identify_address"  "/usr/bin/python3 $out/drgn.py whatis $dump $vmlinux $address"
-row struct  "struct -k $vmlinux dentry -o"         "drgn prog.type"         "/usr/bin/python3 $out/drgn.py struct $dump $vmlinux"
+row ps      "ps $dump -k $vmlinux"                 "drgn for_each_task"     "/usr/bin/python3 $out/peer.py ps $dump $vmlinux"
+row bt      "bt $dump -k $vmlinux --all"           "drgn stack_trace, all"  "/usr/bin/python3 $out/peer.py bt $dump $vmlinux"
+row whatis  "whatis $dump -k $vmlinux $address"    "drgn identify_address"  "/usr/bin/python3 $out/peer.py whatis $dump $vmlinux $address"
+row struct  "struct -k $vmlinux dentry -o"         "drgn prog.type"         "/usr/bin/python3 $out/peer.py struct $dump $vmlinux"
 row analyze "analyze $dump -k $vmlinux"            "crash sys + bt"         "crash -s $vmlinux $dump -i $out/analyze.cmd"
 for cmd in "ps $dump -k $vmlinux" "analyze $dump -k $vmlinux"; do
   /usr/bin/time -f "peak RSS, warm: %M KiB  coroner ${cmd%% *}" "$coroner" $cmd >/dev/null 2>"$out/rss" || true
   tail -1 "$out/rss"
 done
-/usr/bin/time -f "peak RSS: %M KiB  drgn for_each_task" /usr/bin/python3 "$out/drgn.py" ps "$dump" "$vmlinux" >/dev/null 2>"$out/rss"
+/usr/bin/time -f "peak RSS: %M KiB  drgn for_each_task" /usr/bin/python3 "$out/peer.py" ps "$dump" "$vmlinux" >/dev/null 2>"$out/rss"
 tail -1 "$out/rss"
 /usr/bin/time -f "peak RSS: %M KiB  crash sys + bt" crash -s "$vmlinux" "$dump" -i "$out/analyze.cmd" >/dev/null 2>"$out/rss"
 tail -1 "$out/rss"

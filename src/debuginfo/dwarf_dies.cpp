@@ -17,6 +17,7 @@ using dwarf::AbbrevTable;
 using dwarf::Cursor;
 using dwarf::FormValue;
 using dwarf::UnitHeader;
+using dwarf::string_at;
 
 // The one operand after an expression's single operation `op`, as LEB128.
 std::optional<int64_t> single_operand(std::span<const uint8_t> e, uint8_t op, bool is_signed) {
@@ -48,14 +49,6 @@ std::optional<FrameBase> frame_base(std::span<const uint8_t> e) {
   if (e.empty() || e[0] < DW_OP_breg0 || e[0] > DW_OP_breg31) return std::nullopt;
   auto offset = single_operand(e, e[0], true);
   return offset ? std::optional(FrameBase{false, e[0] - DW_OP_breg0, *offset}) : std::nullopt;
-}
-
-std::string_view string_at(std::span<const uint8_t> section, uint64_t offset) {
-  if (offset >= section.size()) return {};
-  const auto* p = section.data() + offset;
-  const void* nul = std::memchr(p, 0, section.size() - offset);
-  if (!nul) return {};
-  return {reinterpret_cast<const char*>(p), static_cast<size_t>(static_cast<const uint8_t*>(nul) - p)};
 }
 
 // A constant as libdwarf's formudata/formsdata read it: data forms, LEB128 and implicit values.

@@ -24,6 +24,7 @@ using dwarf::AbbrevTable;
 using dwarf::Cursor;
 using dwarf::FormValue;
 using dwarf::UnitHeader;
+using dwarf::string_at;
 using PackedSlot = DwarfIndex::PackedSlot;
 
 // A slot of a table being built: its name points into the sections.
@@ -131,14 +132,6 @@ class NameTable {
 struct Sections {
   std::span<const uint8_t> info, abbrev, str, line_str, str_offsets;
 };
-
-std::string_view string_at(std::span<const uint8_t> section, uint64_t offset) {
-  if (offset >= section.size()) return {};
-  const auto* p = section.data() + offset;
-  const void* nul = std::memchr(p, 0, section.size() - offset);
-  if (!nul) return {};
-  return {reinterpret_cast<const char*>(p), static_cast<size_t>(static_cast<const uint8_t*>(nul) - p)};
-}
 
 // One madvise maps a batch's pages instead of a page fault per 64 KiB; a hint, so failures are ignored.
 void prefault(std::span<const uint8_t> section, uint64_t begin, uint64_t end) {

@@ -180,6 +180,14 @@ const Abbrev* AbbrevTable::find(uint64_t code) const {
   return nullptr;
 }
 
+std::string_view string_at(std::span<const uint8_t> section, uint64_t offset) {
+  if (offset >= section.size()) return {};
+  const auto* p = section.data() + offset;
+  const void* nul = std::memchr(p, 0, section.size() - offset);
+  if (!nul) return {};
+  return {reinterpret_cast<const char*>(p), static_cast<size_t>(static_cast<const uint8_t*>(nul) - p)};
+}
+
 UnitList read_unit_headers(std::span<const uint8_t> debug_info) {
   UnitList list;
   Cursor c(debug_info);

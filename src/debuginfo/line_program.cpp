@@ -12,14 +12,6 @@ namespace coroner::dwarf {
 
 namespace {
 
-std::string_view string_at(std::span<const uint8_t> section, uint64_t offset) {
-  if (offset >= section.size()) return {};
-  const auto* p = section.data() + offset;
-  const void* nul = std::memchr(p, 0, section.size() - offset);
-  if (!nul) return {};
-  return {reinterpret_cast<const char*>(p), static_cast<size_t>(static_cast<const uint8_t*>(nul) - p)};
-}
-
 std::string join(std::string_view dir, std::string_view name) {
   if (dir.empty() || name.starts_with('/')) return std::string(name);
   std::string out(dir);

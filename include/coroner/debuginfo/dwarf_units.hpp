@@ -93,6 +93,10 @@ struct UnitHeader {
   uint8_t offset_size = 4;    // 8 in 64-bit DWARF
 };
 
+// The NUL-terminated string at `offset` of a string section (.debug_str, .debug_line_str); empty
+// when the offset or the terminator is outside it.
+std::string_view string_at(std::span<const uint8_t> section, uint64_t offset);
+
 // Every unit of .debug_info, in order; stops at the first malformed header (`complete` false).
 struct UnitList {
   std::vector<UnitHeader> units;
