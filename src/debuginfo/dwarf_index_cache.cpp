@@ -11,18 +11,20 @@ namespace {
 
 constexpr const char* kCacheKind = "dwarf-index-1";  // bump when the payload's layout changes
 
-// Sizes and a sample of each section the index is read from: a file with the same build-id whose
-// debug info differs (stripped, recompressed, rewritten by dwz) gets its own index.
+// Sizes of the sections the index is read from and samples of those no relocation changes: a file
+// with the same build-id whose debug info differs (stripped, recompressed, rewritten by dwz) gets
+// its own index, and a module's is the same wherever the dump loaded it (.debug_info is relocated
+// to the load addresses, so it is not sampled).
 std::array<uint64_t, 8> fingerprint(const DwarfSections& sections) {
   std::array<uint64_t, 8> f{};
   const char* names[] = {".debug_info", ".debug_abbrev", ".debug_str", ".debug_line_str", ".debug_str_offsets"};
   size_t i = 0;
   for (const char* name : names) f[i++] = sections.get(name).size();
-  auto info = sections.get(".debug_info");
   constexpr size_t kSample = 4096;
-  f[i++] = cache_checksum(info.first(std::min(info.size(), kSample)));
-  f[i++] = cache_checksum(info.last(std::min(info.size(), kSample)));
-  f[i++] = cache_checksum(sections.get(".debug_abbrev").first(std::min(sections.get(".debug_abbrev").size(), kSample)));
+  auto abbrev = sections.get(".debug_abbrev"), str = sections.get(".debug_str");
+  f[i++] = cache_checksum(abbrev.first(std::min(abbrev.size(), kSample)));
+  f[i++] = cache_checksum(str.first(std::min(str.size(), kSample)));
+  f[i++] = cache_checksum(str.last(std::min(str.size(), kSample)));
   return f;
 }
 

@@ -129,6 +129,31 @@ TEST(IndexCache, AnEntryIsWrittenThenMappedWithTheSameAnswers) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 2) << "one entry per file";
 }
 
+TEST(IndexCache, AModulesEntryServesItWhereverItWasLoaded) {
+  CacheDir dir;
+  IndexCache cache({dir.path()});
+  // Two boots load the same .ko at different addresses: its .debug_info is relocated differently.
+  SectionPlacement first = {{".text.module_work", 0xffffffffc0a01000}, {".data.module_counter", 0xffffffffc0a05040},
+                            {".data.module_state", 0xffffffffc0a05100}};
+  SectionPlacement second = {{".text.module_work", 0xffffffffc1234000}, {".data.module_counter", 0xffffffffc1238040},
+                             {".data.module_state", 0xffffffffc1238100}};
+  auto a = DwarfSections::open(CORONER_MODULE_OBJECT, first), b = DwarfSections::open(CORONER_MODULE_OBJECT, second);
+  ASSERT_TRUE(a && b);
+  ASSERT_NE(std::vector<uint8_t>((*a)->get(".debug_info").begin(), (*a)->get(".debug_info").end()),
+            std::vector<uint8_t>((*b)->get(".debug_info").begin(), (*b)->get(".debug_info").end()));
+  auto built = DwarfIndex::open(**a, 1, cache);
+  EXPECT_FALSE(from_cache(built));
+  auto mapped = DwarfIndex::open(**b, 1, cache);
+  EXPECT_TRUE(from_cache(mapped)) << joined(mapped.problems());
+  EXPECT_TRUE(mapped.problems().empty()) << joined(mapped.problems());
+  auto reference = DwarfIndex::build(**b, 1);
+  for (const char* name : {"module_counter", "module_state"}) {
+    auto x = mapped.find(NameKind::variable, name), y = reference.find(NameKind::variable, name);
+    ASSERT_TRUE(x && y) << name;
+    EXPECT_EQ(x->die, y->die) << name;
+  }
+}
+
 TEST(IndexCache, WithoutADirectoryNothingIsWritten) {
   auto o = open_fixture("5");
   auto index = DwarfIndex::open(*o.sections, 1, IndexCache({}));
