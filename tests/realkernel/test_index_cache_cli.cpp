@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "../support/run_command.hpp"
+#include "../support/temp_file.hpp"
 #include "real_dumps.hpp"
 
 using namespace coroner;
@@ -16,25 +17,17 @@ namespace {
 
 const std::string kCoroner = CORONER_BINARY;
 
-class CacheHome {
+// An XDG_CACHE_HOME of the test's own.
+class CacheHome : public TempDir {
  public:
-  CacheHome() {
-    char name[] = "/tmp/coroner-xdg-XXXXXX";
-    path_ = mkdtemp(name);
-  }
-  ~CacheHome() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string index_dir() const { return path_ + "/coroner/index"; }
+  std::string index_dir() const { return path() + "/coroner/index"; }
   size_t entries() const {
     std::error_code ec;
     size_t n = 0;
     for (const auto& e : fs::directory_iterator(index_dir(), ec)) n += e.path().filename().string().starts_with(".") ? 0 : 1;
     return n;
   }
-  std::string env() const { return "XDG_CACHE_HOME=" + path_ + " "; }
-
- private:
-  std::string path_;
+  std::string env() const { return "XDG_CACHE_HOME=" + path() + " "; }
 };
 
 std::string struct_command() { return kCoroner + " struct -k " + dumps_dir() + "/kernel/vmlinux dentry -o"; }

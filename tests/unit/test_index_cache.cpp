@@ -2,13 +2,13 @@
 // whatever is wrong with it (truncated, garbage, a flipped byte, another file's, a writer killed
 // half way) ends in the index being built again, the same answers, and a whole entry.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "coroner/debuginfo/dwarf_index.hpp"
 #include "coroner/debuginfo/index_cache.hpp"
+#include "../support/temp_file.hpp"
 
 using namespace coroner;
 namespace fs = std::filesystem;
@@ -17,18 +17,7 @@ namespace {
 
 std::string fixture(const char* version) { return std::string(CORONER_TYPES_FIXTURE_PREFIX) + version; }
 
-class CacheDir {
- public:
-  CacheDir() {
-    char name[] = "/tmp/coroner-cache-XXXXXX";
-    path_ = mkdtemp(name);
-  }
-  ~CacheDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using CacheDir = coroner::testing::TempDir;
 
 const std::vector<std::pair<NameKind, std::string>> kNames = {
     {NameKind::structure, "node"},    {NameKind::typedef_name, "u8"}, {NameKind::variable, "nodes"},
