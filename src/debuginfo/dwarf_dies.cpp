@@ -101,8 +101,7 @@ struct DieReader::Impl {
   }
 
   const AbbrevTable* abbrev_table(const UnitHeader& u) const {
-    uint64_t key = u.abbrev_offset ^ (uint64_t{u.address_size} << 56) ^ (uint64_t{u.offset_size} << 52) ^
-                   (uint64_t{u.version} << 48);
+    uint64_t key = dwarf::abbrev_key(u);
     auto it = abbrevs.find(key);
     if (it == abbrevs.end()) {
       it = abbrevs.emplace(key, AbbrevTable::parse(abbrev, u.abbrev_offset, u.address_size, u.offset_size, u.version)).first;

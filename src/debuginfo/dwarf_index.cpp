@@ -10,7 +10,6 @@
 #include <bit>
 #include <cstring>
 #include <thread>
-#include <unordered_map>
 
 #include "coroner/debuginfo/dwarf_units.hpp"
 #include "dwarf_index_payload.hpp"
@@ -250,9 +249,7 @@ class UnitIndexer {
   // The unit's abbreviations. Units that share a table (rare in a kernel, where each has its own)
   // are next to each other: one table is kept, and its storage reused for the next.
   const AbbrevTable* abbrev_table(const UnitHeader& u) {
-    // Keyed by everything the precomputed layouts depend on.
-    uint64_t key = u.abbrev_offset ^ (uint64_t{u.address_size} << 56) ^ (uint64_t{u.offset_size} << 52) ^
-                   (uint64_t{u.version} << 48);
+    uint64_t key = dwarf::abbrev_key(u);
     if (!abbrevs_ok_ || key != abbrevs_key_) {
       abbrevs_key_ = key;
       abbrevs_ok_ = abbrevs_.parse_into(s_.abbrev, u.abbrev_offset, u.address_size, u.offset_size, u.version);
@@ -402,8 +399,8 @@ DwarfIndex DwarfIndex::build(const DwarfSections& sections, unsigned threads) {
   index_payload::Builder payload(units.units, std::bit_ceil(std::max<size_t>(used * 2, 16)), name_bytes, dies_seen, used);
   uint64_t names_size = name_bytes ? flatten(parts, payload.slots(), payload.names()) : 0;
   index.own_payload_ = payload.finish(names_size, index.problems_);
-  auto st = index.view(index.own_payload_);  // the layout just written: it adds up
-  (void)st;
+  // The layout just written adds up; view() only fails on bytes from elsewhere.
+  if (auto st = index.view(index.own_payload_); !st) index.problems_.push_back(st.error().message);
   index.stats_.threads = threads;
   return index;
 }

@@ -1,7 +1,6 @@
 // The DWARF name index as an index cache entry: the key it is stored under, and the choice between
 // mapping a stored one and building it.
 #include <algorithm>
-#include <cstring>
 
 #include "coroner/debuginfo/dwarf_index.hpp"
 

@@ -97,6 +97,12 @@ struct UnitHeader {
 // when the offset or the terminator is outside it.
 std::string_view string_at(std::span<const uint8_t> section, uint64_t offset);
 
+// Which parsed abbreviation table a unit can use: its offset and everything the precomputed
+// layouts depend on (address size, offset size, version).
+inline uint64_t abbrev_key(const UnitHeader& u) {
+  return u.abbrev_offset ^ (uint64_t{u.address_size} << 56) ^ (uint64_t{u.offset_size} << 52) ^ (uint64_t{u.version} << 48);
+}
+
 // Every unit of .debug_info, in order; stops at the first malformed header (`complete` false).
 struct UnitList {
   std::vector<UnitHeader> units;
