@@ -177,7 +177,7 @@ std::shared_ptr<const CachedBytes> IndexCache::load(const IndexCacheKey& key, st
   }
   if (!out) {
     remove_if_same(file, fd);
-    if (why) *why = "the index cache entry " + file + " was " + problem + "; it was removed and is rebuilt";
+    if (why) *why = "the index cache entry " + file + " is unusable (" + problem + "); it was removed and is rebuilt";
   }
   ::close(fd);
   return out;
