@@ -40,7 +40,7 @@ report memchr   "fread + memchr over the ELF dump"  "$(run memchr --warmup 1 --r
 report memcpy   "fread + memcpy over the ELF dump"  "$(run memcpy --warmup 1 --runs 10 "$out/limits $elf_dump memcpy")"
 report c_kmem   "coroner kmem -s"                   "$(run c_kmem --warmup 1 --runs 10 "$coroner kmem $dump -k $vmlinux")"
 report x_kmem   "crash -s kmem -s"                  "$(run x_kmem --warmup 1 --runs 3 "crash -s $vmlinux $dump -i $out/kmem.cmd")"
-pass=$("$coroner" scan "$elf_dump" -k "$vmlinux" --json 2>/dev/null | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["bytes_scanned"], j["scan_seconds"])')
+pass=$("$coroner" scan "$elf_dump" -k "$vmlinux" --threads 1 --json 2>/dev/null | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["bytes_scanned"], j["scan_seconds"])')
 read -r bytes seconds <<<"$pass"
 mib=$(( $(stat -c %s "$elf_dump") / 1048576 ))
 echo

@@ -1,14 +1,18 @@
 // libFuzzer target: bytes as the tables a dump without its vmlinux is read from. An odd first byte:
-// the rest is BTF, parsed by libbpf, every type built and its members laid out. An even one: the
-// rest is a memory image holding kallsyms tables, placed by the first 56 bytes (six offsets and
-// _stext's). It may refuse the input; it must not crash.
+// the rest is BTF, parsed by libbpf, every type built and its members laid out. A first byte of 2:
+// the rest is every DWARF table decoded in place that the DIE reader does not reach (line
+// programs, .debug_aranges, range lists). Another even one: the rest is a memory image holding
+// kallsyms tables, placed by the first 56 bytes (six offsets and _stext's). It may refuse the
+// input; it must not crash.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <span>
 
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/kallsyms.hpp"
+#include "coroner/debuginfo/line_program.hpp"
 
 namespace {
 
@@ -52,12 +56,27 @@ void fuzz_kallsyms(std::span<const uint8_t> bytes) {
   (void)(*k)->in_code(kImageBase);
 }
 
+void fuzz_dwarf_tables(std::span<const uint8_t> bytes) {
+  (void)dwarf::read_address_ranges(bytes);
+  (void)dwarf::decode_line_program({bytes, bytes, bytes}, 0, "/build");
+  uint64_t base = bytes.size() >= 8 ? bytes[7] : 0;
+  auto addrx = [&](uint64_t i) -> std::optional<uint64_t> {
+    return i < bytes.size() ? std::optional<uint64_t>(bytes[i]) : std::nullopt;
+  };
+  for (uint8_t size : {4, 8}) {
+    (void)dwarf::read_range_list(bytes, 0, size, base);
+    (void)dwarf::read_rnglist(bytes, 0, size, base, addrx);
+    if (auto at = dwarf::rnglist_offset(bytes, 12, base, size)) (void)dwarf::read_rnglist(bytes, *at, size, base, addrx);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::span<const uint8_t> rest(data + 1, size - 1);
   if (data[0] & 1) fuzz_btf(rest);
+  else if (data[0] == 2) fuzz_dwarf_tables(rest);
   else fuzz_kallsyms(rest);
   return 0;
 }

@@ -68,6 +68,12 @@ Bytes kallsyms_seed() {
   return out;
 }
 
+// fuzz_debug_tables' DWARF input: a first byte of 2, then a DWARF 5 range list of each kind.
+Bytes dwarf_tables_seed() {
+  return {2, 0x04, 0x10, 0x20, 0x05, 0, 0x90, 0, 0, 0, 0, 0, 0, 0x01, 0x01, 0x03, 0x00, 0x40, 0x07,
+          0, 0x70, 0, 0, 0, 0, 0, 0, 0x10, 0x00};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
   if (argc == 3) {
     write_file(std::string(argv[2]) + "/btf", btf_seed());
     write_file(std::string(argv[2]) + "/kallsyms", kallsyms_seed());
+    write_file(std::string(argv[2]) + "/dwarf-tables", dwarf_tables_seed());
   }
   SyntheticKernel k(4);
   k.write_log({{1, "Linux version 6.1.0-fuzz (a@b) (gcc) #1"}, {2, "Kernel panic - not syncing: fuzz"}}, 3, 8);

@@ -26,8 +26,9 @@ std::string damage_text(const ObjectDamage& d) {
 
 void print_text(LinuxView& view, const ScanResult& r) {
   double mib = static_cast<double>(r.bytes_scanned) / (1 << 20);
-  std::printf("scanned %.1f MiB in %.2f s (%.0f MiB/s), %llu runs of poison\n", mib, r.scan_seconds,
-              r.scan_seconds > 0 ? mib / r.scan_seconds : 0.0, static_cast<unsigned long long>(r.runs));
+  std::printf("scanned %.1f MiB in %.2f s (%.0f MiB/s on %zu thread%s), %llu runs of poison\n", mib, r.scan_seconds,
+              r.scan_seconds > 0 ? mib / r.scan_seconds : 0.0, r.scan_threads, r.scan_threads == 1 ? "" : "s",
+              static_cast<unsigned long long>(r.runs));
   std::printf("%-20s %-44s %8s %10s\n", "PATTERN", "WHERE", "RUNS", "BYTES");
   for (const auto& g : r.groups) {
     std::printf("%-20s %-44s %8llu %10llu\n", g.pattern.c_str(), g.holder.c_str(),
@@ -71,7 +72,8 @@ nlohmann::ordered_json to_json(LinuxView& view, const ScanResult& r) {
                        {"freed_by", d.freed ? nlohmann::ordered_json(track_line(view, *d.freed)) : nlohmann::ordered_json(nullptr)}});
   }
   return {{"schema", "coroner.scan"}, {"bytes_scanned", r.bytes_scanned}, {"bytes_unreadable", r.bytes_unreadable},
-          {"scan_seconds", r.scan_seconds}, {"runs", r.runs}, {"groups", groups}, {"damaged_objects", damaged}};
+          {"scan_seconds", r.scan_seconds}, {"scan_threads", r.scan_threads}, {"runs", r.runs},
+          {"groups", groups}, {"damaged_objects", damaged}};
 }
 
 }  // namespace
@@ -82,6 +84,7 @@ void register_scan(CLI::App& app) {
     std::vector<std::string> patterns;
     size_t min_run = 32;
     size_t examples = 3;
+    unsigned threads = 0;
     std::vector<std::string> range;
     bool json = false;
   };
@@ -93,6 +96,7 @@ void register_scan(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_option("--min-run", args->min_run, "the shortest run reported, in bytes (default 32, at least 16)");
   cmd->add_option("--examples", args->examples, "regions shown per group (default 3)");
+  cmd->add_option("--threads", args->threads, "threads for the pass over memory (default: one per core, for a large dump)");
   cmd->add_option("--range", args->range, "only START SIZE: a direct-map address (or expression) and a byte count")
       ->expected(2);
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.scan)");
@@ -101,6 +105,7 @@ void register_scan(CLI::App& app) {
     ScanRequest request;
     request.min_run = args->min_run;
     request.examples = args->examples;
+    request.threads = args->threads;
     for (const auto& name : args->patterns) {
       const PoisonPattern* p = catalog.find(name);
       if (!p) fail("--pattern " + name + ": no such pattern in the poison catalog (see data/poison.yaml)");

@@ -51,7 +51,8 @@ void print_memory_hits(const linux_kernel::SearchResult& result, bool physical, 
     std::cout << report::to_json_text({{"schema", "coroner.search"}, {"scope", physical ? "physical" : "kernel"},
                                        {"value", hex(want)}, {"mask", hex(mask)}, {"total_hits", result.total_hits},
                                        {"bytes_scanned", result.bytes_scanned},
-                                       {"bytes_unreadable", result.bytes_unreadable}, {"hits", list}})
+                                       {"bytes_unreadable", result.bytes_unreadable}, {"threads", result.threads},
+                                       {"hits", list}})
               << '\n';
   } else {
     for (const auto& h : result.hits) {
@@ -77,6 +78,7 @@ void register_search(CLI::App& app) {
     std::string mask = "0xffffffffffffffff";
     bool stacks = false, kernel = false, physical = false, json = false;
     size_t limit = 10000;
+    unsigned threads = 0;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("search", "every 8-byte word holding VALUE (under --mask): in all memory (default), "
@@ -90,6 +92,8 @@ void register_search(CLI::App& app) {
   stacks->excludes(kernel)->excludes(physical);
   kernel->excludes(physical);
   cmd->add_option("--limit", args->limit, "hits to list (default 10000; all are counted)");
+  cmd->add_option("--threads", args->threads, "threads for the pass over all memory (default: one per core, as the "
+                                               "dump's size pays for)");
   cmd->add_flag("--json", args->json, "print JSON (schema coroner.search)");
   cmd->callback([args] {
     auto typed = open_target(args->dump);
@@ -103,7 +107,7 @@ void register_search(CLI::App& app) {
       print_stack_hits(*refs, args->json, want, mask);
     } else {
       linux_kernel::LinuxView& view = linux_or_fail(typed, "search", "the memory map and its naming");
-      linux_kernel::SearchRequest request{want, mask, args->limit, !args->physical};
+      linux_kernel::SearchRequest request{want, mask, args->limit, !args->physical, args->threads};
       print_memory_hits(linux_kernel::search_physical(view, request), args->physical, args->json, want, mask);
     }
     print_warnings(typed);

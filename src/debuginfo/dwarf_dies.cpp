@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/dwarf_units.hpp"
 #include "coroner/format.hpp"
 
@@ -77,7 +78,7 @@ std::optional<uint64_t> reference(const FormValue& v, const UnitHeader& unit) {
 
 struct DieReader::Impl {
   std::string path;
-  std::span<const uint8_t> info, abbrev, str, line_str, str_offsets, addr;
+  std::span<const uint8_t> info, abbrev, str, line_str, str_offsets, addr, ranges, rnglists;
   std::vector<UnitHeader> units;
   // Per unit (by index): the bases of its string-offset and address tables, read on first use.
   struct Bases {
@@ -85,6 +86,13 @@ struct DieReader::Impl {
   };
   mutable std::unordered_map<size_t, Bases> bases;
   mutable std::unordered_map<uint64_t, std::optional<AbbrevTable>> abbrevs;
+  // Which unit each range list was read for (.debug_rnglists offsets with the top bit set): a unit
+  // has its own list, so a hostile file naming one long list from every unit costs it once.
+  mutable std::unordered_map<uint64_t, uint64_t> list_owners;
+
+  bool owns_list(uint64_t list, const UnitHeader& u) const {
+    return list_owners.emplace(list, u.offset).first->second == u.offset;
+  }
 
   Error error(uint64_t offset, const std::string& what) const {
     return make_error(path + ": .debug_info+" + hex(offset) + ": " + what);
@@ -256,6 +264,63 @@ struct DieReader::Impl {
     if (!table) return error(offset, "the unit's abbreviation table at .debug_abbrev+" + hex(u->abbrev_offset) + " is malformed");
     return Located{u, index, table};
   }
+
+  // The code the unit DIE at `u.first_die` says its unit covers: DW_AT_low_pc with DW_AT_high_pc
+  // (an address, or a length from DWARF 4 on), or DW_AT_ranges (a .debug_ranges offset before
+  // DWARF 5; a .debug_rnglists offset or, with DW_FORM_rnglistx, an index from DW_AT_rnglists_base).
+  std::vector<dwarf::PcRange> unit_ranges(const UnitHeader& u, size_t index) const {
+    const AbbrevTable* table = abbrev_table(u);
+    Cursor c(info, u.first_die);
+    c.limit(u.end);
+    const dwarf::Abbrev* a = table ? table->find(c.uleb()) : nullptr;
+    std::optional<uint64_t> low, high, ranges_at;
+    bool high_is_length = false, ranges_indexed = false;
+    std::optional<uint64_t> rnglists_base;
+    for (size_t i = 0; a && i < a->attrs.size(); ++i) {
+      FormValue v;
+      if (!dwarf::read_form(c, u, a->attrs[i].form, a->attrs[i].implicit_const, v)) return {};
+      switch (a->attrs[i].name) {
+        case DW_AT_low_pc: low = address(v, u, index); break;
+        case DW_AT_high_pc:
+          high_is_length = v.form != DW_FORM_addr && !(v.form >= DW_FORM_addrx1 && v.form <= DW_FORM_addrx4) &&
+                           v.form != DW_FORM_addrx && v.form != DW_FORM_GNU_addr_index;
+          high = high_is_length ? constant(v) : address(v, u, index);
+          break;
+        case DW_AT_ranges:
+          ranges_at = v.value;
+          ranges_indexed = v.form == DW_FORM_rnglistx;
+          break;
+        case DW_AT_rnglists_base: rnglists_base = v.value; break;
+        default: break;
+      }
+    }
+    if (!a || !c.ok()) return {};
+    uint64_t base = low.value_or(0);
+    if (ranges_at && u.version >= 5) {
+      std::optional<uint64_t> at = ranges_at;
+      // Without DW_AT_rnglists_base, the offsets follow the section's first header (as the string
+      // and address tables' bases default above).
+      uint64_t first_table = u.offset_size == 8 ? 20 : 12;
+      if (ranges_indexed) at = dwarf::rnglist_offset(rnglists, rnglists_base.value_or(first_table), *ranges_at, u.offset_size);
+      if (!at || !owns_list(*at | (uint64_t{1} << 63), u)) return {};
+      auto addrx = [&](uint64_t i) {
+        FormValue v;
+        v.value = i;
+        v.form = DW_FORM_addrx;
+        return address(v, u, index);
+      };
+      return dwarf::read_rnglist(rnglists, *at, u.address_size, base, addrx);
+    }
+    if (ranges_at) {
+      if (!owns_list(*ranges_at & ~(uint64_t{1} << 63), u)) return {};
+      return dwarf::read_range_list(ranges, *ranges_at, u.address_size, base);
+    }
+    if (low && high) {
+      uint64_t end = high_is_length ? *low + *high : *high;
+      if (end > *low) return {{*low, end}};
+    }
+    return {};
+  }
 };
 
 DieReader::DieReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -271,6 +336,8 @@ Result<std::unique_ptr<DieReader>> DieReader::open(const DwarfSections& sections
   impl->line_str = sections.get(".debug_line_str");
   impl->str_offsets = sections.get(".debug_str_offsets");
   impl->addr = sections.get(".debug_addr");
+  impl->ranges = sections.get(".debug_ranges");
+  impl->rnglists = sections.get(".debug_rnglists");
   impl->units = std::move(units);
   return std::unique_ptr<DieReader>(new DieReader(std::move(impl)));
 }
@@ -299,6 +366,16 @@ Result<DieFacts> DieReader::read_unit(uint64_t unit_offset) const {
                              [](const UnitHeader& u, uint64_t o) { return u.offset < o; });
   if (it == units.end() || it->offset != unit_offset) return impl_->error(unit_offset, "no unit starts here");
   return read(it->first_die);
+}
+
+const std::vector<dwarf::UnitHeader>& DieReader::units() const { return impl_->units; }
+
+std::vector<dwarf::PcRange> DieReader::unit_ranges(uint64_t unit_offset) const {
+  const auto& units = impl_->units;
+  auto it = std::lower_bound(units.begin(), units.end(), unit_offset,
+                             [](const UnitHeader& u, uint64_t o) { return u.offset < o; });
+  if (it == units.end() || it->offset != unit_offset) return {};
+  return impl_->unit_ranges(*it, static_cast<size_t>(it - units.begin()));
 }
 
 Result<std::vector<DieFacts>> DieReader::children(uint64_t offset) const {

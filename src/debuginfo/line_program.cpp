@@ -218,8 +218,8 @@ Result<LineProgram> decode_line_program(const LineSections& sections, uint64_t o
   return program;
 }
 
-std::vector<AddressRange> read_address_ranges(std::span<const uint8_t> aranges) {
-  std::vector<AddressRange> out;
+AddressRanges read_address_ranges(std::span<const uint8_t> aranges) {
+  AddressRanges out;
   Cursor c(aranges);
   while (c.ok() && !c.at_end()) {
     uint64_t set = c.offset();
@@ -235,17 +235,19 @@ std::vector<AddressRange> read_address_ranges(std::span<const uint8_t> aranges) 
     uint8_t address_size = c.u8();
     uint8_t segment_size = c.u8();
     if (!c.ok() || end > aranges.size() || (address_size != 4 && address_size != 8) || segment_size != 0) break;
+    out.units.push_back(unit);
     // Tuples start at a multiple of twice the address size from the set's start.
     uint64_t tuple = 2u * address_size;
     c.seek(set + (c.offset() - set + tuple - 1) / tuple * tuple);
     while (c.ok() && c.offset() + tuple <= end) {
       uint64_t begin = c.uint(address_size), size = c.uint(address_size);
       if (begin == 0 && size == 0) break;
-      if (size) out.push_back({begin, begin + size, unit});
+      if (size) out.ranges.push_back({begin, begin + size, unit});
     }
     c.seek(end);
   }
-  std::sort(out.begin(), out.end(), [](const AddressRange& a, const AddressRange& b) { return a.begin < b.begin; });
+  std::sort(out.ranges.begin(), out.ranges.end(), [](const AddressRange& a, const AddressRange& b) { return a.begin < b.begin; });
+  std::sort(out.units.begin(), out.units.end());
   return out;
 }
 

@@ -17,11 +17,23 @@ std::string relative_to(const std::string& path, const std::string& comp_dir) {
 
 }  // namespace
 
+const std::vector<dwarf::AddressRange>& LineTables::ranges() {
+  if (ranges_) return *ranges_;
+  auto table = dwarf::read_address_ranges(sections_.get(".debug_aranges"));
+  for (const auto& unit : dies_.units()) {
+    if (std::binary_search(table.units.begin(), table.units.end(), unit.offset)) continue;
+    for (const auto& r : dies_.unit_ranges(unit.offset)) table.ranges.push_back({r.begin, r.end, unit.offset});
+  }
+  std::sort(table.ranges.begin(), table.ranges.end(),
+            [](const dwarf::AddressRange& a, const dwarf::AddressRange& b) { return a.begin < b.begin; });
+  return ranges_.emplace(std::move(table.ranges));
+}
+
 const LineTables::Table* LineTables::table_for(uint64_t link_address) {
-  if (!ranges_) ranges_ = dwarf::read_address_ranges(sections_.get(".debug_aranges"));
-  auto it = std::upper_bound(ranges_->begin(), ranges_->end(), link_address,
+  const auto& ranges = this->ranges();
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), link_address,
                              [](uint64_t a, const dwarf::AddressRange& r) { return a < r.begin; });
-  if (it == ranges_->begin() || link_address >= std::prev(it)->end) return nullptr;
+  if (it == ranges.begin() || link_address >= std::prev(it)->end) return nullptr;
   uint64_t cu = std::prev(it)->unit;
   auto table = tables_.find(cu);
   if (table == tables_.end()) table = tables_.emplace(cu, decode(cu)).first;

@@ -71,16 +71,29 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
     }
     data = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
-  return std::unique_ptr<MappedFile>(new MappedFile(path, data, size));
+  return std::unique_ptr<MappedFile>(new MappedFile(path, fd, data, size));
 }
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  ::close(fd_);
 }
 
 Status MappedFile::read(uint64_t offset, std::span<uint8_t> out) const {
   return copy_in_bounds(*this, data_, size_, offset, out);
+}
+
+Status MappedFile::read_streaming(uint64_t offset, std::span<uint8_t> out) const {
+  if (!in_bounds(offset, out.size(), size_)) return read(offset, out);  // says why
+  uint64_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return error_at(offset + done, "the file ended here: it was truncated while being read; run again on a copy that no one writes to");
+    if (n < 0) return error_at(offset + done, std::string("cannot be read: ") + std::strerror(errno));
+    done += static_cast<uint64_t>(n);
+  }
+  return ok_status();
 }
 
 std::span<const uint8_t> MappedFile::view(uint64_t offset, uint64_t length) const {

@@ -70,17 +70,7 @@ Status ElfCore::load_program_headers() {
   }
   by_paddr_ = index_by(&LoadSegment::paddr);
   by_vaddr_ = index_by(&LoadSegment::vaddr);
-  // The physical memory in the dump, each byte once however many segments map it.
-  for (size_t i : by_paddr_.order) {
-    const LoadSegment& s = segments_[i];
-    uint64_t end = s.paddr + std::min(s.mem_size, ~uint64_t{0} - s.paddr);
-    if (!ranges_.empty() && s.paddr <= ranges_.back().start + ranges_.back().size) {
-      PhysicalRange& last = ranges_.back();
-      last.size = std::max(last.size, end - last.start);
-    } else {
-      ranges_.push_back({s.paddr, end - s.paddr});
-    }
-  }
+  ranges_ = physical_union([](const LoadSegment& s) { return s.mem_size; });
   has_virtual_ = std::any_of(segments_.begin(), segments_.end(),
                              [](const LoadSegment& s) { return s.vaddr != 0; });
   return ok_status();
@@ -126,7 +116,8 @@ const LoadSegment* ElfCore::segment_at(const SegmentIndex& index, uint64_t at) c
   return nullptr;
 }
 
-Status ElfCore::read_by(const SegmentIndex& index, uint64_t addr, std::span<uint8_t> out, const char* space) const {
+Status ElfCore::read_by(const SegmentIndex& index, uint64_t addr, std::span<uint8_t> out, const char* space,
+                        bool streaming) const {
   const auto key = index.key;
   uint64_t done = 0;
   while (done < out.size()) {
@@ -151,7 +142,7 @@ Status ElfCore::read_by(const SegmentIndex& index, uint64_t addr, std::span<uint
                             " bytes): the dump is truncated",
                         ErrorKind::not_in_dump);
     }
-    auto st = file_->read(file_at, out.subspan(done, n));
+    auto st = streaming ? file_->read_streaming(file_at, out.subspan(done, n)) : file_->read(file_at, out.subspan(done, n));
     if (!st) return st;
     done += n;
   }
@@ -160,6 +151,31 @@ Status ElfCore::read_by(const SegmentIndex& index, uint64_t addr, std::span<uint
 
 Status ElfCore::read_physical(uint64_t paddr, std::span<uint8_t> out) const {
   return read_by(by_paddr_, paddr, out, "physical");
+}
+
+Status ElfCore::read_physical_once(uint64_t paddr, std::span<uint8_t> out) const {
+  return read_by(by_paddr_, paddr, out, "physical", true);
+}
+
+std::vector<PhysicalRange> ElfCore::physical_union(const std::function<uint64_t(const LoadSegment&)>& bytes_of) const {
+  std::vector<PhysicalRange> out;
+  for (size_t i : by_paddr_.order) {
+    const LoadSegment& s = segments_[i];
+    uint64_t end = s.paddr + std::min(bytes_of(s), ~uint64_t{0} - s.paddr);
+    if (!out.empty() && s.paddr <= out.back().start + out.back().size) {
+      out.back().size = std::max(out.back().size, end - out.back().start);
+    } else {
+      out.push_back({s.paddr, end - s.paddr});
+    }
+  }
+  return out;
+}
+
+std::vector<PhysicalRange> ElfCore::held_ranges() const {
+  return physical_union([&](const LoadSegment& s) {
+    uint64_t in_file = s.file_offset < file_->size() ? file_->size() - s.file_offset : 0;
+    return std::min({s.mem_size, s.file_size, in_file});
+  });
 }
 
 Status ElfCore::read_segment_virtual(uint64_t vaddr, std::span<uint8_t> out) const {

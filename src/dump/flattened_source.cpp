@@ -81,7 +81,13 @@ void FlattenedSource::place(uint64_t offset, uint64_t length, uint64_t stream_of
   if (end > size_) size_ = end;
 }
 
-Status FlattenedSource::read(uint64_t offset, std::span<uint8_t> out) const {
+Status FlattenedSource::read(uint64_t offset, std::span<uint8_t> out) const { return read_from_stream(offset, out, false); }
+
+Status FlattenedSource::read_streaming(uint64_t offset, std::span<uint8_t> out) const {
+  return read_from_stream(offset, out, true);
+}
+
+Status FlattenedSource::read_from_stream(uint64_t offset, std::span<uint8_t> out, bool streaming) const {
   if (!in_bounds(offset, out.size(), size_)) {
     return error_at(offset, "read of " + std::to_string(out.size()) +
                                 " bytes runs past the end of the flattened dump's content");
@@ -96,7 +102,8 @@ Status FlattenedSource::read(uint64_t offset, std::span<uint8_t> out) const {
     }
     uint64_t within = at - it->first;
     uint64_t n = std::min<uint64_t>(out.size() - done, it->second.length - within);
-    auto st = stream_->read(it->second.stream_offset + within, out.subspan(done, n));
+    uint64_t from = it->second.stream_offset + within;
+    auto st = streaming ? stream_->read_streaming(from, out.subspan(done, n)) : stream_->read(from, out.subspan(done, n));
     if (!st) return st;
     done += n;
   }

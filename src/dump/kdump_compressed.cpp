@@ -175,7 +175,7 @@ uint64_t KdumpCompressed::rank(uint64_t pfn) const {
   return count;
 }
 
-Status KdumpCompressed::decode_page(uint64_t pfn, std::vector<uint8_t>& out) const {
+Status KdumpCompressed::decode_page(uint64_t pfn, std::span<uint8_t> out) const {
   const ByteSource& f = *file_;
   uint64_t desc_at = descs_offset_ + rank(pfn) * sizeof(PageDesc);
   auto desc = f.read_value<PageDesc>(desc_at);
@@ -192,7 +192,6 @@ Status KdumpCompressed::decode_page(uint64_t pfn, std::vector<uint8_t>& out) con
                       kind);
   }
   PageCodec codec = codec_of(desc->flags);
-  out.resize(block_size_);
   std::vector<uint8_t> copy;
   auto in = f.view(desc->offset, desc->size);
   if (in.empty()) {
@@ -209,7 +208,35 @@ Status KdumpCompressed::decode_page(uint64_t pfn, std::vector<uint8_t>& out) con
   return ok_status();
 }
 
-Result<const std::vector<uint8_t>*> KdumpCompressed::page(uint64_t pfn) const {
+std::vector<PhysicalRange> KdumpCompressed::held_ranges() const {
+  const uint64_t descriptors = descs_offset_ < file_->size() ? (file_->size() - descs_offset_) / sizeof(PageDesc) : 0;
+  std::vector<PhysicalRange> out;
+  auto add = [&](uint64_t pfn, uint64_t pages) {
+    if (!out.empty() && out.back().start + out.back().size == pfn * block_size_) {
+      out.back().size += pages * block_size_;
+    } else {
+      out.push_back({pfn * block_size_, pages * block_size_});
+    }
+  };
+  uint64_t held = 0;  // saved pages so far: the next one's descriptor index
+  for (uint64_t word = 0; word < saved_.size() && held < descriptors; ++word) {
+    uint64_t bits = saved_[word];
+    if (bits == ~uint64_t{0} && present_[word] == ~uint64_t{0} && held + 64 <= descriptors &&
+        (word + 1) * 64 <= max_mapnr_) {
+      add(word * 64, 64);
+      held += 64;
+      continue;
+    }
+    for (; bits && held < descriptors; bits &= bits - 1, ++held) {
+      uint64_t pfn = word * 64 + static_cast<uint64_t>(std::countr_zero(bits));
+      if (pfn >= max_mapnr_) return out;
+      if (bit(present_, pfn)) add(pfn, 1);
+    }
+  }
+  return out;
+}
+
+Status KdumpCompressed::page_in_dump(uint64_t pfn) const {
   if (pfn >= max_mapnr_) {
     return make_error(path_ + ": physical address " + hex(pfn * block_size_) +
                           " is beyond the memory the dump describes (" + std::to_string(max_mapnr_) + " pages)",
@@ -226,6 +253,11 @@ Result<const std::vector<uint8_t>*> KdumpCompressed::page(uint64_t pfn) const {
                           " was excluded from the dump by makedumpfile" + level,
                       ErrorKind::not_in_dump);
   }
+  return ok_status();
+}
+
+Result<const std::vector<uint8_t>*> KdumpCompressed::page(uint64_t pfn) const {
+  if (auto st = page_in_dump(pfn); !st) return st.error();
   if (auto it = cache_.find(pfn); it != cache_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second);
     return &it->second->second;
@@ -236,6 +268,7 @@ Result<const std::vector<uint8_t>*> KdumpCompressed::page(uint64_t pfn) const {
     cache_.erase(lru_.back().first);
     lru_.pop_back();
   }
+  bytes.resize(block_size_);
   auto st = decode_page(pfn, bytes);
   if (!st) return st.error();
   lru_.emplace_front(pfn, std::move(bytes));
@@ -254,6 +287,31 @@ Status KdumpCompressed::read_physical(uint64_t paddr, std::span<uint8_t> out) co
     uint64_t within = at % block_size_;
     uint64_t n = std::min<uint64_t>(out.size() - done, block_size_ - within);
     std::memcpy(out.data() + done, (*pg)->data() + within, n);
+    done += n;
+  }
+  return ok_status();
+}
+
+Status KdumpCompressed::read_physical_once(uint64_t paddr, std::span<uint8_t> out) const {
+  if (out.empty()) return ok_status();
+  const uint64_t last = paddr + (out.size() - 1);
+  if (last < paddr) return make_error(path_ + ": physical read wraps around", ErrorKind::not_in_dump);
+  // Every page is checked before any is decoded: a pass asks for many pages at once and, when one
+  // is missing, again page by page.
+  for (uint64_t pfn = paddr / block_size_; pfn <= last / block_size_; ++pfn) {
+    if (auto st = page_in_dump(pfn); !st) return st;
+  }
+  std::vector<uint8_t> part;  // for a page only partly wanted
+  for (uint64_t done = 0; done < out.size();) {
+    uint64_t at = paddr + done, pfn = at / block_size_, within = at % block_size_;
+    uint64_t n = std::min<uint64_t>(out.size() - done, block_size_ - within);
+    if (n == block_size_) {
+      if (auto st = decode_page(pfn, out.subspan(done, n)); !st) return st;
+    } else {
+      part.resize(block_size_);
+      if (auto st = decode_page(pfn, part); !st) return st;
+      std::memcpy(out.data() + done, part.data() + within, n);
+    }
     done += n;
   }
   return ok_status();

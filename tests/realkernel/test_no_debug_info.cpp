@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "../support/json_output.hpp"
 #include "../support/run_command.hpp"
@@ -65,6 +66,18 @@ class NoDebugInfo : public ::testing::TestWithParam<DumpCase> {
   std::string dir_, dump_;
 };
 
+// Without the vmlinux, types come from the BTF in the dump, modules' included; what stops that read
+// (a btf_modules node on a page makedumpfile excluded, in some captures) is said only on that path.
+std::string without_btf_warnings(const std::string& output) {
+  std::istringstream in(output);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("coroner: warning: ") && line.find("BTF") != std::string::npos) continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
 std::vector<std::string> symbols_of(const nlohmann::json& backtrace) {
   std::vector<std::string> out;
   for (const auto& f : backtrace["frames"]) out.push_back(f["symbol"]);
@@ -83,7 +96,7 @@ TEST_P(NoDebugInfo, AnswersAsWithTheVmlinux) {
   }
   auto [ps_k, ps] = both("ps");
   ASSERT_EQ(ps.status, 0) << ps.output;
-  EXPECT_EQ(ps.output, ps_k.output);
+  EXPECT_EQ(without_btf_warnings(ps.output), ps_k.output);
 
   auto [bt_k, bt] = both("bt --all --json");
   ASSERT_EQ(bt.status, 0) << bt.output;

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <regex>
+#include <tuple>
 
 #include "coroner/format.hpp"
 #include "coroner/os/linux/poison_scan.hpp"
@@ -173,6 +174,19 @@ TEST_F(SlubOnDump, ScanFindsTheObjectWrittenAfterFreeAndNothingElse) {
   }
   EXPECT_GE(free_runs, 7u);
   EXPECT_GT(result.bytes_scanned, 80ull << 20);
+  // On one thread and on two, the pass finds the same runs.
+  request.check_slabs = false;
+  auto groups = [&](unsigned threads) {
+    request.threads = threads;
+    auto r = scan_poison(*o_.view, &*slub_, request);
+    EXPECT_EQ(r.scan_threads, threads);
+    std::vector<std::tuple<std::string, std::string, uint64_t, uint64_t>> out;
+    for (const auto& g : r.groups) out.emplace_back(g.pattern, g.holder, g.runs, g.bytes);
+    return out;
+  };
+  auto one = groups(1);
+  EXPECT_GT(one.size(), 5u);
+  EXPECT_EQ(groups(2), one);
 }
 
 TEST_F(SlubOnDump, WhatthreadFindsBothHoldersOfTheFreedObject) {

@@ -554,6 +554,36 @@ TEST(Search, PhysicalScanFindsThePipeOnBothStacksAndInTheWritersFile) {
   }
 }
 
+// However many threads share the pass, it finds the same words and lists the first ones by address.
+TEST(Search, ThreadsShareThePassWithoutChangingItsAnswer) {
+  for (const auto& [scenario, file] : kDumpsWithTheFifo) {
+    SCOPED_TRACE(std::string(scenario) + " " + file);
+    Opened o = open_dump(scenario, file);
+    ASSERT_TRUE(o.view);
+    // Every word whose upper half is a kernel address's: hundreds of thousands, over all memory.
+    SearchRequest request{0xffff800000000000, 0xffff800000000000, 5000, false, 1};
+    auto one = search_physical(*o.view, request);
+    EXPECT_EQ(one.threads, 1u);
+    ASSERT_EQ(one.hits.size(), 5000u);
+    EXPECT_GT(one.total_hits, 100000u);
+    EXPECT_TRUE(std::is_sorted(one.hits.begin(), one.hits.end(),
+                               [](const SearchHit& a, const SearchHit& b) { return a.physical < b.physical; }));
+    for (unsigned threads : {2u, 3u}) {
+      request.threads = threads;
+      auto many = search_physical(*o.view, request);
+      EXPECT_EQ(many.threads, threads);
+      EXPECT_EQ(many.total_hits, one.total_hits);
+      EXPECT_EQ(many.bytes_scanned, one.bytes_scanned);
+      EXPECT_EQ(many.bytes_unreadable, one.bytes_unreadable);
+      ASSERT_EQ(many.hits.size(), one.hits.size());
+      for (size_t i = 0; i < one.hits.size(); ++i) {
+        ASSERT_EQ(many.hits[i].physical, one.hits[i].physical) << i;
+        ASSERT_EQ(many.hits[i].word, one.hits[i].word) << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 namespace {

@@ -23,6 +23,25 @@ TEST(MappedFile, ReadsWithinBoundsAndNamesFileAndOffsetOtherwise) {
   EXPECT_FALSE((*m)->read(~uint64_t{0}, buf));  // no overflow
 }
 
+TEST(MappedFile, AStreamingReadGivesWhatTheMapHolds) {
+  Bytes file(3 * 4096 + 17);
+  for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<uint8_t>(i * 13 + 5);
+  TempFile f(file);
+  auto m = MappedFile::open(f.path());
+  ASSERT_TRUE(m) << m.error().message;
+  for (auto [offset, length] : {std::pair<uint64_t, uint64_t>{0, file.size()}, {4095, 4098}, {file.size() - 1, 1}, {7, 0}}) {
+    Bytes by_map(length), streamed(length);
+    ASSERT_TRUE((*m)->read(offset, by_map));
+    ASSERT_TRUE((*m)->read_streaming(offset, streamed));
+    EXPECT_EQ(streamed, by_map) << "at " << offset;
+  }
+  Bytes two(2);
+  auto past = (*m)->read_streaming(file.size() - 1, two);
+  ASSERT_FALSE(past);
+  EXPECT_NE(past.error().message.find(f.path()), std::string::npos) << past.error().message;
+  EXPECT_FALSE((*m)->read_streaming(~uint64_t{0}, two));
+}
+
 TEST(MappedFile, MissingFileIsAnErrorNamingIt) {
   auto m = MappedFile::open("/nonexistent/vmcore");
   ASSERT_FALSE(m);
@@ -43,6 +62,9 @@ TEST(FlattenedSource, PresentsTheFileItDescribesWithLaterRecordsWinning) {
   Bytes tail(100);
   ASSERT_TRUE((*flat)->read(2950, tail));  // across two records
   EXPECT_TRUE(std::equal(tail.begin(), tail.end(), file.begin() + 2950));
+  Bytes streamed(100);
+  ASSERT_TRUE((*flat)->read_streaming(2950, streamed));
+  EXPECT_EQ(streamed, tail);
 }
 
 TEST(FlattenedSource, CorruptRecordIsAnErrorWithItsOffset) {

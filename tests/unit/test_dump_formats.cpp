@@ -150,6 +150,13 @@ TEST_P(KdumpCodec, DecodesEveryPageAndReportsExcludedOnes) {
     EXPECT_EQ(buf, mem.range(65 * kPage, 2 * kPage));
     ASSERT_TRUE(d.read_physical(0, std::span<uint8_t>(buf.data(), kPage)));
     EXPECT_EQ(Bytes(buf.begin(), buf.begin() + kPage), mem.page(0));
+    // What a pass over memory reads, uncached: whole pages, parts of pages, and none past a missing one.
+    Bytes once(3 * kPage - 100);
+    ASSERT_TRUE(d.read_physical_once(4 * kPage + 50, once));
+    EXPECT_EQ(once, mem.range(4 * kPage + 50, once.size()));
+    auto through_excluded = d.read_physical_once(2 * kPage, {buf.data(), 2 * kPage});
+    ASSERT_FALSE(through_excluded);
+    EXPECT_NE(through_excluded.error().message.find("excluded"), std::string::npos);
     auto excluded = d.read_physical(64 * kPage + 8, {buf.data(), 8});
     ASSERT_FALSE(excluded);
     EXPECT_EQ(excluded.error().kind, ErrorKind::not_in_dump);

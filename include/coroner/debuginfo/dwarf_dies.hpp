@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/dwarf_sections.hpp"
 #include "coroner/debuginfo/dwarf_units.hpp"
 #include "coroner/result.hpp"
@@ -58,6 +59,10 @@ class DieReader {
   Result<DieFacts> read(uint64_t offset) const;
   // The unit DIE of the unit whose header is at `unit_offset` (as .debug_aranges names units).
   Result<DieFacts> read_unit(uint64_t unit_offset) const;
+  // The code the unit at `unit_offset` covers, from its unit DIE (low/high pc or its range list);
+  // empty when it says none or cannot be read.
+  std::vector<dwarf::PcRange> unit_ranges(uint64_t unit_offset) const;
+  const std::vector<dwarf::UnitHeader>& units() const;
   // The children's facts, in order (members, enumerators, parameters, subranges).
   Result<std::vector<DieFacts>> children(uint64_t offset) const;
 

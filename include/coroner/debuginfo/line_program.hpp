@@ -37,7 +37,11 @@ struct AddressRange {
   uint64_t begin = 0, end = 0;  // [begin, end)
   uint64_t unit = 0;            // .debug_info offset of the unit
 };
-// Every range of .debug_aranges, sorted by begin; the sets after a malformed one are left out.
-std::vector<AddressRange> read_address_ranges(std::span<const uint8_t> aranges);
+struct AddressRanges {
+  std::vector<AddressRange> ranges;  // sorted by begin
+  std::vector<uint64_t> units;       // every unit a set names, sorted, whether it covers code or not
+};
+// Every range of .debug_aranges; the sets after a malformed one are left out.
+AddressRanges read_address_ranges(std::span<const uint8_t> aranges);
 
 }  // namespace coroner::dwarf

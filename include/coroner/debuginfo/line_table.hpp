@@ -1,6 +1,6 @@
 #pragma once
-// Source lines of code addresses: .debug_aranges finds the unit, the unit's line program
-// (decoded once, then kept) finds the row.
+// Source lines of code addresses: .debug_aranges finds the unit (the unit DIE's own ranges for the
+// units it does not name), the unit's line program (decoded once, then kept) finds the row.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -30,6 +30,7 @@ class LineTables {
     std::vector<Row> rows;  // sorted by address
     std::vector<std::string> files;
   };
+  const std::vector<dwarf::AddressRange>& ranges();
   const Table* table_for(uint64_t link_address);
   Table decode(uint64_t cu_offset);
 

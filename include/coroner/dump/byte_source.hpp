@@ -21,6 +21,9 @@ class ByteSource {
   virtual Status read(uint64_t offset, std::span<uint8_t> out) const = 0;
   // The bytes in place when they are contiguous in memory (no copy); empty when not.
   virtual std::span<const uint8_t> view(uint64_t offset, uint64_t length) const;
+  // `read` for a pass over most of the file, which reads each byte once: a mapped file copies
+  // with pread, as faulting its mapping in page by page costs several times the copy.
+  virtual Status read_streaming(uint64_t offset, std::span<uint8_t> out) const { return read(offset, out); }
   // The file this came from, for messages.
   virtual const std::string& name() const = 0;
 
@@ -48,12 +51,14 @@ class MappedFile final : public ByteSource {
   uint64_t size() const override { return size_; }
   Status read(uint64_t offset, std::span<uint8_t> out) const override;
   std::span<const uint8_t> view(uint64_t offset, uint64_t length) const override;
+  Status read_streaming(uint64_t offset, std::span<uint8_t> out) const override;
   const std::string& name() const override { return path_; }
 
  private:
-  MappedFile(std::string path, const uint8_t* data, uint64_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  MappedFile(std::string path, int fd, const uint8_t* data, uint64_t size)
+      : path_(std::move(path)), fd_(fd), data_(data), size_(size) {}
   std::string path_;
+  int fd_;
   const uint8_t* data_;
   uint64_t size_;
 };

@@ -51,6 +51,16 @@ class Dump {
   // Fills `out` with physical memory from `paddr`, or says why not (kind not_in_dump for pages
   // the dump does not hold: holes, filtered pages, a truncated file).
   virtual Status read_physical(uint64_t paddr, std::span<uint8_t> out) const = 0;
+  // read_physical for passes over all of memory (scan, search), which read each page once, on
+  // several threads: it fills no cache, takes no lock (a kdump-compressed page is decoded straight
+  // into `out`) and copies from the file rather than through its mapping.
+  virtual Status read_physical_once(uint64_t paddr, std::span<uint8_t> out) const { return read_physical(paddr, out); }
+  // The parts of physical_ranges() the dump holds bytes for, as far as its headers say (an ELF
+  // segment's file size, the pages makedumpfile saved and the file still has a descriptor for): a
+  // pass over memory walks these, so a header that claims terabytes costs nothing.
+  virtual std::vector<PhysicalRange> held_ranges() const { return ranges_; }
+  // The unit the dump stores memory in (a read of part of one decodes all of it): a power of two.
+  virtual uint64_t storage_page_size() const { return 4096; }
   // ELF cores whose PT_LOADs carry virtual addresses (user-space cores, /proc/vmcore) can read
   // by virtual address directly; others say they cannot.
   virtual Status read_segment_virtual(uint64_t vaddr, std::span<uint8_t> out) const;

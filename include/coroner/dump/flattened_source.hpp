@@ -17,6 +17,7 @@ class FlattenedSource final : public ByteSource {
 
   uint64_t size() const override { return size_; }
   Status read(uint64_t offset, std::span<uint8_t> out) const override;
+  Status read_streaming(uint64_t offset, std::span<uint8_t> out) const override;
   std::span<const uint8_t> view(uint64_t offset, uint64_t length) const override;
   const std::string& name() const override { return stream_->name(); }
   size_t record_count() const { return extents_.size(); }
@@ -28,6 +29,7 @@ class FlattenedSource final : public ByteSource {
   };
   explicit FlattenedSource(std::shared_ptr<const ByteSource> stream) : stream_(std::move(stream)) {}
   void place(uint64_t offset, uint64_t length, uint64_t stream_offset);
+  Status read_from_stream(uint64_t offset, std::span<uint8_t> out, bool streaming) const;
 
   std::shared_ptr<const ByteSource> stream_;
   std::map<uint64_t, Extent> extents_;  // logical offset -> where its bytes are in the stream

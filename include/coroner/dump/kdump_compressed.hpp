@@ -72,6 +72,9 @@ class KdumpCompressed final : public Dump {
   static Result<std::unique_ptr<KdumpCompressed>> open(std::shared_ptr<const ByteSource> file);
 
   Status read_physical(uint64_t paddr, std::span<uint8_t> out) const override;
+  Status read_physical_once(uint64_t paddr, std::span<uint8_t> out) const override;
+  uint64_t storage_page_size() const override { return block_size_; }
+  std::vector<PhysicalRange> held_ranges() const override;
   uint64_t page_size() const { return block_size_; }
   uint64_t max_pfn() const { return max_mapnr_; }
   uint64_t saved_page_count() const { return saved_pages_; }
@@ -84,8 +87,9 @@ class KdumpCompressed final : public Dump {
   void load_notes(const kdump_format::KdumpSubHeader& sub, int header_version);
   bool bit(const std::vector<uint64_t>& bitmap, uint64_t pfn) const;
   uint64_t rank(uint64_t pfn) const;  // saved pages below pfn = index of pfn's descriptor
+  Status page_in_dump(uint64_t pfn) const;  // the page is in the dump, or why not
   Result<const std::vector<uint8_t>*> page(uint64_t pfn) const;
-  Status decode_page(uint64_t pfn, std::vector<uint8_t>& out) const;
+  Status decode_page(uint64_t pfn, std::span<uint8_t> out) const;  // out: one whole page
 
   std::shared_ptr<const ByteSource> file_;
   uint64_t block_size_ = 0;

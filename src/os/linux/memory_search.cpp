@@ -98,14 +98,28 @@ SearchResult search_physical(LinuxView& view, const SearchRequest& request) {
   SearchResult out;
   const Dump& dump = view.objects().kernel().dump();
   const uint64_t value = request.value & request.mask, mask = request.mask;
-  auto totals = for_each_physical_chunk(dump, [&](uint64_t base, std::span<const uint8_t> bytes) {
+  // Each batch keeps its own first hits (no more than the whole pass lists); joined in batch
+  // order, they are the pass's first hits in address order, however many threads found them.
+  PhysicalBatches batches(dump);
+  std::vector<std::vector<SearchHit>> found(batches.size());
+  std::vector<uint64_t> counts(batches.size());
+  auto totals = batches.visit(batches.threads_for(request.threads), [&](size_t batch, uint64_t base,
+                                                                        std::span<const uint8_t> bytes) {
     for (uint64_t off = 0; off + 8 <= bytes.size(); off += 8) {
       uint64_t w;
       std::memcpy(&w, bytes.data() + off, 8);
       if ((w & mask) != value) continue;
-      if (out.total_hits++ < request.limit) out.hits.push_back({base + off, w, std::nullopt, ""});
+      if (counts[batch]++ < request.limit) found[batch].push_back({base + off, w, std::nullopt, ""});
     }
   });
+  for (size_t b = 0; b < found.size(); ++b) {
+    out.total_hits += counts[b];
+    for (SearchHit& h : found[b]) {
+      if (out.hits.size() == request.limit) break;
+      out.hits.push_back(std::move(h));
+    }
+  }
+  out.threads = totals.threads;
   out.bytes_scanned = totals.bytes_read;
   out.bytes_unreadable = totals.bytes_unreadable;
   if (request.name_hits && !out.hits.empty()) {

@@ -1,13 +1,11 @@
 #include "coroner/os/linux/poison_scan.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 
-#include "coroner/dump/physical_chunks.hpp"
 #include "coroner/os/linux/memory_search.hpp"
 #include "coroner/format.hpp"
-#include "coroner/poison/run_finder.hpp"
+#include "coroner/poison/physical_runs.hpp"
 
 namespace coroner::linux_kernel {
 namespace {
@@ -49,24 +47,15 @@ ScanResult scan_poison(LinuxView& view, Slub* slub, const ScanRequest& request) 
   ScanResult out;
   const Dump& dump = view.objects().kernel().dump();
   RunFinder finder(request.patterns, request.min_run);
+  RunPass pass = find_physical_runs(dump, finder, request.low, request.high, request.threads);
+  out.scan_seconds = pass.seconds;
+  out.scan_threads = pass.threads;
+  out.bytes_scanned = pass.bytes_read;
+  out.bytes_unreadable = pass.bytes_unreadable;
+  out.runs = pass.runs.size();
   std::vector<PoisonRegion> regions;
-  auto started = std::chrono::steady_clock::now();
-  auto totals = for_each_physical_chunk(dump, [&](uint64_t base, std::span<const uint8_t> bytes) {
-    finder.find(bytes, [&](const FoundRun& r) {
-      uint64_t physical = base + r.offset;
-      // A run across two chunks is one run.
-      if (!regions.empty() && regions.back().pattern == r.pattern &&
-          regions.back().physical + regions.back().length == physical) {
-        regions.back().length += r.length;
-        return;
-      }
-      regions.push_back({physical, r.length, r.pattern, 0, ""});
-    });
-  }, request.low, request.high);
-  out.scan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  out.bytes_scanned = totals.bytes_read;
-  out.bytes_unreadable = totals.bytes_unreadable;
-  out.runs = regions.size();
+  regions.reserve(pass.runs.size());
+  for (const PhysicalRun& r : pass.runs) regions.push_back({r.physical, r.length, r.pattern, 0, ""});
   MemoryMap map = slub ? slub->memory() : MemoryMap::read(view.objects());
   auto stacks = stack_pages(view);
   std::map<std::pair<std::string, std::string>, PoisonGroup> groups;

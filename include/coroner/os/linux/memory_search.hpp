@@ -17,6 +17,7 @@ struct SearchRequest {
   uint64_t mask = ~uint64_t{0};  // bits that must match
   size_t limit = 100000;         // hits kept; the scan still counts the rest
   bool name_hits = true;         // virtual addresses, symbols, stacks (needs the tasks)
+  unsigned threads = 0;          // 0: one per core, as many as the dump's size pays for
 };
 
 struct SearchHit {
@@ -31,6 +32,7 @@ struct SearchResult {
   uint64_t total_hits = 0;
   uint64_t bytes_scanned = 0;
   uint64_t bytes_unreadable = 0;  // pages the dump does not hold (filtered, holes)
+  size_t threads = 1;             // the pass ran on
 };
 
 SearchResult search_physical(LinuxView& view, const SearchRequest& request);

@@ -41,6 +41,7 @@ struct ScanRequest {
   size_t examples = 3;       // regions kept per group
   bool check_slabs = true;   // SLUB's poison and red-zone check of every debug cache's objects
   uint64_t low = 0, high = ~uint64_t{0};  // the physical range scanned (the slab check is not limited)
+  unsigned threads = 0;                   // for the pass; 0: one per core, for a large dump
 };
 
 struct ScanResult {
@@ -48,6 +49,7 @@ struct ScanResult {
   std::vector<DamagedObject> damaged;
   uint64_t bytes_scanned = 0, bytes_unreadable = 0, runs = 0;
   double scan_seconds = 0;  // the memory pass alone
+  size_t scan_threads = 1;
 };
 
 ScanResult scan_poison(LinuxView& view, Slub* slub, const ScanRequest& request);

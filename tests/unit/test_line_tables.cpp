@@ -1,0 +1,192 @@
+// Source lines without .debug_aranges: each unit's own ranges (low/high pc, .debug_ranges,
+// .debug_rnglists with indexed lists and addresses) find its line program. The oracle is binutils'
+// addr2line on the same file, at every byte of every function.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/debuginfo/dwarf_ranges.hpp"
+#include "coroner/debuginfo/dwarf_sections.hpp"
+#include "../support/run_command.hpp"
+#include "../support/temp_file.hpp"
+
+using namespace coroner;
+using namespace coroner::testing;
+
+namespace {
+
+struct Function {
+  std::string name;
+  uint64_t address = 0, size = 0;
+};
+
+std::vector<Function> functions_of(const std::string& file) {
+  auto nm = run_command("nm --defined-only -S " + file);
+  std::vector<Function> out;
+  std::istringstream in(nm.output);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string address, size, kind, name;
+    if (!(fields >> address >> size >> kind >> name) || (kind != "T" && kind != "t")) continue;
+    out.push_back({name, std::stoull(address, nullptr, 16), std::stoull(size, nullptr, 16)});
+  }
+  return out;
+}
+
+// "types_main.c:42" from ".../types_main.c:42" or ".../types_main.c:42 (discriminator 1)"; empty
+// for addr2line's unknowns ("??:0", "file:?").
+std::string file_and_line(std::string answer) {
+  if (auto d = answer.find(" (discriminator"); d != std::string::npos) answer.resize(d);
+  if (auto slash = answer.rfind('/'); slash != std::string::npos) answer = answer.substr(slash + 1);
+  auto colon = answer.rfind(':');
+  if (colon == std::string::npos || answer.starts_with("??") || answer.substr(colon + 1) == "?" ||
+      answer.substr(colon + 1) == "0") {
+    return "";
+  }
+  return answer;
+}
+
+class LineTablesWithoutAranges : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string file() const { return std::string(CORONER_LINES_FIXTURE_PREFIX) + GetParam(); }
+  void SetUp() override {
+    if (GetParam() == "clang5" && !CORONER_HAVE_CLANG) GTEST_SKIP() << "no clang to build the fixture with";
+  }
+};
+
+TEST_P(LineTablesWithoutAranges, FixtureNamesItsCodeOnlyByRangeLists) {
+  auto sections = DwarfSections::open(file());
+  ASSERT_TRUE(sections) << sections.error().message;
+  EXPECT_TRUE((*sections)->get(".debug_aranges").empty());
+  std::string lists = GetParam() == "gcc4" ? ".debug_ranges" : ".debug_rnglists";
+  EXPECT_FALSE((*sections)->get(lists).empty()) << "no " << lists << ": the fixture no longer tests range lists";
+}
+
+TEST_P(LineTablesWithoutAranges, EveryByteOfEveryFunctionAsAddr2lineSaysIt) {
+  auto debug = DebugInfo::open(file());
+  ASSERT_TRUE(debug) << debug.error().message;
+  auto functions = functions_of(file());
+  ASSERT_GE(functions.size(), 3u);
+  TempDir dir;
+  std::string addresses = dir.path() + "/addresses";
+  std::vector<uint64_t> asked;
+  {
+    std::ofstream out(addresses);
+    for (const auto& f : functions) {
+      for (uint64_t a = f.address; a < f.address + f.size; ++a) {
+        out << std::hex << "0x" << a << "\n";
+        asked.push_back(a);
+      }
+    }
+  }
+  auto oracle = run_command("addr2line -e " + file() + " < " + addresses);
+  ASSERT_EQ(oracle.status, 0) << oracle.output;
+  std::istringstream answers(oracle.output);
+  size_t known = 0;
+  for (uint64_t a : asked) {
+    std::string expected;
+    ASSERT_TRUE(std::getline(answers, expected)) << "addr2line answered fewer addresses than asked";
+    expected = file_and_line(expected);
+    std::string ours = file_and_line((*debug)->source_line(a));
+    EXPECT_EQ(ours, expected) << "at 0x" << std::hex << a;
+    known += !ours.empty();
+  }
+  EXPECT_GT(known, asked.size() * 9 / 10) << "most addresses have a line";
+  for (const auto& f : functions) EXPECT_NE((*debug)->source_line(f.address), "") << f.name;
+  EXPECT_EQ((*debug)->source_line(0xffffffff80000000), "");  // below every unit
+}
+
+INSTANTIATE_TEST_SUITE_P(Compilers, LineTablesWithoutAranges, ::testing::Values("gcc4", "gcc5", "clang5"),
+                         [](const auto& p) { return std::string(p.param); });
+
+// Hostile range lists: every kind, bases, and lists that run off the section end.
+TEST(RangeLists, Dwarf4PairsBaseSelectionAndEnd) {
+  std::vector<uint8_t> bytes;
+  auto put = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  put(0x10), put(0x20);                       // base + [0x10, 0x20)
+  put(~uint64_t{0}), put(0x5000);             // base becomes 0x5000
+  put(0x0), put(0x8);                         // [0x5000, 0x5008)
+  put(0x30), put(0x30);                       // empty: left out
+  put(0), put(0);                             // end
+  put(0x1), put(0x2);                         // after the end: not read
+  auto r = dwarf::read_range_list(bytes, 0, 8, 0x1000);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].begin, 0x1010u);
+  EXPECT_EQ(r[0].end, 0x1020u);
+  EXPECT_EQ(r[1].begin, 0x5000u);
+  EXPECT_EQ(r[1].end, 0x5008u);
+  // Cut anywhere, the list gives what it holds before the cut and never reads past it.
+  for (size_t cut = 0; cut <= bytes.size(); ++cut) {
+    auto part = dwarf::read_range_list(std::span(bytes).first(cut), 0, 8, 0x1000);
+    EXPECT_LE(part.size(), 2u);
+  }
+  EXPECT_TRUE(dwarf::read_range_list(bytes, bytes.size() + 100, 8, 0).empty());
+  EXPECT_TRUE(dwarf::read_range_list(bytes, 0, 3, 0).empty());
+}
+
+TEST(RangeLists, Dwarf5EveryKind) {
+  std::vector<uint8_t> b;
+  auto u8 = [&](uint8_t v) { b.push_back(v); };
+  auto addr = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  auto uleb = [&](uint64_t v) {
+    do {
+      uint8_t byte = v & 0x7f;
+      v >>= 7;
+      b.push_back(static_cast<uint8_t>(byte | (v ? 0x80 : 0)));
+    } while (v);
+  };
+  u8(0x04), uleb(0x10), uleb(0x20);          // offset_pair from the unit's base
+  u8(0x05), addr(0x9000);                    // base_address
+  u8(0x04), uleb(0x0), uleb(0x4);            // [0x9000, 0x9004)
+  u8(0x01), uleb(1);                         // base_addressx: address 1
+  u8(0x04), uleb(0x2), uleb(0x3);            // [A1+2, A1+3)
+  u8(0x02), uleb(0), uleb(1);                // startx_endx
+  u8(0x03), uleb(0), uleb(0x100);            // startx_length
+  u8(0x06), addr(0x7000), addr(0x7010);      // start_end
+  u8(0x07), addr(0x6000), uleb(0x300);       // start_length
+  u8(0x00);                                  // end_of_list
+  u8(0x07), addr(0x1), uleb(0x1);            // after the end: not read
+  const uint64_t table[] = {0xa000, 0xb000};
+  auto addrx = [&](uint64_t i) { return i < 2 ? std::optional(table[i]) : std::nullopt; };
+  auto r = dwarf::read_rnglist(b, 0, 8, 0x1000, addrx);
+  std::vector<std::pair<uint64_t, uint64_t>> got;
+  for (auto p : r) got.emplace_back(p.begin, p.end);
+  std::vector<std::pair<uint64_t, uint64_t>> want = {{0x1010, 0x1020}, {0x9000, 0x9004}, {0xb002, 0xb003},
+                                                     {0xa000, 0xb000}, {0xa000, 0xa100}, {0x7000, 0x7010},
+                                                     {0x6000, 0x6300}};
+  EXPECT_EQ(got, want);
+  // An index outside .debug_addr ends the list; so does an unknown kind.
+  std::vector<uint8_t> bad = {0x03, 0x09, 0x10, 0x04, 0x0, 0x1};
+  EXPECT_TRUE(dwarf::read_rnglist(bad, 0, 8, 0, addrx).empty());
+  std::vector<uint8_t> unknown = {0x04, 0x0, 0x1, 0x42, 0x04, 0x2, 0x3};
+  EXPECT_EQ(dwarf::read_rnglist(unknown, 0, 8, 0, addrx).size(), 1u);
+  for (size_t cut = 0; cut <= b.size(); ++cut) {
+    auto part = dwarf::read_rnglist(std::span(b).first(cut), 0, 8, 0x1000, addrx);
+    EXPECT_LE(part.size(), want.size());
+  }
+}
+
+TEST(RangeLists, IndexedListOffsetsStayInTheSection) {
+  // A header's offset table at base 12: two entries, relative to the base.
+  std::vector<uint8_t> b(12, 0);
+  for (uint32_t v : {8u, 16u}) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  b.resize(40, 0);
+  EXPECT_EQ(dwarf::rnglist_offset(b, 12, 0, 4), std::optional<uint64_t>(20));
+  EXPECT_EQ(dwarf::rnglist_offset(b, 12, 1, 4), std::optional<uint64_t>(28));
+  EXPECT_FALSE(dwarf::rnglist_offset(b, 12, 7, 4));                 // the table entry is past the end
+  EXPECT_FALSE(dwarf::rnglist_offset(b, ~uint64_t{0} - 2, 1, 4));   // a base that would wrap
+  EXPECT_FALSE(dwarf::rnglist_offset(b, 12, uint64_t{1} << 62, 4)); // an index that would wrap
+  b[12] = 0xff, b[13] = 0xff;                                       // an offset past the section
+  EXPECT_FALSE(dwarf::rnglist_offset(b, 12, 0, 4));
+}
+
+}  // namespace
