@@ -74,6 +74,14 @@ Bytes dwarf_tables_seed() {
           0, 0x70, 0, 0, 0, 0, 0, 0, 0x10, 0x00};
 }
 
+// fuzz_debug_tables' DWARF input as a DWARF 5 line program: a directory and a file table by their
+// entry formats, a row at an address set by an extended opcode, the end of its sequence.
+Bytes dwarf_line_program_seed() {
+  return {2, 0x3d, 0, 0, 0, 5, 0, 8, 0, 0x24, 0, 0, 0, 1, 1, 1, 0xfb, 14, 13, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1,
+          1, 0x01, 0x08, 1, '/', 'd', 0, 2, 0x01, 0x08, 0x02, 0x0b, 1, 'a', '.', 'c', 0, 0,
+          0, 9, 2, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 1, 1};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,6 +93,7 @@ int main(int argc, char** argv) {
     write_file(std::string(argv[2]) + "/btf", btf_seed());
     write_file(std::string(argv[2]) + "/kallsyms", kallsyms_seed());
     write_file(std::string(argv[2]) + "/dwarf-tables", dwarf_tables_seed());
+    write_file(std::string(argv[2]) + "/dwarf-line-program", dwarf_line_program_seed());
   }
   SyntheticKernel k(4);
   k.write_log({{1, "Linux version 6.1.0-fuzz (a@b) (gcc) #1"}, {2, "Kernel panic - not syncing: fuzz"}}, 3, 8);

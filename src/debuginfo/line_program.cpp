@@ -64,7 +64,11 @@ bool read_v5_tables(Cursor& c, const LineSections& s, Header& h) {
     uint64_t count = c.uleb();
     for (uint64_t i = 0; i < count && c.ok(); ++i) {
       Header::File entry;
+      uint64_t at = c.offset();
       if (!read_entry(c, s, unit, formats, entry)) return false;
+      // Every real entry holds a path; formats that take no bytes (none, or only flag_present and
+      // implicit_const) with a huge count would otherwise fill memory with empty entries.
+      if (c.offset() == at) return false;
       if (table == 0) h.directories.push_back(std::move(entry.name));
       else h.files.push_back(std::move(entry));
     }

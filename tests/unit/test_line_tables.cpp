@@ -9,6 +9,7 @@
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/debuginfo/line_program.hpp"
 #include "../support/run_command.hpp"
 #include "../support/temp_file.hpp"
 
@@ -189,4 +190,47 @@ TEST(RangeLists, IndexedListOffsetsStayInTheSection) {
   EXPECT_FALSE(dwarf::rnglist_offset(b, 12, 0, 4));
 }
 
+// A DWARF 5 line program whose file table is `files` (its entry formats, count and entries), with
+// one row at 0x1000 in file 0 and the end of its sequence.
+std::vector<uint8_t> line_program_v5(const std::vector<uint8_t>& files) {
+  std::vector<uint8_t> b = {0, 0, 0, 0, 5, 0, 8, 0, 0, 0, 0, 0};  // lengths filled in below
+  const size_t header_start = b.size();
+  const std::vector<uint8_t> fields = {1, 1, 1, 0xfb, 14, 13,             // min_inst .. opcode_base
+                                       0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1,  // standard opcode lengths
+                                       1, 0x01, 0x08, 1, '/', 'd', 0};      // directories: a path string, "/d"
+  b.insert(b.end(), fields.begin(), fields.end());
+  b.insert(b.end(), files.begin(), files.end());
+  const size_t program = b.size();
+  const std::vector<uint8_t> ops = {0, 9, 2, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 1, 1};  // set_address, file 0, copy, end
+  b.insert(b.end(), ops.begin(), ops.end());
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
+  };
+  put32(0, static_cast<uint32_t>(b.size() - 4));
+  put32(8, static_cast<uint32_t>(program - header_start));
+  return b;
+}
+
+TEST(LinePrograms, Dwarf5FileTableNamesTheRowsFile) {
+  auto b = line_program_v5({2, 0x01, 0x08, 0x02, 0x0f, 1, 'a', '.', 'c', 0, 0});  // path string, directory udata
+  auto p = dwarf::decode_line_program({b, {}, {}}, 0, "/unit");
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->files.size(), 1u);
+  EXPECT_EQ(p->files[0], "/d/a.c");
+  ASSERT_EQ(p->rows.size(), 2u);
+  EXPECT_EQ(p->rows[0].address, 0x1000u);
+  EXPECT_EQ(p->rows[0].line, 1u);
+  EXPECT_TRUE(p->rows[1].end_sequence);
+}
+
+// Found by fuzz_debug_tables: entries whose formats take no bytes, counted in the trillions, filled
+// memory with empty entries. Such a table is malformed, whatever its count.
+TEST(LinePrograms, EntriesThatTakeNoBytesAreMalformed) {
+  for (uint8_t form : {0x19 /* flag_present */, 0x21 /* implicit_const */}) {
+    auto b = line_program_v5({1, 0x01, form, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20});  // 2^40 entries
+    EXPECT_FALSE(dwarf::decode_line_program({b, {}, {}}, 0, "/unit")) << "form " << int(form);
+  }
+  auto none = line_program_v5({0, 0xff, 0xff, 0xff, 0xff, 0x0f});  // no formats, 2^32-1 entries
+  EXPECT_FALSE(dwarf::decode_line_program({none, {}, {}}, 0, "/unit"));
+}
 }  // namespace
