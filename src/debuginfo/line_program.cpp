@@ -94,9 +94,10 @@ Result<Header> read_header(const LineSections& s, uint64_t offset) {
     length = c.u64();
     h.offset_size = 8;
   }
-  h.end = c.offset() + length;
+  const bool fits = length <= c.remaining();
+  h.end = c.offset() + (fits ? length : 0);
   h.version = c.u16();
-  if (!c.ok() || h.end > s.line.size() || h.version < 2 || h.version > 5) {
+  if (!c.ok() || !fits || h.version < 2 || h.version > 5) {
     return make_error(".debug_line+" + hex(offset) + ": not a line program header (version " + std::to_string(h.version) + ")");
   }
   c.limit(h.end);
@@ -105,7 +106,7 @@ Result<Header> read_header(const LineSections& s, uint64_t offset) {
     c.u8();  // segment selector size
   }
   uint64_t header_length = c.uint(h.offset_size);
-  h.program = c.offset() + header_length;
+  h.program = header_length <= c.remaining() ? c.offset() + header_length : h.end + 1;  // past the end: malformed
   h.min_instruction_length = c.u8();
   if (h.version >= 4) c.u8();  // maximum operations per instruction: 1 on every non-VLIW target
   h.default_is_stmt = c.u8() != 0;
@@ -170,6 +171,10 @@ class Machine {
   void extended(Cursor& c) {
     uint64_t length = c.uleb();
     if (length == 0) return;
+    if (length > c.remaining()) {  // an opcode longer than the program: nothing after it can be read
+      c.skip(length);
+      return;
+    }
     uint64_t next = c.offset() + length;
     switch (c.u8()) {
       case DW_LNE_end_sequence:
@@ -233,6 +238,7 @@ AddressRanges read_address_ranges(std::span<const uint8_t> aranges) {
       length = c.u64();
       offset_size = 8;
     }
+    if (length > c.remaining()) break;
     uint64_t end = c.offset() + length;
     c.u16();  // version
     uint64_t unit = c.uint(offset_size);

@@ -190,9 +190,13 @@ TEST(RangeLists, IndexedListOffsetsStayInTheSection) {
   EXPECT_FALSE(dwarf::rnglist_offset(b, 12, 0, 4));
 }
 
-// A DWARF 5 line program whose file table is `files` (its entry formats, count and entries), with
-// one row at 0x1000 in file 0 and the end of its sequence.
-std::vector<uint8_t> line_program_v5(const std::vector<uint8_t>& files) {
+// A DWARF 5 line program whose file table is `files` (its entry formats, count and entries) and
+// whose opcodes are `ops`: by default one row at 0x1000 in file 0 and the end of its sequence.
+const std::vector<uint8_t> kOneRow = {0, 9, 2, 0x00, 0x10, 0, 0, 0, 0, 0, 0,  // set_address 0x1000
+                                      4, 0, 1,                               // file 0, copy
+                                      0, 1, 1};                              // end_sequence
+
+std::vector<uint8_t> line_program_v5(const std::vector<uint8_t>& files, const std::vector<uint8_t>& ops = kOneRow) {
   std::vector<uint8_t> b = {0, 0, 0, 0, 5, 0, 8, 0, 0, 0, 0, 0};  // lengths filled in below
   const size_t header_start = b.size();
   const std::vector<uint8_t> fields = {1, 1, 1, 0xfb, 14, 13,             // min_inst .. opcode_base
@@ -201,7 +205,6 @@ std::vector<uint8_t> line_program_v5(const std::vector<uint8_t>& files) {
   b.insert(b.end(), fields.begin(), fields.end());
   b.insert(b.end(), files.begin(), files.end());
   const size_t program = b.size();
-  const std::vector<uint8_t> ops = {0, 9, 2, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 1, 1};  // set_address, file 0, copy, end
   b.insert(b.end(), ops.begin(), ops.end());
   auto put32 = [&](size_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
@@ -232,5 +235,42 @@ TEST(LinePrograms, EntriesThatTakeNoBytesAreMalformed) {
   }
   auto none = line_program_v5({0, 0xff, 0xff, 0xff, 0xff, 0x0f});  // no formats, 2^32-1 entries
   EXPECT_FALSE(dwarf::decode_line_program({none, {}, {}}, 0, "/unit"));
+}
+
+const std::vector<uint8_t> kOneFile = {1, 0x01, 0x08, 1, 'a', '.', 'c', 0};
+
+// Lengths near 2^64 wrapped the offset they were added to back before the read, which then read
+// the same bytes for ever. Each ends the read where it stands.
+TEST(LinePrograms, LengthsThatWrapEndTheRead) {
+  std::vector<uint8_t> ops = {0, 9, 2, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 4, 0, 1};  // a row at 0x1000
+  for (int i = 0; i < 9; ++i) ops.push_back(i == 0 ? 0 : 0xff);                // an extended opcode, length 2^64-1
+  ops.push_back(0xff), ops.push_back(0x01), ops.push_back(0x01);
+  auto b = line_program_v5(kOneFile, ops);
+  auto p = dwarf::decode_line_program({b, {}, {}}, 0, "/unit");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->rows.size(), 1u);
+
+  // The 64-bit format's header length, 2^64-1.
+  std::vector<uint8_t> h = {0xff, 0xff, 0xff, 0xff, 40, 0, 0, 0, 0, 0, 0, 0, 4, 0};
+  for (int i = 0; i < 8; ++i) h.push_back(0xff);
+  h.resize(52, 1);
+  EXPECT_FALSE(dwarf::decode_line_program({h, {}, {}}, 0, "/unit"));
+}
+
+TEST(AddressRanges, ASetLengthThatWrapsEndsTheTable) {
+  std::vector<uint8_t> b;
+  auto put = [&](uint64_t v, int size) {
+    for (int i = 0; i < size; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  put(44, 4), put(2, 2), put(0x1234, 4), put(8, 1), put(0, 1), put(0, 4);  // a set for unit 0x1234
+  put(0x1000, 8), put(0x20, 8), put(0, 8), put(0, 8);                      // [0x1000, 0x1020)
+  const uint64_t set = b.size();
+  put(0xffffffff, 4), put(~uint64_t{0} - (set + 11), 8);                   // a length back to its own start
+  put(2, 2), put(0x5678, 8), put(8, 1), put(0, 1);
+  auto r = dwarf::read_address_ranges(b);
+  ASSERT_EQ(r.units, std::vector<uint64_t>{0x1234});
+  ASSERT_EQ(r.ranges.size(), 1u);
+  EXPECT_EQ(r.ranges[0].begin, 0x1000u);
+  EXPECT_EQ(r.ranges[0].end, 0x1020u);
 }
 }  // namespace

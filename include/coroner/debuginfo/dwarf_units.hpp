@@ -18,6 +18,7 @@ class Cursor {
   bool ok() const { return ok_; }
   uint64_t offset() const { return static_cast<uint64_t>(p_ - begin_); }
   bool at_end() const { return p_ >= end_; }
+  uint64_t remaining() const { return static_cast<uint64_t>(end_ - p_); }
   void seek(uint64_t offset);
   void limit(uint64_t end_offset);  // narrow the end (a unit's end)
 
