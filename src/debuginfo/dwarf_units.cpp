@@ -37,6 +37,11 @@ bool Cursor::need(uint64_t n) {
 uint8_t Cursor::u8() { return need(1) ? *p_++ : 0; }
 
 uint64_t Cursor::uint(unsigned size) {
+  if (size > sizeof(uint64_t)) {  // a size a hostile header chose (an address size of 9): not a value this reads
+    ok_ = false;
+    p_ = end_;
+    return 0;
+  }
   if (!need(size)) return 0;
   uint64_t v = 0;
   std::memcpy(&v, p_, size);  // little-endian host and target (x86-64)

@@ -115,7 +115,8 @@ Result<Header> read_header(const LineSections& s, uint64_t offset) {
   h.opcode_base = c.u8();
   for (int i = 1; i < h.opcode_base; ++i) h.standard_lengths.push_back(c.u8());
   bool tables = h.version >= 5 ? read_v5_tables(c, s, h) : read_v4_tables(c, h);
-  if (!tables || h.line_range == 0 || h.program > h.end) {
+  bool addresses = h.address_size == 4 || h.address_size == 8;
+  if (!tables || !addresses || h.line_range == 0 || h.program > h.end) {
     return make_error(".debug_line+" + hex(offset) + ": malformed line program header");
   }
   return h;

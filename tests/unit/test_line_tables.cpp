@@ -9,6 +9,7 @@
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/dwarf_sections.hpp"
+#include "coroner/debuginfo/dwarf_units.hpp"
 #include "coroner/debuginfo/line_program.hpp"
 #include "../support/run_command.hpp"
 #include "../support/temp_file.hpp"
@@ -255,6 +256,19 @@ TEST(LinePrograms, LengthsThatWrapEndTheRead) {
   for (int i = 0; i < 8; ++i) h.push_back(0xff);
   h.resize(52, 1);
   EXPECT_FALSE(dwarf::decode_line_program({h, {}, {}}, 0, "/unit"));
+}
+
+// Found by fuzz_debug_tables: a header's address size of 9 read an address of 9 bytes into 8.
+TEST(LinePrograms, AnAddressSizeOtherThan4Or8IsMalformed) {
+  for (uint8_t size : {0, 2, 9, 255}) {
+    auto b = line_program_v5({1, 0x01, 0x01 /* DW_FORM_addr */, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    b[6] = size;
+    EXPECT_FALSE(dwarf::decode_line_program({b, {}, {}}, 0, "/unit")) << "address size " << int(size);
+  }
+  const std::vector<uint8_t> bytes(16, 1);
+  dwarf::Cursor c(bytes);
+  EXPECT_EQ(c.uint(9), 0u);
+  EXPECT_FALSE(c.ok());
 }
 
 TEST(AddressRanges, ASetLengthThatWrapsEndsTheTable) {

@@ -26,7 +26,7 @@ class Cursor {
   uint16_t u16();
   uint32_t u32();
   uint64_t u64();
-  uint64_t uint(unsigned size);  // 1, 2, 4 or 8 bytes
+  uint64_t uint(unsigned size);  // 0 to 8 bytes; a larger size fails the cursor
   uint64_t uleb();
   int64_t sleb();
   void skip(uint64_t n);
