@@ -91,36 +91,52 @@ std::string words(const Qualifiers& q) {
   return s;
 }
 
-std::string parameters(const Type* f, int depth);
+// How many parameters one name may spell, over all its function types. The depth bound alone is
+// not enough: a function whose parameters are (pointers to) itself makes a tree of
+// parameters^depth types, which a hostile BTF or DWARF file can ask for; no real C type comes near.
+// Every other step follows one chain, which the depth bounds.
+constexpr int kMaxParametersInAName = 256;
+struct Budget {
+  int left = kMaxParametersInAName;
+};
+
+std::string parameters(const Type* f, int depth, Budget& budget);
 
 // `inner` is the declarator built so far ("*name", "name[4]"); wrap it in the type around it.
-std::string render(const Type* t, std::string inner, int depth) {
+std::string render(const Type* t, std::string inner, int depth, Budget& budget) {
   if (!t) return "void" + (inner.empty() ? "" : " " + inner);
   if (depth > kMaxDepth) return "<type nested too deep>" + (inner.empty() ? "" : " " + inner);
   auto wrapped = [&] { return !inner.empty() && inner[0] == '*' ? "(" + inner + ")" : inner; };
   switch (t->kind) {
-    case TypeKind::pointer: return render(t->target, "*" + inner, depth + 1);
+    case TypeKind::pointer: return render(t->target, "*" + inner, depth + 1, budget);
     case TypeKind::qualified: {
       Qualifiers q = collect_qualifiers(t);
       if (!q.under) return words(q) + " void" + (inner.empty() ? "" : " " + inner);
       if (q.under->kind == TypeKind::pointer) {
-        return render(q.under->target, "* " + words(q) + (inner.empty() ? "" : " " + inner), depth + 1);
+        return render(q.under->target, "* " + words(q) + (inner.empty() ? "" : " " + inner), depth + 1, budget);
       }
       // GCC qualifies arrays of qualified elements twice; C has no qualified arrays, so the
       // qualifier belongs to (and is already on) the element.
-      if (q.under->kind == TypeKind::array) return render(q.under, inner, depth + 1);
-      return words(q) + " " + render(q.under, inner, depth + 1);
+      if (q.under->kind == TypeKind::array) return render(q.under, inner, depth + 1, budget);
+      return words(q) + " " + render(q.under, inner, depth + 1, budget);
     }
     case TypeKind::array:
-      return render(t->target, wrapped() + "[" + (t->count ? std::to_string(*t->count) : "") + "]", depth + 1);
-    case TypeKind::function: return render(t->target, wrapped() + "(" + parameters(t, depth) + ")", depth + 1);
+      return render(t->target, wrapped() + "[" + (t->count ? std::to_string(*t->count) : "") + "]", depth + 1, budget);
+    case TypeKind::function:
+      return render(t->target, wrapped() + "(" + parameters(t, depth, budget) + ")", depth + 1, budget);
     default: return leaf_name(t) + (inner.empty() ? "" : " " + inner);
   }
 }
 
-std::string parameters(const Type* f, int depth) {
+std::string parameters(const Type* f, int depth, Budget& budget) {
   std::string s;
-  for (size_t i = 0; i < f->parameters.size(); ++i) s += (i ? ", " : "") + render(f->parameters[i], "", depth + 1);
+  for (size_t i = 0; i < f->parameters.size(); ++i) {
+    if (--budget.left < 0) {
+      s += i ? ", <type too large>" : "<type too large>";
+      break;
+    }
+    s += (i ? ", " : "") + render(f->parameters[i], "", depth + 1, budget);
+  }
   if (f->variadic) s += s.empty() ? "..." : ", ...";
   if (s.empty() && f->prototyped) s = "void";
   return s;
@@ -128,7 +144,13 @@ std::string parameters(const Type* f, int depth) {
 
 }  // namespace
 
-std::string type_name(const Type* t) { return render(t, "", 0); }
-std::string declaration(const Type* t, const std::string& name) { return render(t, name, 0); }
+std::string type_name(const Type* t) {
+  Budget budget;
+  return render(t, "", 0, budget);
+}
+std::string declaration(const Type* t, const std::string& name) {
+  Budget budget;
+  return render(t, name, 0, budget);
+}
 
 }  // namespace coroner

@@ -195,6 +195,21 @@ TEST(Index, SameAnswersWithOneThreadOrMany) {
   EXPECT_EQ(one.stats().dies_seen, many.stats().dies_seen);
 }
 
+// Found by fuzz_debug_tables (BTF): a function whose parameters are pointers to itself is a tree
+// of parameters^depth types; its name is cut, not built for ever.
+TEST(TypeNames, AFunctionOfItselfIsNamedInBoundedTime) {
+  Type f, p, i;
+  i.kind = TypeKind::base, i.name = "int", i.encoding = BaseEncoding::signed_int, i.size = 4;
+  p.kind = TypeKind::pointer, p.target = &f;
+  f.kind = TypeKind::function, f.target = &i, f.prototyped = true;
+  f.parameters.assign(8, &p);
+  std::string name = type_name(&p);
+  EXPECT_TRUE(name.starts_with("int (*)(int (*)(")) << name.substr(0, 80);
+  EXPECT_NE(name.find("<type too large>"), std::string::npos);
+  EXPECT_LT(name.size(), 1u << 20);
+  EXPECT_LT(declaration(&p, "callback").size(), 1u << 20);
+}
+
 TEST(Index, CorruptDebugInfoIsReportedNotFatal) {
   std::ifstream in(fixture("5"), std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
