@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 
 namespace coroner {
 namespace {
@@ -47,9 +49,26 @@ struct btf* parse_split(std::span<const uint8_t> bytes, struct btf* base) {
   return out;
 }
 
+// libbpf copies the bytes into a malloc'd buffer and reads its types in place at hdr_len +
+// type_off, which it does not check for alignment; the kernel writes both as multiples of 4.
+// Misaligned, every btf_type libbpf hands back would be read unaligned (undefined behaviour).
+std::optional<std::string> misaligned_types(std::span<const uint8_t> bytes) {
+  btf_header h{};
+  if (bytes.size() < sizeof h) return std::nullopt;  // libbpf refuses it with its own reason
+  std::memcpy(&h, bytes.data(), sizeof h);
+  uint32_t hdr_len = h.hdr_len, type_off = h.type_off;
+  if (h.magic == __builtin_bswap16(BTF_MAGIC)) hdr_len = __builtin_bswap32(hdr_len), type_off = __builtin_bswap32(type_off);
+  if ((uint64_t{hdr_len} + type_off) % 4 == 0) return std::nullopt;
+  return "its types start at byte " + std::to_string(uint64_t{hdr_len} + type_off) + " (header length " +
+         std::to_string(hdr_len) + " + type offset " + std::to_string(type_off) + "), not a multiple of 4";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<BtfTypes>> BtfTypes::parse(std::span<const uint8_t> bytes, const BtfTypes* base) {
+  if (auto why = misaligned_types(bytes)) {
+    return make_error("the BTF (" + std::to_string(bytes.size()) + " bytes) is malformed: " + *why);
+  }
   std::unique_ptr<BtfTypes> out(new BtfTypes());
   errno = 0;
   struct btf* parsed = base ? parse_split(bytes, base->btf_) : btf__new(bytes.data(), static_cast<uint32_t>(bytes.size()));

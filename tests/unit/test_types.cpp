@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "coroner/debuginfo/btf_types.hpp"
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/report/object_report.hpp"
 #include "coroner/report/type_layout.hpp"
@@ -208,6 +209,33 @@ TEST(TypeNames, AFunctionOfItselfIsNamedInBoundedTime) {
   EXPECT_NE(name.find("<type too large>"), std::string::npos);
   EXPECT_LT(name.size(), 1u << 20);
   EXPECT_LT(declaration(&p, "callback").size(), 1u << 20);
+}
+
+// One BTF int ("int", 4 bytes, signed) after a header of `header_length` bytes (24, or more with
+// zeros, as libbpf accepts).
+std::vector<uint8_t> btf_with_one_int(uint32_t header_length) {
+  std::vector<uint8_t> b;
+  auto u16 = [&](uint16_t v) { b.push_back(static_cast<uint8_t>(v)), b.push_back(static_cast<uint8_t>(v >> 8)); };
+  auto u32 = [&](uint32_t v) { u16(static_cast<uint16_t>(v)), u16(static_cast<uint16_t>(v >> 16)); };
+  u16(0xeb9f), b.push_back(1), b.push_back(0);             // magic, version, flags
+  u32(header_length), u32(0), u32(16), u32(16), u32(5);    // hdr_len, type_off/len, str_off/len
+  b.resize(header_length, 0);
+  u32(1), u32(1u << 24), u32(4), u32((1u << 24) | 32);     // "int": BTF_KIND_INT, size 4, signed, 32 bits
+  for (char c : std::string_view("\0int\0", 5)) b.push_back(static_cast<uint8_t>(c));
+  return b;
+}
+
+// Found by fuzz_debug_tables (BTF): a header length of 25 put every type at an odd address, and
+// libbpf's accessors read them unaligned (UBSan). Refused, saying why; an aligned one parses.
+TEST(Btf, TypesThatWouldBeMisalignedAreRefused) {
+  auto good = BtfTypes::parse(btf_with_one_int(24));
+  ASSERT_TRUE(good) << good.error().message;
+  EXPECT_EQ((*good)->count(), 2u);
+  auto longer = BtfTypes::parse(btf_with_one_int(28));
+  ASSERT_TRUE(longer) << longer.error().message;
+  auto odd = BtfTypes::parse(btf_with_one_int(25));
+  ASSERT_FALSE(odd);
+  EXPECT_NE(odd.error().message.find("not a multiple of 4"), std::string::npos) << odd.error().message;
 }
 
 TEST(Index, CorruptDebugInfoIsReportedNotFatal) {
