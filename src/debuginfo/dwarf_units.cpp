@@ -13,8 +13,7 @@ Cursor::Cursor(std::span<const uint8_t> bytes, uint64_t offset)
 
 void Cursor::seek(uint64_t offset) {
   if (offset > static_cast<uint64_t>(end_ - begin_)) {
-    ok_ = false;
-    p_ = end_;
+    fail();
     return;
   }
   p_ = begin_ + offset;
@@ -25,10 +24,14 @@ void Cursor::limit(uint64_t end_offset) {
   if (p_ > end_) p_ = end_;
 }
 
+void Cursor::fail() {
+  ok_ = false;
+  p_ = end_;
+}
+
 bool Cursor::need(uint64_t n) {
   if (static_cast<uint64_t>(end_ - p_) < n) {
-    ok_ = false;
-    p_ = end_;
+    fail();
     return false;
   }
   return true;
@@ -37,11 +40,8 @@ bool Cursor::need(uint64_t n) {
 uint8_t Cursor::u8() { return need(1) ? *p_++ : 0; }
 
 uint64_t Cursor::uint(unsigned size) {
-  if (size > sizeof(uint64_t)) {  // a size a hostile header chose (an address size of 9): not a value this reads
-    ok_ = false;
-    p_ = end_;
-    return 0;
-  }
+  // A size a hostile header chose (an address size of 9) is not a value this reads.
+  if (size > sizeof(uint64_t)) fail();
   if (!need(size)) return 0;
   uint64_t v = 0;
   std::memcpy(&v, p_, size);  // little-endian host and target (x86-64)
@@ -85,8 +85,7 @@ std::span<const uint8_t> Cursor::take(uint64_t n) {
 std::string_view Cursor::cstr() {
   const void* nul = std::memchr(p_, 0, static_cast<size_t>(end_ - p_));
   if (!nul) {
-    ok_ = false;
-    p_ = end_;
+    fail();
     return {};
   }
   std::string_view s(reinterpret_cast<const char*>(p_), static_cast<const uint8_t*>(nul) - p_);

@@ -34,6 +34,7 @@ class Cursor {
   std::string_view cstr();  // NUL-terminated, in place
 
  private:
+  void fail();  // the cursor is spent: every later read gives 0 and ok() stays false
   bool need(uint64_t n);
   uint64_t leb(bool is_signed);
   const uint8_t* begin_ = nullptr;
