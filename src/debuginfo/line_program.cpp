@@ -166,7 +166,7 @@ class Machine {
   void special(uint8_t op) {
     uint8_t adjusted = static_cast<uint8_t>(op - h_.opcode_base);
     address_ += static_cast<uint64_t>(adjusted / h_.line_range) * h_.min_instruction_length;
-    line_ += h_.line_base + adjusted % h_.line_range;
+    line_ += static_cast<uint64_t>(h_.line_base + adjusted % h_.line_range);
     emit();
   }
   void extended(Cursor& c) {
@@ -193,7 +193,7 @@ class Machine {
     switch (op) {
       case DW_LNS_copy: emit(); break;
       case DW_LNS_advance_pc: address_ += c.uleb() * h_.min_instruction_length; break;
-      case DW_LNS_advance_line: line_ += c.sleb(); break;
+      case DW_LNS_advance_line: line_ += static_cast<uint64_t>(c.sleb()); break;
       case DW_LNS_set_file: file_ = static_cast<uint32_t>(c.uleb()); break;
       case DW_LNS_const_add_pc:
         address_ += static_cast<uint64_t>((255 - h_.opcode_base) / h_.line_range) * h_.min_instruction_length;
@@ -209,7 +209,8 @@ class Machine {
   LineProgram& out_;
   uint64_t address_ = 0;
   uint32_t file_ = 1;
-  int64_t line_ = 1;
+  // DWARF's line register is unsigned: a hostile program's advances wrap, as the address's do.
+  uint64_t line_ = 1;
 };
 
 }  // namespace

@@ -271,6 +271,22 @@ TEST(LinePrograms, AnAddressSizeOtherThan4Or8IsMalformed) {
   EXPECT_FALSE(c.ok());
 }
 
+// Found by fuzz_debug_tables: a line advanced past 2^63 overflowed a signed register (UBSan).
+// DWARF's line register is unsigned; a hostile program's advances wrap and the read goes on.
+TEST(LinePrograms, ALineAdvancedPastItsRangeWraps) {
+  std::vector<uint8_t> ops = {0, 9, 2, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 4, 0};  // set_address 0x1000, set_file 0
+  ops.push_back(3);                                                     // advance_line 2^63-1
+  for (int i = 0; i < 9; ++i) ops.push_back(0xff);
+  ops.push_back(0x00);
+  ops.insert(ops.end(), {3, 0x02, 1});  // advance_line 2, copy: line 2^63+2, wrapped to 32 bits
+  ops.insert(ops.end(), {0, 1, 1});     // end_sequence
+  auto p = dwarf::decode_line_program({line_program_v5(kOneFile, ops), {}, {}}, 0, "/unit");
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->rows.size(), 2u);
+  EXPECT_EQ(p->rows[0].address, 0x1000u);
+  EXPECT_EQ(p->rows[0].line, 2u);
+}
+
 TEST(AddressRanges, ASetLengthThatWrapsEndsTheTable) {
   std::vector<uint8_t> b;
   auto put = [&](uint64_t v, int size) {
