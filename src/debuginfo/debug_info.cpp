@@ -44,11 +44,16 @@ std::string dwarf_base_name(std::string_view c) {
 
 Result<std::unique_ptr<DebugInfo>> DebugInfo::open(const std::string& path, unsigned threads,
                                                    const SectionPlacement& placement, const IndexCache& cache) {
-  std::unique_ptr<DebugInfo> info(new DebugInfo());
   auto sections = DwarfSections::open(path, placement);
   if (!sections) return sections.error();
-  info->sections_ = std::move(*sections);
-  info->path_ = path;
+  return from_sections(std::move(*sections), threads, cache);
+}
+
+Result<std::unique_ptr<DebugInfo>> DebugInfo::from_sections(std::unique_ptr<DwarfSections> sections, unsigned threads,
+                                                            const IndexCache& cache) {
+  std::unique_ptr<DebugInfo> info(new DebugInfo());
+  info->path_ = sections->path();
+  info->sections_ = std::move(sections);
   info->index_ = DwarfIndex::open(*info->sections_, threads, cache);
   auto dies = DieReader::open(*info->sections_, info->index_.units());
   if (!dies) return dies.error();
@@ -107,11 +112,22 @@ const std::vector<Member>& DebugInfo::members(const Type* t) {
 }
 
 std::optional<Member> DebugInfo::find_member(const Type* t, std::string_view name) {
+  // C nests anonymous structs and unions a few deep (struct page: 3). Hostile debug info can nest
+  // a type in itself, or fan out at every level: the search is bounded in depth and in members seen.
+  size_t budget = 1 << 16;
+  return find_anonymous_member(t, name, 0, budget);
+}
+
+std::optional<Member> DebugInfo::find_anonymous_member(const Type* t, std::string_view name, int depth,
+                                                       size_t& budget) {
   t = strip_typedefs(t);
+  if (depth > 32) return std::nullopt;
   for (const Member& m : members(t)) {
+    if (budget == 0) return std::nullopt;
+    --budget;
     if (m.name == name) return m;
     if (!m.name.empty()) continue;
-    if (auto inner = find_member(m.type, name)) {
+    if (auto inner = find_anonymous_member(m.type, name, depth + 1, budget)) {
       inner->offset += m.offset;
       inner->bit_offset += m.offset * 8;
       return inner;

@@ -211,18 +211,29 @@ TEST(TypeNames, AFunctionOfItselfIsNamedInBoundedTime) {
   EXPECT_LT(declaration(&p, "callback").size(), 1u << 20);
 }
 
-// One BTF int ("int", 4 bytes, signed) after a header of `header_length` bytes (24, or more with
-// zeros, as libbpf accepts).
-std::vector<uint8_t> btf_with_one_int(uint32_t header_length) {
+// BTF of `types` (each a list of 32-bit words) and `strings`, after a header of `header_length`
+// bytes (24, or more with zeros, as libbpf accepts).
+std::vector<uint8_t> btf_of(const std::vector<std::vector<uint32_t>>& types, std::string_view strings,
+                            uint32_t header_length = 24) {
   std::vector<uint8_t> b;
   auto u16 = [&](uint16_t v) { b.push_back(static_cast<uint8_t>(v)), b.push_back(static_cast<uint8_t>(v >> 8)); };
   auto u32 = [&](uint32_t v) { u16(static_cast<uint16_t>(v)), u16(static_cast<uint16_t>(v >> 16)); };
-  u16(0xeb9f), b.push_back(1), b.push_back(0);             // magic, version, flags
-  u32(header_length), u32(0), u32(16), u32(16), u32(5);    // hdr_len, type_off/len, str_off/len
+  uint32_t type_bytes = 0;
+  for (const auto& t : types) type_bytes += static_cast<uint32_t>(4 * t.size());
+  u16(0xeb9f), b.push_back(1), b.push_back(0);  // magic, version, flags
+  u32(header_length), u32(0), u32(type_bytes), u32(type_bytes), u32(static_cast<uint32_t>(strings.size()));
   b.resize(header_length, 0);
-  u32(1), u32(1u << 24), u32(4), u32((1u << 24) | 32);     // "int": BTF_KIND_INT, size 4, signed, 32 bits
-  for (char c : std::string_view("\0int\0", 5)) b.push_back(static_cast<uint8_t>(c));
+  for (const auto& t : types) for (uint32_t w : t) u32(w);
+  for (char c : strings) b.push_back(static_cast<uint8_t>(c));
   return b;
+}
+
+constexpr uint32_t kBtfInt = 1, kBtfStruct = 4;
+// "int": 4 bytes, signed, 32 bits; its name at string offset 1.
+const std::vector<uint32_t> kBtfIntType = {1, kBtfInt << 24, 4, (1u << 24) | 32};
+
+std::vector<uint8_t> btf_with_one_int(uint32_t header_length) {
+  return btf_of({kBtfIntType}, std::string_view("\0int\0", 5), header_length);
 }
 
 // Found by fuzz_debug_tables (BTF): a header length of 25 put every type at an odd address, and
@@ -236,6 +247,24 @@ TEST(Btf, TypesThatWouldBeMisalignedAreRefused) {
   auto odd = BtfTypes::parse(btf_with_one_int(25));
   ASSERT_FALSE(odd);
   EXPECT_NE(odd.error().message.find("not a multiple of 4"), std::string::npos) << odd.error().message;
+}
+
+// Found by fuzz_debug_tables (DWARF): a struct whose anonymous member is the struct itself sent
+// the search for a member through anonymous members round for ever (stack overflow). Eight of
+// them at each level would take 8^depth steps; both are bounded.
+TEST(Btf, AStructInsideItselfEndsTheMemberSearch) {
+  std::vector<uint32_t> s = {5, (kBtfStruct << 24) | 9, 8, 7, 1, 0};  // "s", 8 bytes: "x" (int) at 0
+  for (int i = 0; i < 8; ++i) s.insert(s.end(), {0, 2, 0});               // eight anonymous members, each an "s"
+  auto btf = BtfTypes::parse(btf_of({kBtfIntType, s}, std::string_view("\0int\0s\0x\0", 9)));
+  ASSERT_TRUE(btf) << btf.error().message;
+  auto debug = DebugInfo::from_btf(std::move(*btf), "test BTF");
+  auto t = debug->find_type("struct s");
+  ASSERT_TRUE(t) << t.error().message;
+  auto x = debug->find_member(*t, "x");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->offset, 0u);
+  EXPECT_FALSE(debug->find_member(*t, "missing"));
+  EXPECT_FALSE(debug->find_member_path(*t, "missing.x"));
 }
 
 TEST(Index, CorruptDebugInfoIsReportedNotFatal) {

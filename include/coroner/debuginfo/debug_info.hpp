@@ -58,6 +58,10 @@ class DebugInfo {
   static Result<std::unique_ptr<DebugInfo>> open(const std::string& path, unsigned threads = 0,
                                                  const SectionPlacement& placement = {},
                                                  const IndexCache& cache = IndexCache({}));
+  // The same over sections already opened (DwarfSections::in_memory's).
+  static Result<std::unique_ptr<DebugInfo>> from_sections(std::unique_ptr<DwarfSections> sections,
+                                                          unsigned threads = 0,
+                                                          const IndexCache& cache = IndexCache({}));
   // Types from BTF; `description` names where it was read ("the kernel's BTF in the dump").
   // `base`: the kernel's, for a module's split BTF, whose ids below its own are the kernel's types.
   static std::unique_ptr<DebugInfo> from_btf(std::unique_ptr<BtfTypes> btf, std::string description,
@@ -123,6 +127,7 @@ class DebugInfo {
   Result<const Type*> build_function(const DieFacts& f, int depth);
   Result<const Type*> referenced(const std::optional<uint64_t>& die, int depth);
   Result<const Type*> parse_spelling(std::string_view spelling);
+  std::optional<Member> find_anonymous_member(const Type* t, std::string_view name, int depth, size_t& budget);
   const Type* find_named(NameKind kind, std::string_view name);
   const Type* find_own(NameKind kind, std::string_view name);
   Result<Variable> find_own_variable(std::string_view name);
