@@ -91,7 +91,7 @@ size_t slot_index(const std::vector<Slot>& slots, uint64_t hash, std::string_vie
 // Open addressing, linear probing, load <= 1/2: the hot loop of indexing is one insert per name.
 class NameTable {
  public:
-  explicit NameTable(size_t capacity = 1 << 16) : slots_(std::bit_ceil(capacity)) {}
+  explicit NameTable(size_t capacity) : slots_(std::bit_ceil(std::max<size_t>(capacity, 64))) {}
 
   void insert(const Slot& s) {
     if ((used_ + 1) * 2 > slots_.size()) grow();
@@ -307,7 +307,11 @@ class UnitIndexer {
 
 // What one indexing thread found.
 struct IndexPart {
-  NameTable table{1 << 18};
+  // Sized for the share of .debug_info a thread indexes, at two slots per expected name: Debian's
+  // 6.1 vmlinux has a name per ~1 KB of it (168k in 174 MB), so its tables do not grow while a
+  // module's (or a fuzzer's input's) stay small.
+  explicit IndexPart(size_t info_bytes) : table(info_bytes / 512) {}
+  NameTable table;
   size_t dies = 0;
   std::vector<std::string> problems;
 };
@@ -360,7 +364,9 @@ DwarfIndex DwarfIndex::build(const DwarfSections& sections, unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, units.units.size())));
 
-  std::vector<IndexPart> parts(threads);
+  std::vector<IndexPart> parts;
+  parts.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t) parts.emplace_back(s.info.size() / threads);
   std::atomic<size_t> next{0};
   constexpr size_t kBatch = 16;  // units per grab: about 1 MB of .debug_info
   auto work = [&](unsigned t) {
