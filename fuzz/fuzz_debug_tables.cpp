@@ -1,15 +1,24 @@
 // libFuzzer target: bytes as the tables a dump without its vmlinux is read from. An odd first byte:
 // the rest is BTF, parsed by libbpf, every type built and its members laid out. A first byte of 2:
 // the rest is every DWARF table decoded in place that the DIE reader does not reach (line
-// programs, .debug_aranges, range lists). Another even one: the rest is a memory image holding
-// kallsyms tables, placed by the first 56 bytes (six offsets and _stext's). It may refuse the
-// input; it must not crash.
+// programs, .debug_aranges, range lists). A first byte of 4: the rest is a vmlinux's DWARF
+// sections, indexed, read DIE by DIE and built into types as the commands do. Another even one: the
+// rest is a memory image holding kallsyms tables, placed by the first 56 bytes (six offsets and
+// _stext's). It may refuse the input; it must not crash.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <span>
 
+#include <elf.h>
+
+#include <string>
+#include <vector>
+
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/debuginfo/dwarf_dies.hpp"
+#include "coroner/debuginfo/dwarf_index.hpp"
+#include "coroner/debuginfo/dwarf_sections.hpp"
 #include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/kallsyms.hpp"
 #include "coroner/debuginfo/line_program.hpp"
@@ -70,6 +79,70 @@ void fuzz_dwarf_tables(std::span<const uint8_t> bytes) {
   }
 }
 
+
+// The sections before .debug_info, each after its 32-bit length; .debug_info is the rest.
+constexpr const char* kLeadingSections[] = {".debug_abbrev",  ".debug_str",      ".debug_line",    ".debug_str_offsets",
+                                            ".debug_addr",    ".debug_rnglists", ".debug_line_str"};
+
+std::vector<ElfSection> split_sections(std::span<const uint8_t> bytes) {
+  std::vector<ElfSection> out;
+  auto section = [&](const char* name, std::span<const uint8_t> b) {
+    out.push_back({name, 0, SHT_PROGBITS, 0, 0, 0, b});
+  };
+  for (const char* name : kLeadingSections) {
+    uint32_t length = 0;
+    if (bytes.size() >= sizeof length) {
+      std::memcpy(&length, bytes.data(), sizeof length);
+      bytes = bytes.subspan(sizeof length);
+    }
+    auto b = bytes.first(std::min<size_t>(length, bytes.size()));
+    section(name, b);
+    bytes = bytes.subspan(b.size());
+  }
+  section(".debug_info", bytes);
+  return out;
+}
+
+// What the commands ask of one DIE: its type built and named, its members laid out, and by its
+// name the lookups `struct`, `p` and the frame-variable rules make.
+void use_die(DebugInfo& debug, const DieFacts& die) {
+  if (auto t = debug.type_at(die.offset)) {
+    (void)type_name(*t);
+    for (const Member& m : debug.members(*t)) (void)declaration(m.type, m.name);
+    (void)debug.member_at(*t, 4);
+    (void)debug.find_member_path(*t, "next.comm[3]");
+  }
+  if (die.name.empty()) return;
+  (void)debug.find_type(die.name);
+  (void)debug.find_type("struct " + die.name + " *");
+  (void)debug.find_variable(die.name);
+  (void)debug.find_enumerator(die.name);
+  (void)debug.frame_layout(die.name);
+  if (die.static_address) (void)debug.source_line(*die.static_address);
+}
+
+void fuzz_dwarf_info(std::span<const uint8_t> bytes) {
+  auto debug = DebugInfo::from_sections(DwarfSections::in_memory("fuzz input", split_sections(bytes)), 1);
+  if (!debug) return;
+  const DwarfSections& sections = *(*debug)->sections();
+  auto dies = DieReader::open(sections, DwarfIndex::build(sections, 1).units());
+  if (!dies) return;
+  std::vector<uint64_t> pending;  // DIEs whose children are still to read, breadth first
+  for (const auto& unit : (*dies)->units()) {
+    (void)(*dies)->unit_ranges(unit.offset);
+    if (auto u = (*dies)->read_unit(unit.offset)) pending.push_back(u->offset);
+  }
+  constexpr size_t kMaxDies = 2048;
+  for (size_t i = 0; i < pending.size() && pending.size() < kMaxDies; ++i) {
+    auto children = (*dies)->children(pending[i]);
+    if (!children) continue;
+    for (const DieFacts& c : *children) {
+      use_die(**debug, c);
+      if (c.has_children) pending.push_back(c.offset);
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -77,6 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> rest(data + 1, size - 1);
   if (data[0] & 1) fuzz_btf(rest);
   else if (data[0] == 2) fuzz_dwarf_tables(rest);
+  else if (data[0] == 4) fuzz_dwarf_info(rest);
   else fuzz_kallsyms(rest);
   return 0;
 }

@@ -22,6 +22,13 @@ Result<std::unique_ptr<DwarfSections>> DwarfSections::open(const std::string& pa
   return s;
 }
 
+std::unique_ptr<DwarfSections> DwarfSections::in_memory(std::string description, std::vector<ElfSection> sections) {
+  std::unique_ptr<DwarfSections> s(new DwarfSections());
+  s->path_ = std::move(description);
+  s->sections_ = std::move(sections);
+  return s;
+}
+
 DwarfSections::~DwarfSections() {
   if (elf_) elf_end(elf_);
   if (fd_ >= 0) ::close(fd_);

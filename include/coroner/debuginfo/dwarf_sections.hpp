@@ -28,6 +28,9 @@ class DwarfSections {
  public:
   static Result<std::unique_ptr<DwarfSections>> open(const std::string& path,
                                                       const SectionPlacement& placement = {});
+  // Sections already in memory (a fuzzer's input): not relocatable, no build-id. Their names must
+  // be NUL-terminated (libdwarf reads them as C strings); names and bytes must outlive the object.
+  static std::unique_ptr<DwarfSections> in_memory(std::string description, std::vector<ElfSection> sections);
   ~DwarfSections();
   DwarfSections(const DwarfSections&) = delete;
   DwarfSections& operator=(const DwarfSections&) = delete;
