@@ -2,17 +2,15 @@
 // and for the debug-table fuzzer (TABLES_DIR) a small BTF made with libbpf's writer and a memory
 // image holding kallsyms tables of two symbols.
 #include <bpf/btf.h>
+#include <libdwarf/dwarf.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <initializer_list>
-#include <map>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "../tests/support/dump_builder.hpp"
+#include "../tests/support/dwarf_builder.hpp"
 
 using namespace coroner;
 using namespace coroner::testing;
@@ -93,83 +91,61 @@ Bytes dwarf_line_program_seed() {
 // itself), a typedef, an enumeration, an array, a function with a frame base and a local, and a
 // global variable.
 Bytes dwarf_info_seed() {
-  enum : uint8_t { kNo = 0, kYes = 1 };
-  Bytes abbrev;
-  auto declare = [&](uint8_t code, uint8_t tag, uint8_t children, std::initializer_list<uint8_t> attributes) {
-    abbrev.insert(abbrev.end(), {code, tag, children});
-    abbrev.insert(abbrev.end(), attributes);
-    abbrev.insert(abbrev.end(), {0, 0});
-  };
-  // Attribute/form pairs (DW_AT_*, DW_FORM_*), every value below 0x80 so one LEB128 byte each.
-  declare(1, 0x11, kYes, {0x03, 0x0e, 0x1b, 0x0e, 0x10, 0x17, 0x11, 0x01, 0x12, 0x07});  // compile_unit
-  declare(2, 0x13, kYes, {0x03, 0x0e, 0x0b, 0x0b});                                      // structure_type
-  declare(3, 0x0d, kNo, {0x03, 0x0e, 0x49, 0x13, 0x38, 0x0b});                          // member
-  declare(4, 0x24, kNo, {0x03, 0x0e, 0x0b, 0x0b, 0x3e, 0x0b});                          // base_type
-  declare(5, 0x0f, kNo, {0x0b, 0x0b, 0x49, 0x13});                                      // pointer_type
-  declare(6, 0x16, kNo, {0x03, 0x0e, 0x49, 0x13});                                      // typedef
-  declare(7, 0x04, kYes, {0x03, 0x0e, 0x0b, 0x0b, 0x49, 0x13});                         // enumeration_type
-  declare(8, 0x28, kNo, {0x03, 0x0e, 0x1c, 0x0d});                                      // enumerator
-  declare(9, 0x2e, kYes, {0x03, 0x0e, 0x11, 0x01, 0x12, 0x07, 0x40, 0x18});             // subprogram
-  declare(10, 0x34, kNo, {0x03, 0x0e, 0x49, 0x13, 0x02, 0x18});                         // variable
-  declare(11, 0x01, kYes, {0x49, 0x13});                                                // array_type
-  declare(12, 0x21, kNo, {0x2f, 0x0b});                                                 // subrange_type
-  declare(13, 0x0d, kNo, {0x03, 0x0e, 0x49, 0x13, 0x0d, 0x0b, 0x6b, 0x0b});             // bit-field member
-  abbrev.push_back(0);
+  DwarfUnitBuilder u;
+  u.abbrev(1, DW_TAG_compile_unit, true, {{DW_AT_name, DW_FORM_strp}, {DW_AT_comp_dir, DW_FORM_strp},
+                                          {DW_AT_stmt_list, DW_FORM_sec_offset}, {DW_AT_low_pc, DW_FORM_addr},
+                                          {DW_AT_high_pc, DW_FORM_data8}});
+  u.abbrev(2, DW_TAG_structure_type, true, {{DW_AT_name, DW_FORM_strp}, {DW_AT_byte_size, DW_FORM_data1}});
+  u.abbrev(3, DW_TAG_member, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_type, DW_FORM_ref4},
+                                     {DW_AT_data_member_location, DW_FORM_data1}});
+  u.abbrev(4, DW_TAG_base_type, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_byte_size, DW_FORM_data1},
+                                        {DW_AT_encoding, DW_FORM_data1}});
+  u.abbrev(5, DW_TAG_pointer_type, false, {{DW_AT_byte_size, DW_FORM_data1}, {DW_AT_type, DW_FORM_ref4}});
+  u.abbrev(6, DW_TAG_typedef, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_type, DW_FORM_ref4}});
+  u.abbrev(7, DW_TAG_enumeration_type, true, {{DW_AT_name, DW_FORM_strp}, {DW_AT_byte_size, DW_FORM_data1},
+                                              {DW_AT_type, DW_FORM_ref4}});
+  u.abbrev(8, DW_TAG_enumerator, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_const_value, DW_FORM_sdata}});
+  u.abbrev(9, DW_TAG_subprogram, true, {{DW_AT_name, DW_FORM_strp}, {DW_AT_low_pc, DW_FORM_addr},
+                                        {DW_AT_high_pc, DW_FORM_data8}, {DW_AT_frame_base, DW_FORM_exprloc}});
+  u.abbrev(10, DW_TAG_variable, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_type, DW_FORM_ref4},
+                                        {DW_AT_location, DW_FORM_exprloc}});
+  u.abbrev(11, DW_TAG_array_type, true, {{DW_AT_type, DW_FORM_ref4}});
+  u.abbrev(12, DW_TAG_subrange_type, false, {{DW_AT_upper_bound, DW_FORM_data1}});
+  u.abbrev(13, DW_TAG_member, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_type, DW_FORM_ref4},
+                                      {DW_AT_bit_size, DW_FORM_data1}, {DW_AT_data_bit_offset, DW_FORM_data1}});
 
-  Bytes str;
-  std::map<std::string, uint32_t> at;
-  for (const char* s : {"a.c", "/build", "task_struct", "pid", "next", "comm", "flags", "int", "char", "pid_t",
-                        "task_state", "RUNNING", "DEAD", "schedule", "prev", "init_task"}) {
-    at[s] = static_cast<uint32_t>(str.size());
-    str.insert(str.end(), s, s + std::strlen(s) + 1);
-  }
-
-  Bytes info = {0, 0, 0, 0, 5, 0, 1, 8, 0, 0, 0, 0};  // unit length (below), v5, DW_UT_compile, 8-byte addresses
-  std::map<std::string, uint32_t> die;                 // offsets in the unit, for DW_FORM_ref4
-  std::vector<std::pair<size_t, std::string>> refs;
-  auto u8 = [&](uint8_t v) { info.push_back(v); };
-  auto u32 = [&](uint32_t v) { for (int i = 0; i < 4; ++i) info.push_back(static_cast<uint8_t>(v >> (8 * i))); };
-  auto u64 = [&](uint64_t v) { for (int i = 0; i < 8; ++i) info.push_back(static_cast<uint8_t>(v >> (8 * i))); };
-  auto name = [&](const char* s) { u32(at.at(s)); };
-  auto ref = [&](const std::string& to) { refs.emplace_back(info.size(), to), u32(0); };
-  auto label = [&](const std::string& l) { die[l] = static_cast<uint32_t>(info.size()); };
-
-  u8(1), name("a.c"), name("/build"), u32(0), u64(0xffffffff81000000ull), u64(0x100);
-  label("int"), u8(4), name("int"), u8(4), u8(5);
-  label("char"), u8(4), name("char"), u8(1), u8(6);
-  label("task"), u8(2), name("task_struct"), u8(32);
-  u8(3), name("pid"), ref("pid_t"), u8(0);
-  u8(13), name("flags"), ref("int"), u8(4), u8(32 + 3);
-  u8(3), name("next"), ref("task*"), u8(8);
-  u8(3), name("comm"), ref("comm"), u8(16);
-  u8(0);
-  label("task*"), u8(5), u8(8), ref("task");
-  label("pid_t"), u8(6), name("pid_t"), ref("int");
-  label("comm"), u8(11), ref("char"), u8(12), u8(15), u8(0);
-  u8(7), name("task_state"), u8(4), ref("int");
-  u8(8), name("RUNNING"), u8(0), u8(8), name("DEAD"), u8(0x7f);
-  u8(0);
-  u8(9), name("schedule"), u64(0xffffffff81000010ull), u64(0x40), u8(1), u8(0x9c);  // frame base: DW_OP_call_frame_cfa
-  u8(10), name("prev"), ref("task*"), u8(2), u8(0x91), u8(0x70);                     // DW_OP_fbreg -16
-  u8(0);
-  u8(10), name("init_task"), ref("task"), u8(9), u8(0x03), u64(0xffffffff82000000ull);  // DW_OP_addr
-  u8(0);
-  for (const auto& [where, to] : refs) {
-    for (int i = 0; i < 4; ++i) info[where + i] = static_cast<uint8_t>(die.at(to) >> (8 * i));
-  }
-  const uint32_t length = static_cast<uint32_t>(info.size() - 4);
-  for (int i = 0; i < 4; ++i) info[i] = static_cast<uint8_t>(length >> (8 * i));
+  u.die(1).strp("a.c").strp("/build").u32(0).u64(0xffffffff81000000ull).u64(0x100);
+  u.label("int"), u.die(4).strp("int").u8(4).u8(DW_ATE_signed);
+  u.label("char"), u.die(4).strp("char").u8(1).u8(DW_ATE_signed_char);
+  u.label("task"), u.die(2).strp("task_struct").u8(32);
+  u.die(3).strp("pid").ref("pid_t").u8(0);
+  u.die(13).strp("flags").ref("int").u8(4).u8(32 + 3);
+  u.die(3).strp("next").ref("task*").u8(8);
+  u.die(3).strp("comm").ref("comm").u8(16);
+  u.end_children();
+  u.label("task*"), u.die(5).u8(8).ref("task");
+  u.label("pid_t"), u.die(6).strp("pid_t").ref("int");
+  u.label("comm"), u.die(11).ref("char"), u.die(12).u8(15), u.end_children();
+  u.die(7).strp("task_state").u8(4).ref("int");
+  u.die(8).strp("RUNNING").u8(0), u.die(8).strp("DEAD").u8(0x7f);
+  u.end_children();
+  u.die(9).strp("schedule").u64(0xffffffff81000010ull).u64(0x40).exprloc({DW_OP_call_frame_cfa});
+  u.die(10).strp("prev").ref("task*").exprloc({DW_OP_fbreg, 0x70});  // -16
+  u.end_children();
+  u.die(10).strp("init_task").ref("task").exprloc({DW_OP_addr, 0, 0, 0, 0x82, 0xff, 0xff, 0xff, 0xff});
+  u.end_children();
+  auto dwarf = u.finish();
 
   Bytes line = dwarf_line_program_seed();
   line.erase(line.begin());
   Bytes out{4};
-  for (const Bytes* section : {&abbrev, &str, &line}) {
+  for (const Bytes* section : {&dwarf.abbrev, &dwarf.str, &line}) {
     const uint32_t n = static_cast<uint32_t>(section->size());
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
     out.insert(out.end(), section->begin(), section->end());
   }
   out.insert(out.end(), 16, 0);
-  out.insert(out.end(), info.begin(), info.end());
+  out.insert(out.end(), dwarf.info.begin(), dwarf.info.end());
   return out;
 }
 

@@ -33,6 +33,12 @@ Result<const Type*> DebugInfo::build_btf(uint32_t id, int depth) {
   }
   const btf_type* b = btf_->type(id);
   if (!b) return make_error(path() + ": no BTF type " + std::to_string(id) + " (" + std::to_string(btf_->count()) + " types)");
+  auto built = build_btf_type(id, b, depth);
+  if (!built) by_die_.erase(id);  // half-built: asked again, it says why again
+  return built;
+}
+
+Result<const Type*> DebugInfo::build_btf_type(uint32_t id, const btf_type* b, int depth) {
   std::string name(btf_->name(b->name_off));
   auto wrap = [&](TypeKind kind) -> Result<const Type*> {
     Type& t = make(kind, id);
@@ -44,7 +50,7 @@ Result<const Type*> DebugInfo::build_btf(uint32_t id, int depth) {
     auto target = build_btf(b->type, depth + 1);
     if (!target) return target.error();
     t.target = *target;
-    if (kind != TypeKind::pointer) t.size = strip_typedefs(&t) ? strip_typedefs(&t)->size : 0;
+    if (kind != TypeKind::pointer) t.size = size_of(&t);
     return &t;
   };
   switch (btf_kind(b)) {
@@ -90,7 +96,7 @@ Result<const Type*> DebugInfo::build_btf(uint32_t id, int depth) {
       auto element = build_btf(a->type, depth + 1);
       if (!element) return element.error();
       t.target = *element;
-      t.size = uint64_t{a->nelems} * (strip_typedefs(t.target) ? strip_typedefs(t.target)->size : 0);
+      t.size = uint64_t{a->nelems} * size_of(t.target);
       return &t;
     }
     case BTF_KIND_FUNC_PROTO: {

@@ -101,7 +101,7 @@ const std::vector<Member>& DebugInfo::members(const Type* t) {
         m.bit_offset = *c.data_bit_offset;
       } else {
         // DWARF 2/3: bit offset from the most significant bit of a storage unit of byte_size.
-        uint64_t storage = c.byte_size.value_or(strip_typedefs(m.type)->size);
+        uint64_t storage = c.byte_size.value_or(size_of(m.type));
         m.bit_offset = m.offset * 8 + storage * 8 - c.bit_offset.value_or(0) - m.bit_size;
       }
       m.offset = m.bit_offset / 8;
@@ -199,7 +199,7 @@ const Type* DebugInfo::array_of(const Type* element, uint64_t count) {
     Type& made = make(TypeKind::array, 0);
     made.target = element;
     made.count = count;
-    made.size = count * strip_typedefs(element)->size;
+    made.size = count * size_of(element);
     a = &made;
   }
   return a;
@@ -322,7 +322,7 @@ std::optional<DebugInfo::MemberAt> DebugInfo::member_at(const Type* type, uint64
   for (int depth = 0; t && depth < 8; ++depth) {
     const Member* found = nullptr;
     for (const Member& m : members(t)) {
-      uint64_t size = strip_typedefs(m.type) ? strip_typedefs(m.type)->size : 0;
+      uint64_t size = size_of(m.type);
       if (offset >= m.offset && offset < m.offset + std::max<uint64_t>(size, 1)) found = &m;
     }
     if (!found) break;

@@ -28,6 +28,12 @@ Type& DebugInfo::make(TypeKind kind, uint64_t die) {
   Type& t = types_.emplace_back();
   t.kind = kind;
   t.die = {this, die};
+  // What refers to another type refers to void until that is built: a cycle back to this one, or
+  // a build that fails half-way, sees a type, never null.
+  if (kind == TypeKind::pointer || kind == TypeKind::typedef_name || kind == TypeKind::qualified ||
+      kind == TypeKind::array || kind == TypeKind::function) {
+    t.target = &void_;
+  }
   if (die) by_die_[die] = &t;
   return t;
 }
@@ -50,7 +56,9 @@ Result<const Type*> DebugInfo::build(uint64_t die, int depth) {
   }
   auto facts = dies_->read(die);
   if (!facts) return facts.error();
-  return build_from(*facts, depth);
+  auto built = build_from(*facts, depth);
+  if (!built) by_die_.erase(die);  // half-built: asked again, it says why again
+  return built;
 }
 
 Result<const Type*> DebugInfo::build_from(const DieFacts& f, int depth) {
@@ -97,7 +105,7 @@ Result<const Type*> DebugInfo::build_wrapper(const DieFacts& f, int depth) {
   auto target = referenced(f.type, depth);
   if (!target) return target.error();
   t.target = *target;
-  if (kind == TypeKind::typedef_name) t.size = strip_typedefs(&t) ? strip_typedefs(&t)->size : 0;
+  if (kind == TypeKind::typedef_name) t.size = size_of(&t);
   if (kind == TypeKind::qualified) t.size = t.target->size;
   return &t;
 }
@@ -166,7 +174,7 @@ Result<const Type*> DebugInfo::build_array(const DieFacts& f, int depth) {
     Type& t = make(TypeKind::array, i == 0 ? f.offset : 0);
     t.target = inner;
     t.count = dims[i];
-    t.size = dims[i].value_or(0) * strip_typedefs(inner)->size;
+    t.size = dims[i].value_or(0) * size_of(inner);
     inner = &t;
   }
   return inner;

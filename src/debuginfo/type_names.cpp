@@ -11,6 +11,11 @@ const Type* strip_typedefs(const Type* t) {
   return t;
 }
 
+uint64_t size_of(const Type* t) {
+  t = strip_typedefs(t);
+  return t ? t->size : 0;
+}
+
 bool is_integer_like(const Type* t) {
   t = strip_typedefs(t);
   if (!t) return false;

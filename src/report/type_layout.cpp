@@ -67,7 +67,7 @@ nlohmann::ordered_json members_json(DebugInfo& debug, const Type* t, uint64_t ba
     j["name"] = m.name;
     j["type"] = type_name(m.type);
     j["offset"] = base + m.offset;
-    j["size"] = strip_typedefs(m.type) ? strip_typedefs(m.type)->size : 0;
+    j["size"] = size_of(m.type);
     if (m.is_bit_field()) {
       j["bit_offset"] = base * 8 + m.bit_offset;
       j["bit_size"] = m.bit_size;

@@ -160,7 +160,8 @@ class Evaluator {
     if (!t || t->kind != TypeKind::pointer) return fail("cannot dereference a " + type_name(v.type));
     auto address = o_.integer(v);
     if (!address) return address.error();
-    if (strip_typedefs(t->target)->kind == TypeKind::void_type) return fail("cannot dereference a void pointer; cast it first");
+    const Type* target = strip_typedefs(t->target);
+    if (!target || target->kind == TypeKind::void_type) return fail("cannot dereference a void pointer; cast it first");
     return o_.lvalue(t->target, *address);
   }
 
@@ -207,7 +208,7 @@ class Evaluator {
     if (!m) return fail(type_name(v.type) + " has no member '" + std::string(name) + "'");
     Value out = member_value(*m, v.address);
     if (!v.address) {
-      uint64_t size = strip_typedefs(m->type)->size;
+      uint64_t size = size_of(m->type);
       if (m->offset + size > v.bytes.size() && !m->is_bit_field()) return fail("member outside the value");
       out.bytes.assign(v.bytes.begin() + static_cast<long>(std::min<uint64_t>(m->offset, v.bytes.size())),
                        v.bytes.begin() + static_cast<long>(std::min<uint64_t>(m->offset + size, v.bytes.size())));
@@ -218,13 +219,13 @@ class Evaluator {
   Result<Value> element(const Value& v, uint64_t i) {
     const Type* t = strip_typedefs(v.type);
     if (t && t->kind == TypeKind::array && v.address) {
-      uint64_t size = strip_typedefs(t->target)->size;
+      uint64_t size = size_of(t->target);
       return o_.lvalue(t->target, *v.address + i * size);
     }
     if (t && t->kind == TypeKind::pointer) {
       auto base = o_.integer(v);
       if (!base) return base.error();
-      uint64_t size = strip_typedefs(t->target)->size;
+      uint64_t size = size_of(t->target);
       return o_.lvalue(t->target, *base + i * (size ? size : 1));
     }
     return fail("cannot index a " + type_name(v.type));

@@ -1,12 +1,15 @@
 // The type system on small C programs compiled with gcc -g as DWARF 4 and DWARF 5
 // (fixtures/types), and values read back through a synthetic dump holding their data.
 #include <gtest/gtest.h>
+#include <libdwarf/dwarf.h>
+#include <elf.h>
 
 #include <cstring>
 #include <fstream>
 
 #include "coroner/debuginfo/btf_types.hpp"
 #include "coroner/debuginfo/debug_info.hpp"
+#include "coroner/debuginfo/dwarf_sections.hpp"
 #include "coroner/report/object_report.hpp"
 #include "coroner/report/type_layout.hpp"
 #include "coroner/analysis/object_fields.hpp"
@@ -14,6 +17,7 @@
 #include "coroner/target/list_walk.hpp"
 #include "coroner/target/xarray_walk.hpp"
 #include "../support/dump_builder.hpp"
+#include "../support/dwarf_builder.hpp"
 #include "../support/temp_file.hpp"
 
 using namespace coroner;
@@ -265,6 +269,52 @@ TEST(Btf, AStructInsideItselfEndsTheMemberSearch) {
   EXPECT_EQ(x->offset, 0u);
   EXPECT_FALSE(debug->find_member(*t, "missing"));
   EXPECT_FALSE(debug->find_member_path(*t, "missing.x"));
+}
+
+// Debug info over a unit's sections in memory; `dwarf` must outlive it.
+std::unique_ptr<DebugInfo> debug_info_of(const coroner::testing::DwarfUnitBuilder::Sections& dwarf) {
+  auto section = [](const char* name, const std::vector<uint8_t>& b) {
+    return ElfSection{name, 0, SHT_PROGBITS, 0, 0, 0, b};
+  };
+  auto sections = DwarfSections::in_memory("test DWARF", {section(".debug_abbrev", dwarf.abbrev),
+                                                          section(".debug_info", dwarf.info),
+                                                          section(".debug_str", dwarf.str)});
+  auto debug = DebugInfo::from_sections(std::move(sections), 1);
+  EXPECT_TRUE(debug) << debug.error().message;
+  return debug ? std::move(*debug) : nullptr;
+}
+
+// Found by fuzz_debug_tables (DWARF): an array whose element is a typedef of the array read the
+// typedef's size while the typedef was still being built (a null target); and a typedef whose
+// target could not be read stayed behind half-built, answering the next time with a null target.
+TEST(DwarfTypes, ATypeBuiltHalfWayIsNeverNull) {
+  coroner::testing::DwarfUnitBuilder u;
+  u.abbrev(1, DW_TAG_compile_unit, true, {{DW_AT_name, DW_FORM_strp}});
+  u.abbrev(2, DW_TAG_typedef, false, {{DW_AT_name, DW_FORM_strp}, {DW_AT_type, DW_FORM_ref4}});
+  u.abbrev(3, DW_TAG_array_type, true, {{DW_AT_type, DW_FORM_ref4}});
+  u.abbrev(4, DW_TAG_subrange_type, false, {{DW_AT_upper_bound, DW_FORM_data1}});
+  u.die(1).strp("a.c");
+  u.label("T"), u.die(2).strp("T").ref("A");
+  u.label("A"), u.die(3).ref("T"), u.die(4).u8(3), u.end_children();
+  u.die(2).strp("P").u32(0xfff0);  // a DIE past the unit's end
+  u.end_children();
+  auto dwarf = u.finish();
+  auto debug = debug_info_of(dwarf);
+  ASSERT_TRUE(debug);
+
+  auto t = debug->find_type("T");
+  ASSERT_TRUE(t) << t.error().message;
+  const Type* array = strip_typedefs(*t);
+  ASSERT_TRUE(array);
+  EXPECT_EQ(array->kind, TypeKind::array);
+  EXPECT_EQ(array->target, *t);
+  EXPECT_EQ(size_of(*t), 0u);  // T[4] of T: no size C could give it
+
+  auto p = debug->find_type("P");
+  ASSERT_FALSE(p);
+  auto again = debug->find_type("P");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message, p.error().message);
 }
 
 TEST(Index, CorruptDebugInfoIsReportedNotFatal) {

@@ -134,6 +134,7 @@ class DebugInfo {
   Type& make(TypeKind kind, uint64_t die);
   // BTF (btf_builder.cpp).
   Result<const Type*> build_btf(uint32_t id, int depth);
+  Result<const Type*> build_btf_type(uint32_t id, const btf_type* b, int depth);
   Result<const Type*> build_btf_aggregate(uint32_t id, const btf_type* b, int depth);
   void load_btf_members(const Type* t);
   Result<Variable> find_btf_variable(std::string_view name);

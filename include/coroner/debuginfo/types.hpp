@@ -60,6 +60,8 @@ struct Type {
 
 // Through typedefs and qualifiers to the type that decides representation.
 const Type* strip_typedefs(const Type* t);
+// The size of what `t` names, through typedefs and qualifiers; 0 for none (void, or no type).
+uint64_t size_of(const Type* t);
 bool is_integer_like(const Type* t);  // base (non-float), enum, pointer, bool
 bool is_signed(const Type* t);
 bool is_char(const Type* t);          // char, signed char, unsigned char (through typedefs)

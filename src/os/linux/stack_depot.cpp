@@ -42,7 +42,7 @@ Result<std::vector<uint64_t>> depot_stack(TypedMemory& objects, uint32_t handle)
   uint64_t index = plus_one ? stored - 1 : stored;
   // An array of pool pointers, or a pointer to one (allocated at boot).
   uint64_t table = *pools;
-  if (auto v = objects.debug().find_variable(array); v && v->type && strip_typedefs(v->type)->kind == TypeKind::pointer) {
+  if (auto v = objects.debug().find_variable(array); v && strip_typedefs(v->type) && strip_typedefs(v->type)->kind == TypeKind::pointer) {
     auto p = objects.kernel().read_u64(*pools);
     if (!p) return p.error();
     table = *p;

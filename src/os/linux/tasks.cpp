@@ -159,7 +159,7 @@ std::vector<StackRange> cpu_stacks(TypedMemory& objects, const Cpu& cpu, uint64_
   for (const Member& m : objects.debug().members(layout->type())) {
     const std::string& n = m.name;
     if (n.size() <= 6 || n.compare(n.size() - 6, 6, "_stack") != 0 || !m.type) continue;
-    stacks.push_back({n.substr(0, n.size() - 6), *base + m.offset, *base + m.offset + strip_typedefs(m.type)->size});
+    stacks.push_back({n.substr(0, n.size() - 6), *base + m.offset, *base + m.offset + size_of(m.type)});
   }
   return stacks;
 }
