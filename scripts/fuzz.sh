@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzzers with clang (libFuzzer + ASan + UBSan) and runs each for SECONDS: the dump
-# parsers', then the debug tables' (BTF, kallsyms) and the console logs' (analyze --log) for a
-# third of that each.
+# parsers', then the debug tables' (BTF, kallsyms, DWARF line and range tables, DWARF DIEs built
+# into types) and the console logs' (analyze --log) for a third of that each.
 #   scripts/fuzz.sh [SECONDS]     (default 60)   A crash leaves its input in build-fuzz/crashes/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
