@@ -5,13 +5,12 @@
 // sections, indexed, read DIE by DIE and built into types as the commands do. Another even one: the
 // rest is a memory image holding kallsyms tables, placed by the first 56 bytes (six offsets and
 // _stext's). It may refuse the input; it must not crash.
+#include <elf.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <span>
-
-#include <elf.h>
-
 #include <string>
 #include <vector>
 
@@ -79,7 +78,6 @@ void fuzz_dwarf_tables(std::span<const uint8_t> bytes) {
   }
 }
 
-
 // The sections before .debug_info, each after its 32-bit length; .debug_info is the rest.
 constexpr const char* kLeadingSections[] = {".debug_abbrev",  ".debug_str",      ".debug_line",    ".debug_str_offsets",
                                             ".debug_addr",    ".debug_rnglists", ".debug_line_str"};
@@ -132,11 +130,12 @@ void fuzz_dwarf_info(std::span<const uint8_t> bytes) {
     (void)(*dies)->unit_ranges(unit.offset);
     if (auto u = (*dies)->read_unit(unit.offset)) pending.push_back(u->offset);
   }
-  constexpr size_t kMaxDies = 2048;
-  for (size_t i = 0; i < pending.size() && pending.size() < kMaxDies; ++i) {
+  size_t budget = 2048;  // DIEs used: an input stays a fraction of a second
+  for (size_t i = 0; i < pending.size() && budget > 0; ++i) {
     auto children = (*dies)->children(pending[i]);
     if (!children) continue;
     for (const DieFacts& c : *children) {
+      if (budget-- == 0) break;
       use_die(**debug, c);
       if (c.has_children) pending.push_back(c.offset);
     }
