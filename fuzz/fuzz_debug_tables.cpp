@@ -16,7 +16,6 @@
 
 #include "coroner/debuginfo/debug_info.hpp"
 #include "coroner/debuginfo/dwarf_dies.hpp"
-#include "coroner/debuginfo/dwarf_index.hpp"
 #include "coroner/debuginfo/dwarf_sections.hpp"
 #include "coroner/debuginfo/dwarf_ranges.hpp"
 #include "coroner/debuginfo/kallsyms.hpp"
@@ -122,17 +121,15 @@ void use_die(DebugInfo& debug, const DieFacts& die) {
 void fuzz_dwarf_info(std::span<const uint8_t> bytes) {
   auto debug = DebugInfo::from_sections(DwarfSections::in_memory("fuzz input", split_sections(bytes)), 1);
   if (!debug) return;
-  const DwarfSections& sections = *(*debug)->sections();
-  auto dies = DieReader::open(sections, DwarfIndex::build(sections, 1).units());
-  if (!dies) return;
+  const DieReader& dies = *(*debug)->dies();
   std::vector<uint64_t> pending;  // DIEs whose children are still to read, breadth first
-  for (const auto& unit : (*dies)->units()) {
-    (void)(*dies)->unit_ranges(unit.offset);
-    if (auto u = (*dies)->read_unit(unit.offset)) pending.push_back(u->offset);
+  for (const auto& unit : dies.units()) {
+    (void)dies.unit_ranges(unit.offset);
+    if (auto u = dies.read_unit(unit.offset)) pending.push_back(u->offset);
   }
   size_t budget = 2048;  // DIEs used: an input stays a fraction of a second
   for (size_t i = 0; i < pending.size() && budget > 0; ++i) {
-    auto children = (*dies)->children(pending[i]);
+    auto children = dies.children(pending[i]);
     if (!children) continue;
     for (const DieFacts& c : *children) {
       if (budget-- == 0) break;

@@ -170,8 +170,7 @@ Result<Member> DebugInfo::find_member_path(const Type* t, std::string_view path)
         return make_error(type_name(at.type) + "." + std::string(name) + " has " + std::to_string(*array->count) +
                           " elements, not " + std::to_string(index + 1));
       }
-      const Type* element_type = strip_typedefs(array->target);
-      uint64_t element = element_type ? element_type->size : 0;
+      uint64_t element = size_of(array->target);
       m->type = array->target;
       m->offset += index * element;
       m->bit_offset += index * element * 8;

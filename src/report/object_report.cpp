@@ -264,8 +264,7 @@ class Formatter {
 // Lvalues are read once, whole; bit fields read their containing bytes.
 std::optional<ObjectBytes> read_whole(TypedMemory& objects, const Value& v) {
   if (!v.address) return std::nullopt;
-  const Type* t = strip_typedefs(v.type);
-  uint64_t size = v.bit_size ? (v.bit_offset + v.bit_size + 7) / 8 : (t ? t->size : 0);
+  uint64_t size = v.bit_size ? (v.bit_offset + v.bit_size + 7) / 8 : size_of(v.type);
   return objects.read_object(*v.address, std::min<uint64_t>(size, 64u << 20));
 }
 

@@ -65,8 +65,7 @@ Result<Value> TypedMemory::field(const Type* type, uint64_t address, std::string
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) {
       return make_error("'" + std::string(path) + "': an array index must be a number");
     }
-    const Type* t = strip_typedefs(type);
-    address += std::stoull(digits) * (t ? t->size : 0);
+    address += std::stoull(digits) * size_of(type);
     path.remove_prefix(close + 1);
     if (path.starts_with(".")) path.remove_prefix(1);
     if (path.empty()) return lvalue(type, address);
@@ -89,8 +88,7 @@ Value member_value(const Member& m, std::optional<uint64_t> container) {
 
 Result<std::vector<uint8_t>> TypedMemory::bytes(const Value& v) const {
   if (!v.address) return v.bytes;
-  const Type* t = strip_typedefs(v.type);
-  uint64_t size = t ? t->size : 0;
+  uint64_t size = size_of(v.type);
   if (v.bit_size) size = (v.bit_offset + v.bit_size + 7) / 8;
   if (size > (64u << 20)) return make_error("object of " + std::to_string(size) + " bytes is too large to read");
   std::vector<uint8_t> out(size);

@@ -74,6 +74,8 @@ class DebugInfo {
   void remove_fallback(const DebugInfo* other);
   // DWARF only: its sections (null for BTF).
   const DwarfSections* sections() const { return sections_.get(); }
+  // DWARF only: its DIE reader (null for BTF).
+  const DieReader* dies() const { return dies_.get(); }
   // The file read, or for BTF where it came from.
   const std::string& path() const { return path_; }
   const BtfTypes* btf() const { return btf_.get(); }
